@@ -1,0 +1,40 @@
+# The two commands a newcomer runs:
+#   make demo   builds mi2 and its plugins, then upgrades a sample instance on this machine
+#   make test   builds everything and runs the whole test suite (ctest)
+# Both install missing Debian packages first.
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test demo demo-clean format bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then \
+	  cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS); fi
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+demo-clean:
+	scripts/demo.sh $(BUILD) --clean
+
+bench: build
+	bench/run.sh $(BUILD)
+
+format:
+	git ls-files '*.h' '*.hpp' '*.cpp' '*.c' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,85 @@
+#include "core/cli/cli.h"
+
+#include <boost/program_options/parsers.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include "core/log.h"
+
+namespace mi2::cli {
+
+std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
+                            const po::options_description& options, int& exit_code,
+                            const char* positional_name, int positional_max) {
+  po::options_description global("Global options");
+  global.add_options()("help,h", "Show this help and exit")(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(),
+      "Search this folder for plugins first (repeatable)")(
+      "log-format", po::value<std::string>()->default_value("text"), "Log lines as text or json")(
+      "verbose,v", "Log debug detail");
+
+  po::options_description all;
+  all.add(options).add(global);
+  if (positional_name) {
+    all.add_options()(positional_name, po::value<std::vector<std::string>>(), "");
+  }
+  po::positional_options_description positional;
+  if (positional_name) positional.add(positional_name, positional_max);
+
+  // unix style minus prefix guessing, plus single-dash long options (-filter).
+  int style = (po::command_line_style::unix_style | po::command_line_style::allow_long_disguise) &
+              ~po::command_line_style::allow_guessing;
+  Parsed parsed;
+  try {
+    auto parser = po::command_line_parser(ctx.args).options(all).style(style);
+    if (positional_name) parser.positional(positional);
+    po::store(parser.run(), parsed.vm);
+    po::notify(parsed.vm);
+  } catch (const po::error& e) {
+    exit_code = usage_error(ctx, e.what());
+    return std::nullopt;
+  }
+
+  if (parsed.vm.count("help")) {
+    std::ostringstream help;
+    help << "Usage: mi2 " << ctx.name << ' ' << usage << "\n\n" << ctx.summary << "\n\n";
+    if (!options.options().empty()) help << options << '\n';
+    help << global;
+    *ctx.out << help.str();
+    exit_code = kExitOk;
+    return std::nullopt;
+  }
+  if (parsed.vm.count("plugin-dir"))
+    ctx.global.plugin_dirs = parsed.vm["plugin-dir"].as<std::vector<std::string>>();
+  ctx.global.log_format = parsed.vm["log-format"].as<std::string>();
+  if (ctx.global.log_format != "text" && ctx.global.log_format != "json") {
+    exit_code = usage_error(ctx, "--log-format takes 'text' or 'json', not '" +
+                                     ctx.global.log_format + "'");
+    return std::nullopt;
+  }
+  ctx.global.verbosity = parsed.vm.count("verbose") ? 1 : 0;
+  if (positional_name && parsed.vm.count(positional_name))
+    parsed.positional = parsed.vm[positional_name].as<std::vector<std::string>>();
+  configure_logging(ctx.global);
+  exit_code = kExitOk;
+  return parsed;
+}
+
+int fail(const CommandContext& ctx, const std::string& message) {
+  *ctx.err << "mi2 " << ctx.name << ": " << message << '\n';
+  return kExitFailure;
+}
+
+int usage_error(const CommandContext& ctx, const std::string& message) {
+  *ctx.err << "mi2 " << ctx.name << ": " << message << "\nRun 'mi2 " << ctx.name
+           << " --help' for usage.\n";
+  return kExitUsage;
+}
+
+void configure_logging(const GlobalOptions& global) {
+  init_logging(global.log_format == "json" ? LogFormat::kJson : LogFormat::kText,
+               global.verbosity);
+}
+
+}  // namespace mi2::cli

@@ -1,0 +1,63 @@
+// Shared by every command: the context a command runs in and the one option
+// parser, which accepts both -flag and --flag spellings (as the runbook writes).
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/positional_options.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mi2::cli {
+
+namespace po = boost::program_options;
+
+// Exit codes: 0 success, 1 failure, 2 usage error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Options every command accepts.
+struct GlobalOptions {
+  std::vector<std::string> plugin_dirs;  // --plugin-dir (repeatable)
+  std::string log_format = "text";       // --log-format text|json
+  int verbosity = 0;                     // -v (repeatable)
+};
+
+struct CommandContext {
+  std::string name;               // "instance upgrade"
+  std::string summary;            // one line, for --help
+  std::vector<std::string> args;  // what follows the command's name
+  GlobalOptions global;
+  std::filesystem::path cwd;
+  std::ostream* out;
+  std::ostream* err;
+};
+
+struct Parsed {
+  po::variables_map vm;
+  std::vector<std::string> positional;
+};
+
+// Parses ctx.args against `options` (plus --help and the global options, whose
+// values land in ctx.global). `positional_name`, when given, collects the
+// remaining bare words. Returns nullopt with `exit_code` set when --help was
+// printed (0) or the usage was wrong (2, with one sentence and a hint).
+std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
+                            const po::options_description& options, int& exit_code,
+                            const char* positional_name = nullptr, int positional_max = -1);
+
+// Prints "mi2 <command>: <message>" to stderr; returns kExitFailure.
+int fail(const CommandContext& ctx, const std::string& message);
+// Prints a usage error with a pointer to --help; returns kExitUsage.
+int usage_error(const CommandContext& ctx, const std::string& message);
+
+// Sets up logging (spdlog) from the global options: text or JSON lines on
+// stderr, -v for debug; every line goes through the secret redactor.
+void configure_logging(const GlobalOptions& global);
+
+}  // namespace mi2::cli

@@ -1,0 +1,39 @@
+// Every command mi2 has. main.cpp maps names to these; each lives in the file
+// of its group under core/cli/.
+#pragma once
+
+#include "core/cli/cli.h"
+
+namespace mi2::cli {
+
+// plugin_commands.cpp
+int plugin_list(CommandContext& ctx);
+int plugin_describe(CommandContext& ctx);
+
+// instance_query_commands.cpp
+int instance_get(CommandContext& ctx);
+int instance_list(CommandContext& ctx);
+
+// instance_run_commands.cpp
+int instance_upgrade(CommandContext& ctx);
+int instance_check(CommandContext& ctx);
+int instance_rollback(CommandContext& ctx);
+int instance_unlock(CommandContext& ctx);
+int instance_workon(CommandContext& ctx);
+int instance_backup(CommandContext& ctx);   // backup list|create
+int instance_restore(CommandContext& ctx);  // restore create
+int instance_db(CommandContext& ctx);       // db status|repair
+
+// run_commands.cpp
+int run_list(CommandContext& ctx);
+int run_show(CommandContext& ctx);
+
+// env_commands.cpp
+int env_workflow_run(CommandContext& ctx);
+int env_upgrade(CommandContext& ctx);
+
+// forge_commands.cpp
+int env_create_tracking_issue(CommandContext& ctx);
+int pr_command(CommandContext& ctx);  // pr list|view|approve|merge
+
+}  // namespace mi2::cli
