@@ -2,6 +2,7 @@
 // or a run. One instance per plugin, shared by all the roles it serves.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>

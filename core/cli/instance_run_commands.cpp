@@ -1,62 +1,341 @@
-// Placeholder: replaced by the real commands of this group.
+// Commands that act on one instance through its plugins: upgrade, check,
+// rollback, unlock, workon, backup, restore, db.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "core/cli/commands.h"
+#include "core/cli/session.h"
+#include "core/engine.h"
+#include "core/instance_lock.h"
+#include "core/journal.h"
+#include "core/process_runner.h"
+#include "core/step_input.h"
+#include "core/upgrade_pr.h"
 
 namespace mi2::cli {
+namespace {
+
+// The recipe a command runs: mi2.yaml's recipes.<name> when given, else built in.
+Result<Recipe> find_recipe(const Session& session, const std::string& name) {
+  const Json& recipes = session.config.raw.contains("recipes") ? session.config.raw["recipes"] : Json();
+  if (recipes.is_object() && recipes.contains(name)) return recipe_from_json(name, recipes[name]);
+  if (name == "upgrade-instance") return upgrade_instance_recipe();
+  return make_error("there is no recipe '" + name +
+                    "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
+}
+
+int report_outcome(const CommandContext& ctx, const RunOutcome& outcome, const std::string& verb) {
+  if (outcome.result == "refused") return fail(ctx, outcome.error);
+  if (!outcome.journal_path.empty()) *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
+  if (outcome.ok()) {
+    if (outcome.pr.is_object() && outcome.pr.contains("url"))
+      *ctx.out << "Pull request: " << outcome.pr.value("url", "") << '\n';
+    if (outcome.result == "succeeded") *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
+    return kExitOk;
+  }
+  return fail(ctx, "run " + outcome.run_id + " " + outcome.result + ": " + outcome.error);
+}
+
+// Invokes role.action on the first provider of `role` that serves it.
+Result<Json> invoke_first(Session& session, const std::string& role, const std::string& action,
+                          const Json& params, const std::string& step) {
+  for (Provider* provider : session.providers->for_role(role)) {
+    if (!provider->plugin->serves(role, action)) continue;
+    auto json = load_instance(session.instance);
+    if (!json) return json.error();
+    Json input = base_step_input(*session.fleet, session.instance, *json);
+    input["step"] = step;
+    input["params"] = params;
+    input["dry_run"] = false;
+    auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
+    if (!result.ok()) return make_error(result.error);
+    return result.output.is_null() ? Json::object() : result.output;
+  }
+  return make_error("no plugin bound to role '" + role + "' in mi2.yaml serves '" + action + "'");
+}
+
+void print_json(const CommandContext& ctx, const Json& json) { *ctx.out << json.dump(2) << '\n'; }
+
+}  // namespace
 
 int instance_upgrade(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("target-version", po::value<std::string>(),
+                        "Version to upgrade to: a release, a release candidate, or 'latest'")(
+      "dry-run", "Print the plan (every command and request) and change nothing")(
+      "resume", po::value<std::string>(), "Continue the failed or interrupted run RUN_ID")(
+      "force", "Allow a version skip of more than one minor")(
+      "recipe", po::value<std::string>()->default_value("upgrade-instance"), "Recipe to run");
+  auto parsed = parse(ctx, "-target-version V [--dry-run] [--resume RUN_ID]", options, code);
+  if (!parsed) return code;
+  std::string target = option_string(*parsed, "target-version");
+  std::string resume = option_string(*parsed, "resume");
+  if (target.empty() && resume.empty()) {
+    if (const char* env = std::getenv("TARGET_VERSION"); env && *env) target = env;
+  }
+  if (target.empty() && resume.empty())
+    return usage_error(ctx, "pass -target-version V (or --resume RUN_ID to continue a run)");
+
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"),
+                                       {"render", "healthcheck", "backup", "migrate", "apply", "vcs"});
+  if (!session) return fail(ctx, session.message());
+  auto recipe = find_recipe(*session, parsed->vm["recipe"].as<std::string>());
+  if (!recipe) return fail(ctx, recipe.message());
+
+  RunOptions run;
+  run.target_version = target;
+  run.dry_run = parsed->vm.count("dry-run") > 0;
+  run.resume_run_id = resume;
+  run.force = parsed->vm.count("force") > 0;
+  run.out = ctx.out;
+  run.cancel_flag = install_interrupt_handler();
+  RunEngine engine(*session->fleet, session->config, *session->providers);
+  return report_outcome(ctx, engine.run(session->instance, *recipe, run), "Upgrade");
 }
 
 int instance_check(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("json", "Print the results as JSON");
+  auto parsed = parse(ctx, "[CHECK...]  (no names: every check the bound plugins provide)", options,
+                      code, "checks");
+  if (!parsed) return code;
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {"healthcheck"});
+  if (!session) return fail(ctx, session.message());
+  auto providers = session->providers->for_role("healthcheck");
+  if (providers.empty())
+    return fail(ctx, "no plugin serves role 'healthcheck': bind one in mi2.yaml under roles:");
+
+  // Every name must be provided by some bound plugin.
+  std::vector<std::string> known;
+  for (Provider* p : providers)
+    for (const auto& c : p->plugin->description().checks) known.push_back(c);
+  for (const auto& name : parsed->positional) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return usage_error(ctx, "no bound plugin provides the check '" + name + "' (known: " + list + ")");
+    }
+  }
+
+  auto json = load_instance(session->instance);
+  if (!json) return fail(ctx, json.message());
+  Json outputs = Json::object();
+  bool ok = true;
+  for (Provider* provider : providers) {
+    Json checks = Json::array();
+    for (const auto& name : parsed->positional) {
+      const auto& provided = provider->plugin->description().checks;
+      if (std::find(provided.begin(), provided.end(), name) != provided.end()) checks.push_back(name);
+    }
+    if (!parsed->positional.empty() && checks.empty()) continue;
+    Json input = base_step_input(*session->fleet, session->instance, *json);
+    input["step"] = "check";
+    input["dry_run"] = false;
+    input["params"] = {{"checks", checks}};
+    auto result = ProviderSet::invoke(*provider, "healthcheck", "check", input,
+                                      CallSettings{false, std::nullopt, install_interrupt_handler(), nullptr});
+    if (!result.ok()) return fail(ctx, result.error);
+    outputs[provider->name] = result.output;
+    ok = ok && result.output.value("ok", false);
+  }
+  if (parsed->vm.count("json")) {
+    print_json(ctx, outputs);
+  } else {
+    for (const auto& [plugin, output] : outputs.items()) {
+      for (const auto& check : output.value("checks", Json::array())) {
+        *ctx.out << (check.value("ok", false) ? "ok     " : "FAILED ") << check.value("name", "?")
+                 << ": " << check.value("summary", "") << '\n';
+        for (const auto& detail : check.value("details", Json::array()))
+          *ctx.out << "         " << (detail.is_string() ? detail.get<std::string>() : detail.dump()) << '\n';
+      }
+    }
+  }
+  return ok ? kExitOk : kExitFailure;
 }
 
 int instance_rollback(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("to", po::value<std::string>(),
+                        "Version to return to (default: the version before the last upgrade run)")(
+      "mode", po::value<std::string>(), "How the apply plugin rolls back (e.g. undo, restore-origin-main)")(
+      "dry-run", "Print the plan and change nothing");
+  auto parsed = parse(ctx, "[--to VERSION] [--mode MODE]", options, code);
+  if (!parsed) return code;
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"),
+                                       {"render", "healthcheck", "apply"});
+  if (!session) return fail(ctx, session.message());
+
+  std::string to = option_string(*parsed, "to");
+  if (to.empty()) {
+    // The version before the newest upgrade run.
+    std::vector<std::filesystem::path> journals;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(runs_dir(*session->fleet, session->instance), ec))
+      if (entry.path().extension() == ".jsonl") journals.push_back(entry.path());
+    std::sort(journals.rbegin(), journals.rend());
+    for (const auto& path : journals) {
+      auto events = RunJournal::read(path);
+      if (!events || events->empty()) continue;
+      const Json& first = events->front();
+      if (first.value("recipe", "") == "upgrade-instance" && !first.value("previous_version", "").empty()) {
+        to = first.value("previous_version", "");
+        break;
+      }
+    }
+    if (to.empty())
+      return fail(ctx, "no earlier upgrade run of this instance names a version to return to; pass --to VERSION");
+  }
+  Recipe recipe;
+  recipe.name = "rollback-instance";
+  RecipeStep bump{"bump", "", "bump", Json::object(), std::chrono::seconds(60)};
+  bump.description = "write the earlier version back into config.yaml";
+  RecipeStep render{"render", "render", "render", Json::object()};
+  render.description = "regenerate the artifacts for that version";
+  Json rollback_params = Json::object();
+  if (auto mode = option_string(*parsed, "mode"); !mode.empty()) rollback_params["mode"] = mode;
+  RecipeStep undo{"rollback", "apply", "rollback", rollback_params, std::chrono::seconds(900)};
+  undo.description = "return the workload to the earlier version";
+  RecipeStep verify{"verify", "healthcheck", "check",
+                    {{"checks", {"pods-health", "src-application-version"}}}};
+  verify.retries = 2;
+  verify.description = "workload healthy and serving the earlier version";
+  recipe.steps = {bump, render, undo, verify};
+
+  RunOptions run;
+  run.target_version = to;
+  run.force = true;
+  run.dry_run = parsed->vm.count("dry-run") > 0;
+  run.out = ctx.out;
+  run.cancel_flag = install_interrupt_handler();
+  if (session->providers->for_role("apply").empty())
+    return fail(ctx, "no plugin serves role 'apply': bind one in mi2.yaml to roll back");
+  RunEngine engine(*session->fleet, session->config, *session->providers);
+  return report_outcome(ctx, engine.run(session->instance, recipe, run), "Rollback");
 }
 
 int instance_unlock(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  auto parsed = parse(ctx, "LOCK_ID", options, code, "lock-id", 1);
+  if (!parsed) return code;
+  if (parsed->positional.size() != 1) return usage_error(ctx, "pass the LOCK_ID the lock error named");
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {});
+  if (!session) return fail(ctx, session.message());
+  auto state = session->fleet->state_dir(session->instance);
+  if (auto unlocked = InstanceLock::force_unlock(state, parsed->positional[0]); !unlocked)
+    return fail(ctx, unlocked.message());
+  *ctx.out << "Unlocked " << session->instance.environment << '/' << session->instance.id << '\n';
+  return kExitOk;
 }
 
 int instance_workon(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("exec", "Run the commands instead of printing them");
+  auto parsed = parse(ctx, "[-exec]", options, code);
+  if (!parsed) return code;
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {"apply"});
+  if (!session) return fail(ctx, session.message());
+  auto output = invoke_first(*session, "apply", "workon", Json::object(), "workon");
+  if (!output) return fail(ctx, output.message());
+  SystemProcessRunner runner;
+  for (const auto& command : output->value("commands", Json::array())) {
+    std::vector<std::string> argv = command.get<std::vector<std::string>>();
+    std::string line;
+    for (const auto& a : argv) line += (line.empty() ? "" : " ") + shell_quote(a);
+    *ctx.out << line << '\n';
+    if (!parsed->vm.count("exec") || argv.empty()) continue;
+    ProcessRequest request;
+    request.argv = argv;
+    auto result = runner.run(request);
+    *ctx.out << result.out;
+    *ctx.err << result.err;
+    if (!result.ok())
+      return fail(ctx, "'" + line + "' failed" +
+                           (result.spawn_error.empty() ? " with exit code " + std::to_string(result.exit_code)
+                                                       : ": " + result.spawn_error));
+  }
+  return kExitOk;
 }
 
 int instance_backup(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("name", po::value<std::string>(), "Name of the checkpoint to create");
+  auto parsed = parse(ctx, "list|create [--name N]", options, code, "subcommand", 1);
+  if (!parsed) return code;
+  std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
+  if (sub != "list" && sub != "create") return usage_error(ctx, "say 'backup list' or 'backup create'");
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {"backup"});
+  if (!session) return fail(ctx, session.message());
+  Json params = Json::object();
+  if (auto name = option_string(*parsed, "name"); !name.empty()) params["name"] = name;
+  auto output = invoke_first(*session, "backup", sub, params, "backup " + sub);
+  if (!output) return fail(ctx, output.message());
+  print_json(ctx, *output);
+  return kExitOk;
 }
 
 int instance_restore(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("backup-name", po::value<std::string>(), "Checkpoint to restore")(
+      "restore-type", po::value<std::string>(), "What to restore (plugin-specific, e.g. full-replace)");
+  auto parsed = parse(ctx, "create --backup-name N [--restore-type T]", options, code, "subcommand", 1);
+  if (!parsed) return code;
+  if (parsed->positional.empty() || parsed->positional[0] != "create")
+    return usage_error(ctx, "say 'restore create --backup-name N'");
+  std::string name = option_string(*parsed, "backup-name");
+  if (name.empty()) return usage_error(ctx, "pass --backup-name N (see 'mi2 instance backup list')");
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {"backup"});
+  if (!session) return fail(ctx, session.message());
+  Json params = {{"backup_name", name}};
+  if (auto type = option_string(*parsed, "restore-type"); !type.empty()) params["restore_type"] = type;
+  auto output = invoke_first(*session, "backup", "restore", params, "restore");
+  if (!output) return fail(ctx, output.message());
+  print_json(ctx, *output);
+  return kExitOk;
 }
 
 int instance_db(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  auto parsed = parse(ctx,
+                      "status | repair\n\n  status  the migration state (dirty or not, applied, pending)\n"
+                      "  repair  re-apply only the one failed migration (like the migrator's\n"
+                      "          --ignore-single-dirty-log), then resume the upgrade with --resume",
+                      options, code, "subcommand", 1);
+  if (!parsed) return code;
+  std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
+  if (sub != "status" && sub != "repair") return usage_error(ctx, "say 'db status' or 'db repair'");
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {"migrate"});
+  if (!session) return fail(ctx, session.message());
+  auto output = sub == "status"
+                    ? invoke_first(*session, "migrate", "status", Json::object(), "db status")
+                    : invoke_first(*session, "migrate", "up", {{"ignore_single_dirty_log", true}}, "db repair");
+  if (!output) return fail(ctx, output.message());
+  print_json(ctx, *output);
+  if (sub == "status" && output->value("dirty", false)) return kExitFailure;
+  return kExitOk;
 }
 
 }  // namespace mi2::cli

@@ -1,20 +1,145 @@
-// Placeholder: replaced by the real commands of this group.
+// `mi2 run list` and `mi2 run show`: read an instance's run journals.
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
 #include "core/cli/commands.h"
+#include "core/cli/session.h"
+#include "core/engine.h"
+#include "core/journal.h"
 
 namespace mi2::cli {
+namespace {
+
+struct RunSummary {
+  std::string id, recipe, from, to, result = "running or killed", failed_step;
+  double started = 0, seconds = 0;
+};
+
+RunSummary summarize(const std::string& id, const std::vector<Json>& events) {
+  RunSummary s;
+  s.id = id;
+  for (const Json& e : events) {
+    std::string kind = e.value("event", "");
+    if (kind == "run_started") {
+      s.recipe = e.value("recipe", "");
+      s.from = e.value("previous_version", "");
+      s.to = e.value("target_version", "");
+      s.started = e.value("ts", 0.0);
+    } else if (kind == "run_finished") {
+      s.result = e.value("result", "");
+      s.failed_step = e.value("failed_step", "");
+      s.seconds = e.value("seconds", 0.0);
+    } else if (kind == "run_resumed") {
+      s.result = "running or killed";
+    }
+  }
+  return s;
+}
+
+std::string format_time(double seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace
 
 int run_list(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("json", "Print JSON");
+  auto parsed = parse(ctx, "[-e ENV --slug SLUG] [--json]", options, code);
+  if (!parsed) return code;
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {});
+  if (!session) return fail(ctx, session.message());
+  auto dir = runs_dir(*session->fleet, session->instance);
+  std::vector<std::filesystem::path> journals;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".jsonl") journals.push_back(entry.path());
+  std::sort(journals.begin(), journals.end());
+
+  Json list = Json::array();
+  for (const auto& path : journals) {
+    auto events = RunJournal::read(path);
+    if (!events) continue;
+    auto s = summarize(path.stem().string(), *events);
+    list.push_back({{"run_id", s.id}, {"recipe", s.recipe}, {"from", s.from}, {"to", s.to},
+                    {"result", s.result}, {"failed_step", s.failed_step}, {"started", s.started},
+                    {"seconds", s.seconds}, {"journal", path.string()}});
+  }
+  if (parsed->vm.count("json")) {
+    *ctx.out << list.dump(2) << '\n';
+    return kExitOk;
+  }
+  if (list.empty()) {
+    *ctx.out << "No runs for " << session->instance.environment << '/' << session->instance.id << '\n';
+    return kExitOk;
+  }
+  for (const auto& r : list) {
+    *ctx.out << r["run_id"].get<std::string>() << "  " << format_time(r["started"].get<double>()) << "  "
+             << r["recipe"].get<std::string>() << ' ' << r["from"].get<std::string>() << " -> "
+             << r["to"].get<std::string>() << "  " << r["result"].get<std::string>();
+    if (!r["failed_step"].get<std::string>().empty()) *ctx.out << " at " << r["failed_step"].get<std::string>();
+    *ctx.out << '\n';
+  }
+  return kExitOk;
 }
 
 int run_show(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  add_instance_options(options);
+  options.add_options()("json", "Print the journal's events as JSON lines");
+  auto parsed = parse(ctx, "RUN_ID [--json]", options, code, "run-id", 1);
+  if (!parsed) return code;
+  if (parsed->positional.size() != 1) return usage_error(ctx, "pass a RUN_ID (see 'mi2 run list')");
+  std::string id = parsed->positional[0];
+  if (!is_valid_run_id(id)) return usage_error(ctx, "'" + id + "' is not a run id (see 'mi2 run list')");
+  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
+                                       option_string(*parsed, "slug"), {});
+  if (!session) return fail(ctx, session.message());
+  auto path = runs_dir(*session->fleet, session->instance) / (id + ".jsonl");
+  if (!std::filesystem::exists(path)) return fail(ctx, "no run " + id + " for this instance (see 'mi2 run list')");
+  auto events = RunJournal::read(path);
+  if (!events) return fail(ctx, events.message());
+  if (parsed->vm.count("json")) {
+    for (const auto& e : *events) *ctx.out << e.dump() << '\n';
+    return kExitOk;
+  }
+  auto s = summarize(id, *events);
+  *ctx.out << "Run " << id << ": " << s.recipe << ' ' << s.from << " -> " << s.to << ", " << s.result
+           << "\nJournal: " << path.string() << "\n\n";
+  for (const auto& e : *events) {
+    std::string kind = e.value("event", "");
+    std::string line = format_time(e.value("ts", 0.0)) + "  ";
+    if (kind == "step_finished") {
+      line += "step " + e.value("step", "") + ": " + e.value("result", "");
+      if (!e.value("error", "").empty()) line += " - " + e.value("error", "");
+    } else if (kind == "step_started") {
+      line += "step " + e.value("step", "") + " started";
+    } else if (kind == "command" && e.value("kind", "") == "exec") {
+      line += "  $";
+      for (const auto& a : e.value("argv", Json::array())) line += " " + shell_quote(a.get<std::string>());
+      line += e.value("skipped_dry_run", false) ? " (not run)" : " -> exit " + std::to_string(e.value("exit_code", -1));
+    } else if (kind == "command") {
+      line += "  " + e.value("method", "") + " " + e.value("url", "") + " -> " + std::to_string(e.value("status", 0));
+    } else if (kind == "log") {
+      line += "  [" + e.value("plugin", "") + "] " + e.value("message", "");
+    } else {
+      line += kind;
+      if (e.contains("result")) line += ": " + e.value("result", "");
+      if (!e.value("error", "").empty()) line += " - " + e.value("error", "");
+    }
+    *ctx.out << line << '\n';
+  }
+  return kExitOk;
 }
 
 }  // namespace mi2::cli

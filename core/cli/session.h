@@ -1,0 +1,46 @@
+// What most commands open first: the fleet around the current directory, its
+// mi2.yaml, the instance named by -e/--slug (or inferred), and the plugins
+// bound to the roles the command needs.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/cli/cli.h"
+#include "core/fleet.h"
+#include "core/fleet_config.h"
+#include "core/plugin_loader.h"
+#include "core/providers.h"
+#include "core/result.h"
+
+namespace mi2::cli {
+
+struct Session {
+  std::unique_ptr<Fleet> fleet;
+  FleetConfig config;
+  std::unique_ptr<PluginLoader> loader;
+  std::unique_ptr<ProviderSet> providers;
+  InstanceRef instance;  // empty for fleet-wide commands
+};
+
+// `roles`: the roles whose plugins to load (empty: none).
+Result<Session> open_session(const CommandContext& ctx, const std::vector<std::string>& roles);
+// As above, plus the instance from -e/--slug or the current directory.
+Result<Session> open_instance_session(const CommandContext& ctx, const std::string& environment,
+                                      const std::string& slug,
+                                      const std::vector<std::string>& roles);
+
+// Adds -e/--environment and -s/--slug.
+void add_instance_options(po::options_description& options);
+std::string option_string(const Parsed& parsed, const char* name);
+
+// SIGINT/SIGTERM set the returned flag (the running step is cancelled cleanly
+// and the run stays resumable); a second SIGINT ends the process.
+const std::atomic<bool>* install_interrupt_handler();
+
+// Shell-quotes one argument when needed (for printing commands).
+std::string shell_quote(const std::string& arg);
+
+}  // namespace mi2::cli
