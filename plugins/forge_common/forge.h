@@ -1,0 +1,79 @@
+// What a forge (GitHub, GitLab, ...) must do for the vcs role, in forge-neutral
+// terms. A plugin implements Forge over its REST API; forge_actions.h turns
+// step inputs into these calls and shapes every output the same way, so the
+// two forges are interchangeable behind `vcs:` in mi2.yaml.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mi2::forge {
+
+using Json = nlohmann::json;
+
+// A pull request (GitHub) or merge request (GitLab).
+struct PullRequest {
+  int64_t number = 0;  // GitHub number, GitLab iid
+  std::string title;
+  std::string url;     // the web page
+  std::string branch;  // head / source branch
+  std::string base;    // base / target branch
+  std::string state;   // open, closed, merged
+  std::string body;
+  std::vector<std::string> labels;
+  bool draft = false;
+  bool auto_merge = false;  // auto-merge / merge-when-pipeline-succeeds is set
+};
+
+struct Issue {
+  int64_t number = 0;
+  std::string title;
+  std::string url;
+  std::string body;
+  std::string state;  // open, closed
+};
+
+struct PullRequestDraft {
+  std::string branch;
+  std::string base;
+  std::string title;
+  std::string body;
+  std::vector<std::string> labels;
+};
+
+struct MergeOutcome {
+  bool merged = false;
+  bool auto_merge = false;
+};
+
+class Forge {
+ public:
+  virtual ~Forge() = default;
+
+  // Opens a PR for draft.branch, or updates the open one (title, body, base,
+  // labels). `created` says which. In a dry run returns an empty PullRequest.
+  virtual PullRequest open_or_update_pr(const PullRequestDraft& draft, bool& created) = 0;
+  virtual std::vector<PullRequest> list_prs(const std::string& label, const std::string& state) = 0;
+  virtual PullRequest view_pr(int64_t number) = 0;
+  virtual void approve_pr(int64_t number) = 0;
+  virtual MergeOutcome merge_pr(int64_t number, bool squash, bool auto_merge) = 0;
+
+  // The issue with exactly this title (open or closed), if any.
+  virtual std::optional<Issue> find_issue(const std::string& title,
+                                          const std::vector<std::string>& labels) = 0;
+  virtual Issue create_issue(const std::string& title, const std::string& body,
+                             const std::vector<std::string>& labels) = 0;
+  virtual void update_issue_body(const Issue& issue, const std::string& body) = 0;
+
+  // Starts a CI run; returns the run's web page when it can be found, else
+  // the workflow's (or pipelines') page.
+  virtual Json dispatch_workflow(const std::string& workflow, const std::string& ref,
+                                 const Json& inputs) = 0;
+  virtual std::string latest_version() = 0;
+};
+
+}  // namespace mi2::forge

@@ -1,0 +1,171 @@
+#include "forge_common/forge_actions.h"
+
+#include <filesystem>
+
+#include "forge_common/forge_text.h"
+#include "forge_common/git_publisher.h"
+
+namespace mi2::forge {
+
+namespace {
+
+std::string string_param(const Json& params, const char* key, const std::string& fallback = "") {
+  if (!params.contains(key) || params[key].is_null()) return fallback;
+  if (!params[key].is_string())
+    throw sdk::invalid_input(std::string("param '") + key + "' must be a string.");
+  return params[key].get<std::string>();
+}
+
+std::string required(const Json& params, const char* key, std::string_view action) {
+  std::string value = string_param(params, key);
+  if (value.empty())
+    throw sdk::invalid_input("vcs " + std::string(action) + " needs the param '" + key + "'.");
+  return value;
+}
+
+std::vector<std::string> strings_param(const Json& params, const char* key) {
+  std::vector<std::string> values;
+  if (!params.contains(key) || params[key].is_null()) return values;
+  if (params[key].is_string()) return {params[key].get<std::string>()};
+  if (!params[key].is_array())
+    throw sdk::invalid_input(std::string("param '") + key + "' must be a list of strings.");
+  for (const auto& item : params[key]) {
+    if (!item.is_string())
+      throw sdk::invalid_input(std::string("param '") + key + "' must be a list of strings.");
+    values.push_back(item.get<std::string>());
+  }
+  return values;
+}
+
+Json issue_json(const Issue& issue, bool created) {
+  return {
+      {"number", issue.number}, {"url", issue.url}, {"title", issue.title}, {"created", created}};
+}
+
+Json publish(const sdk::Host& host, Forge& forge, const std::string& plugin_name, const Json& input,
+             const Json& params) {
+  GitPublishRequest git;
+  git.branch = required(params, "branch", "publish");
+  git.commit_message = required(params, "commit_message", "publish");
+  git.paths = strings_param(params, "paths");
+  git.remote = string_param(params, "remote", "origin");
+  git.work_dir = input.value("instance_dir", input.value("fleet_root", ""));
+  if (git.work_dir.empty())
+    throw sdk::invalid_input("vcs publish needs instance_dir or fleet_root in its input.");
+  std::string state_dir = input.value("state_dir", "");
+  git.scratch_dir = state_dir.empty()
+                        ? (std::filesystem::path(input.value("fleet_root", git.work_dir)) / ".mi2" /
+                           "state" / plugin_name)
+                              .string()
+                        : (std::filesystem::path(state_dir) / plugin_name).string();
+
+  PullRequestDraft draft;
+  draft.branch = git.branch;
+  draft.base = string_param(params, "base", "main");
+  draft.title = required(params, "title", "publish");
+  draft.body = string_param(params, "body");
+  draft.labels = strings_param(params, "labels");
+  if (!valid_branch_name(draft.base))
+    throw sdk::invalid_input("base branch '" + draft.base + "' is not a valid branch name.");
+
+  GitPublishResult pushed = commit_and_push(host, git);
+  bool created = false;
+  PullRequest pr = forge.open_or_update_pr(draft, created);
+  Json out = {{"branch", git.branch},
+              {"commit", pushed.commit},
+              {"pr", {{"number", pr.number}, {"url", pr.url}, {"created", created}}}};
+  if (host.dry_run()) out["dry_run"] = true;
+  return out;
+}
+
+Json tracking_issue(const sdk::Host& host, Forge& forge, const Json& params) {
+  std::string title = required(params, "title", "tracking-issue");
+  std::vector<std::string> labels = strings_param(params, "labels");
+  if (auto found = forge.find_issue(title, labels)) return {{"issue", issue_json(*found, false)}};
+  Issue issue = forge.create_issue(title, string_param(params, "body"), labels);
+  Json out = {{"issue", issue_json(issue, true)}};
+  if (host.dry_run()) out["dry_run"] = true;
+  return out;
+}
+
+Json tracking_issue_check(const sdk::Host& host, Forge& forge, const Json& params) {
+  std::string title = required(params, "title", "tracking-issue-check");
+  std::string instance = required(params, "instance", "tracking-issue-check");
+  auto issue = forge.find_issue(title, strings_param(params, "labels"));
+  if (!issue) {
+    throw sdk::failed("there is no tracking issue titled '" + title +
+                      "'; create it with 'mi2 env create-tracking-issue'.");
+  }
+  std::string body = issue->body;
+  TickResult ticked = tick_checklist(body, instance);
+  if (ticked == TickResult::kTicked) forge.update_issue_body(*issue, body);
+  if (ticked == TickResult::kNotListed)
+    host.warn("tracking issue #" + std::to_string(issue->number) + " does not list " + instance);
+  return {{"issue", issue_json(*issue, false)},
+          {"listed", ticked != TickResult::kNotListed},
+          {"checked", ticked != TickResult::kNotListed}};
+}
+
+Json pr_merge(Forge& forge, const Json& params) {
+  int64_t number = parse_number(params.value("number", Json()), "pr-merge's number");
+  bool squash = params.value("squash", true);
+  bool auto_merge = params.value("auto", false);
+  MergeOutcome outcome = forge.merge_pr(number, squash, auto_merge);
+  return {{"number", number}, {"merged", outcome.merged}, {"auto_merge", outcome.auto_merge}};
+}
+
+}  // namespace
+
+Json pr_json(const PullRequest& pr, bool with_body) {
+  Json out = {{"number", pr.number}, {"title", pr.title}, {"url", pr.url},
+              {"branch", pr.branch}, {"base", pr.base},   {"labels", pr.labels},
+              {"state", pr.state},   {"draft", pr.draft}, {"auto_merge", pr.auto_merge}};
+  if (with_body) out["body"] = pr.body;
+  return out;
+}
+
+std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& plugin_name,
+                       std::string_view role, std::string_view action,
+                       const std::string& input_json) {
+  if (role != "vcs") throw sdk::not_supported(plugin_name + " serves only the vcs role.");
+  Json input = Json::parse(input_json, nullptr, false);
+  if (input.is_discarded() || !input.is_object())
+    throw sdk::invalid_input("the step input is not a JSON object.");
+  Json params = input.value("params", Json::object());
+  if (!params.is_object()) throw sdk::invalid_input("the step's params must be a JSON object.");
+
+  Json out;
+  if (action == "publish") {
+    out = publish(host, forge, plugin_name, input, params);
+  } else if (action == "tracking-issue") {
+    out = tracking_issue(host, forge, params);
+  } else if (action == "tracking-issue-check") {
+    out = tracking_issue_check(host, forge, params);
+  } else if (action == "pr-list") {
+    Json prs = Json::array();
+    for (const auto& pr :
+         forge.list_prs(string_param(params, "label"), string_param(params, "state", "open")))
+      prs.push_back(pr_json(pr, false));
+    out = {{"prs", prs}};
+  } else if (action == "pr-view") {
+    out = {{"pr",
+            pr_json(forge.view_pr(parse_number(params.value("number", Json()), "pr-view's number")),
+                    true)}};
+  } else if (action == "pr-approve") {
+    forge.approve_pr(parse_number(params.value("number", Json()), "pr-approve's number"));
+    out = Json::object();
+  } else if (action == "pr-merge") {
+    out = pr_merge(forge, params);
+  } else if (action == "dispatch-workflow") {
+    out = forge.dispatch_workflow(required(params, "workflow", action),
+                                  string_param(params, "ref", "main"),
+                                  params.value("inputs", Json::object()));
+  } else if (action == "latest-version") {
+    out = {{"version", forge.latest_version()}};
+  } else {
+    throw sdk::not_supported(plugin_name + " has no vcs action '" + std::string(action) + "'.");
+  }
+  return out.dump();
+}
+
+}  // namespace mi2::forge

@@ -1,0 +1,89 @@
+#include "forge_common/forge_text.h"
+
+#include <mi2/sdk/host.hpp>
+
+#include <cctype>
+#include <sstream>
+
+namespace mi2::forge {
+
+bool valid_branch_name(const std::string& name) {
+  if (name.empty() || name.size() > 200) return false;
+  if (name.front() == '-' || name.front() == '/' || name.back() == '/' || name.back() == '.')
+    return false;
+  if (name.find("..") != std::string::npos || name.find("//") != std::string::npos) return false;
+  if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".lock") == 0) return false;
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '/' && c != '-') return false;
+  return true;
+}
+
+namespace {
+
+// The item text of a checklist line and where its box is, if it is one.
+bool checklist_item(const std::string& line, size_t& box, std::string& text) {
+  size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || (line[i] != '-' && line[i] != '*')) return false;
+  if (line.compare(i + 1, 2, " [") != 0 || line.size() < i + 5 || line[i + 4] != ']') return false;
+  box = i + 3;
+  text = line.substr(i + 5);
+  size_t start = text.find_first_not_of(' ');
+  text = start == std::string::npos ? "" : text.substr(start);
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return true;
+}
+
+bool item_names(const std::string& text, const std::string& instance) {
+  if (text == instance) return true;
+  if (text.rfind(instance + " (", 0) == 0) return true;  // "<slug> (<id>)"
+  return text.find("(" + instance + ")") != std::string::npos;
+}
+
+}  // namespace
+
+TickResult tick_checklist(std::string& body, const std::string& instance) {
+  std::string out;
+  TickResult result = TickResult::kNotListed;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('\n', start);
+    std::string line =
+        body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    size_t box = 0;
+    std::string text;
+    if (!instance.empty() && checklist_item(line, box, text) && item_names(text, instance)) {
+      if (line[box] == ' ') {
+        line[box] = 'x';
+        result = TickResult::kTicked;
+      } else if (result == TickResult::kNotListed) {
+        result = TickResult::kAlreadyTicked;
+      }
+    }
+    out += line;
+    if (end == std::string::npos) break;
+    out += '\n';
+    start = end + 1;
+  }
+  body = out;
+  return result;
+}
+
+std::string strip_v_prefix(const std::string& tag) {
+  if (tag.size() > 1 && (tag[0] == 'v' || tag[0] == 'V') && std::isdigit((unsigned char)tag[1]))
+    return tag.substr(1);
+  return tag;
+}
+
+int64_t parse_number(const nlohmann::json& value, const std::string& what) {
+  if (value.is_number_integer() && value.get<int64_t>() > 0) return value.get<int64_t>();
+  if (value.is_string()) {
+    std::string text = value.get<std::string>();
+    if (!text.empty() && text[0] == '#') text.erase(0, 1);
+    if (!text.empty() && text.size() < 16 &&
+        text.find_first_not_of("0123456789") == std::string::npos && text != "0")
+      return std::stoll(text);
+  }
+  throw sdk::invalid_input(what + " must be a positive number, not " + value.dump() + ".");
+}
+
+}  // namespace mi2::forge

@@ -1,0 +1,29 @@
+// Small text rules shared by the forges: what a branch name may be, how a
+// tracking issue's checklist line is ticked, how a PR number is read.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace mi2::forge {
+
+// A git branch name mi2 will push: [A-Za-z0-9._/-], no "..", no leading '-'
+// or '/', no trailing '/' or ".lock". Stricter than git, on purpose.
+bool valid_branch_name(const std::string& name);
+
+enum class TickResult { kTicked, kAlreadyTicked, kNotListed };
+
+// Ticks the checklist line ("- [ ] <slug> (<id>)") whose slug or id is
+// `instance`, in place.
+TickResult tick_checklist(std::string& body, const std::string& instance);
+
+// "v4.1.0" -> "4.1.0"; anything else unchanged.
+std::string strip_v_prefix(const std::string& tag);
+
+// A PR/issue number from a step input value: 12, "12" or "#12". Throws
+// sdk::invalid_input naming `what` otherwise.
+int64_t parse_number(const nlohmann::json& value, const std::string& what);
+
+}  // namespace mi2::forge

@@ -1,0 +1,44 @@
+#include "github/github_plugin.h"
+
+#include "forge_common/forge_actions.h"
+
+namespace mi2::github {
+
+const char* GitHubPlugin::describe() {
+  static const std::string document = std::string(R"json({
+  "name": "github",
+  "version": "1.0.0",
+  "description": "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow dispatch (REST API through the host's http service).",
+  "roles": {"vcs": )json") + forge::kVcsActionsJson +
+                                      R"json(},
+  "checks": [],
+  "config_schema": {
+    "required": ["repository"],
+    "properties": {
+      "repository": {"type": "string", "description": "owner/name of the deployments repository (branches, PRs, workflows)"},
+      "tracking_repository": {"type": "string", "description": "owner/name for tracking issues; default: repository"},
+      "release_repository": {"type": "string", "description": "owner/name whose latest release latest-version reports"},
+      "api_url": {"type": "string", "default": "https://api.github.com", "description": "REST root; GitHub Enterprise: https://HOST/api/v3"},
+      "graphql_url": {"type": "string", "description": "default: derived from api_url"},
+      "token": {"type": "string", "sensitive": true, "description": "default: $GITHUB_TOKEN, else $GH_TOKEN"},
+      "max_attempts": {"type": "integer", "default": 5},
+      "backoff_base_ms": {"type": "integer", "default": 500},
+      "max_retry_wait_ms": {"type": "integer", "default": 60000, "description": "longest rate-limit wait honoured; longer gives up"},
+      "timeout_ms": {"type": "integer", "default": 30000},
+      "run_lookup_attempts": {"type": "integer", "default": 5},
+      "run_lookup_wait_ms": {"type": "integer", "default": 2000}
+    }
+  }
+})json";
+  return document.c_str();
+}
+
+GitHubPlugin::GitHubPlugin(sdk::Host host, const std::string& config_json)
+    : host_(host), forge_(host, load_github_config(host, config_json)) {}
+
+std::string GitHubPlugin::invoke(std::string_view role, std::string_view action,
+                                 const std::string& input_json) {
+  return forge::invoke_vcs(host_, forge_, "github", role, action, input_json);
+}
+
+}  // namespace mi2::github
