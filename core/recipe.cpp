@@ -62,7 +62,9 @@ const char* to_string(OnFailure on_failure) {
   return "abort";
 }
 
-Result<Recipe> recipe_from_json(const std::string& name, const Json& json) {
+namespace {
+
+Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
   auto where = [&](size_t i) { return "recipe '" + name + "' step " + std::to_string(i + 1); };
   if (!json.is_object() || !json.contains("steps") || !json["steps"].is_array())
     return make_error("recipe '" + name + "' needs a 'steps' list");
@@ -105,6 +107,16 @@ Result<Recipe> recipe_from_json(const std::string& name, const Json& json) {
     recipe.steps.push_back(std::move(out));
   }
   return recipe;
+}
+
+}  // namespace
+
+Result<Recipe> recipe_from_json(const std::string& name, const Json& json) {
+  try {
+    return parse_recipe(name, json);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error("recipe '" + name + "' has a field of the wrong type: " + e.what());
+  }
 }
 
 }  // namespace mi2
