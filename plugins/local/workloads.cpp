@@ -1,0 +1,364 @@
+#include "workloads.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "daemon.h"
+#include "release_catalog.h"
+#include "render.h"
+
+namespace mi2::local {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+json load_state(const LocalContext& ctx) {
+  std::error_code ec;
+  if (!fs::exists(ctx.deployment_path(), ec))
+    return json{{"version", ""}, {"workloads", json::array()}, {"candidates", json::array()}};
+  json state = read_json_file(ctx.deployment_path());
+  if (!state.contains("workloads")) state["workloads"] = json::array();
+  if (!state.contains("candidates")) state["candidates"] = json::array();
+  return state;
+}
+
+fs::path pid_file(const LocalContext& ctx, const json& process) {
+  return ctx.state / "pids" /
+         (process["name"].get<std::string>() + "-" + process["version"].get<std::string>() +
+          ".pid");
+}
+
+void save_state(const LocalContext& ctx, const json& state) {
+  write_json_file(ctx.deployment_path(), state);
+}
+
+std::string program_name(const LocalContext& ctx) {
+  return fs::path(workload_binary(ctx)).filename().string();
+}
+
+void stop_process(const LocalContext& ctx, const json& process) {
+  stop_daemon(process.value("pid", 0), program_name(ctx));
+  std::error_code ec;
+  fs::remove(pid_file(ctx, process), ec);
+}
+
+// A free port on 127.0.0.1 (the kernel picks it; the workload binds it next).
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = -1;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  if (fd >= 0) close(fd);
+  if (port <= 0) throw sdk::failed("cannot find a free port on 127.0.0.1 for a workload");
+  return port;
+}
+
+json start_process(LocalContext& ctx, const std::string& name, const std::string& version,
+                   const Release& release) {
+  int port = free_port();
+  fs::path log = ctx.state / "logs" / (name + "-" + version + ".log");
+  fs::create_directories(log.parent_path());
+  std::vector<std::string> argv = {workload_binary(ctx),
+                                   "--version",
+                                   version,
+                                   "--port",
+                                   std::to_string(port),
+                                   "--ready-after-ms",
+                                   std::to_string(ctx.config.ready_after_ms)};
+  if (release.workload_unhealthy(name)) argv.push_back("--unhealthy");
+  pid_t pid = spawn_daemon(argv, log);
+  json process = {{"name", name}, {"version", version},  {"pid", pid},
+                  {"port", port}, {"log", log.string()}, {"started", now_utc()}};
+  write_text_atomic(pid_file(ctx, process), std::to_string(pid) + "\n");
+  ctx.host.info("started " + name + " " + version + " (pid " + std::to_string(pid) +
+                ", 127.0.0.1:" + std::to_string(port) + ", log " + log.string() + ")");
+  return process;
+}
+
+std::string url(const json& process, const char* path) {
+  return "http://127.0.0.1:" + std::to_string(process.value("port", 0)) + path;
+}
+
+// One probe: the process lives and GET path answers 200. `body` gets the reply.
+bool probe(const LocalContext& ctx, const json& process, const char* path, std::string* body,
+           std::string* why) {
+  if (!daemon_alive(process.value("pid", 0), program_name(ctx))) {
+    if (why) *why = "process " + std::to_string(process.value("pid", 0)) + " is not running";
+    return false;
+  }
+  sdk::HttpRequest request;
+  request.url = url(process, path);
+  request.timeout_ms = 1000;
+  try {
+    sdk::HttpResponse response = ctx.host.http(request);
+    if (body) *body = response.body;
+    if (response.status == 200) return true;
+    if (why) *why = "GET " + std::string(path) + " answered " + std::to_string(response.status);
+  } catch (const sdk::Error& e) {
+    if (why) *why = e.what();
+  }
+  return false;
+}
+
+std::string describe_process(const json& p) {
+  return p["name"].get<std::string>() + " " + p["version"].get<std::string>() + " (pid " +
+         std::to_string(p.value("pid", 0)) + ", 127.0.0.1:" + std::to_string(p.value("port", 0)) +
+         ")";
+}
+
+json workload_output(const json& processes, bool ok) {
+  json out = json::array();
+  for (const auto& p : processes)
+    out.push_back({{"name", p["name"]},
+                   {"version", p["version"]},
+                   {"ok", ok},
+                   {"pid", p["pid"]},
+                   {"url", url(p, "")},
+                   {"log", p["log"]}});
+  return out;
+}
+
+// Stops what an interrupted or failed rollout left behind.
+void stop_candidates(LocalContext& ctx, json& state) {
+  for (const auto& c : state["candidates"]) stop_process(ctx, c);
+  state["candidates"] = json::array();
+}
+
+}  // namespace
+
+std::string workload_binary(const LocalContext& ctx) {
+  if (const char* env = std::getenv("MI2_WORKLOAD_BINARY"); env && *env) return env;
+  if (!ctx.config.workload_binary.empty()) {
+    fs::path p = ctx.config.workload_binary;
+    return (p.is_absolute() ? p : ctx.fleet_root / p).lexically_normal().string();
+  }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&workload_binary), &info) && info.dli_fname) {
+    fs::path here = fs::absolute(info.dli_fname).parent_path();
+    for (const fs::path& candidate :
+         {here / ".." / "bin" / "mi2-workload", here / "mi2-workload"}) {
+      std::error_code ec;
+      if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
+    }
+  }
+  throw sdk::failed(
+      "cannot find the mi2-workload program; build it (cmake --build <build> --target "
+      "mi2-workload) or set plugins.local.workload_binary in mi2.yaml");
+}
+
+json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
+             const std::string& version) {
+  ReleaseCatalog catalog = ReleaseCatalog::load(ctx.releases_dir());
+  for (const auto& d : desired) catalog.get(d.version);  // fail before touching anything
+  std::string binary = workload_binary(ctx);
+  std::error_code ec;
+  if (!fs::exists(binary, ec))
+    throw sdk::failed("the workload program " + binary + " does not exist; build mi2-workload");
+
+  json state = load_state(ctx);
+  if (ctx.dry_run()) {
+    json plan = json::array();
+    for (const auto& d : desired) {
+      bool keep = false;
+      for (const auto& w : state["workloads"])
+        keep |= w["name"] == d.name && w["version"] == d.version &&
+                daemon_alive(w.value("pid", 0), program_name(ctx));
+      plan.push_back(
+          {{"name", d.name}, {"version", d.version}, {"action", keep ? "keep" : "start"}});
+    }
+    return {{"workloads", plan}, {"dry_run", true}};
+  }
+
+  fs::create_directories(ctx.state);
+  stop_candidates(ctx, state);
+  std::map<std::string, json> current;
+  for (const auto& w : state["workloads"]) current[w["name"].get<std::string>()] = w;
+
+  // Start every workload whose running process is missing or at another version.
+  for (const auto& d : desired) {
+    auto it = current.find(d.name);
+    if (it != current.end() && it->second["version"] == d.version &&
+        daemon_alive(it->second.value("pid", 0), program_name(ctx)))
+      continue;
+    state["candidates"].push_back(start_process(ctx, d.name, d.version, catalog.get(d.version)));
+  }
+  state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
+  save_state(ctx, state);
+
+  // Wait until every candidate answers /healthz, the deadline passes or the
+  // host cancels the step.
+  auto deadline = Clock::now() + std::chrono::milliseconds(ctx.config.rollout_timeout_ms);
+  std::string why;
+  json failing;
+  for (;;) {
+    failing = nullptr;
+    for (const auto& c : state["candidates"]) {
+      if (!probe(ctx, c, "/healthz", nullptr, &why)) {
+        failing = c;
+        break;
+      }
+    }
+    if (failing.is_null()) break;
+    bool dead = !daemon_alive(failing.value("pid", 0), program_name(ctx));
+    if (dead || Clock::now() > deadline || ctx.host.cancelled()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  if (!failing.is_null()) {
+    std::string what = describe_process(failing);
+    std::string log = failing["log"].get<std::string>();
+    stop_candidates(ctx, state);
+    state["rollout"]["state"] = "failed";
+    state["rollout"]["error"] = what + ": " + why;
+    save_state(ctx, state);
+    throw sdk::failed("workload " + what + " of instance " + ctx.instance_id +
+                      " did not become healthy within " +
+                      std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
+                      log + "); the previous processes keep serving");
+  }
+
+  // Every new process is healthy: retire what they replace.
+  std::string old_version = state.value("version", "");
+  json next = json::array();
+  for (const auto& d : desired) {
+    json chosen;
+    for (const auto& c : state["candidates"])
+      if (c["name"] == d.name) chosen = c;
+    auto it = current.find(d.name);
+    if (chosen.is_null()) {
+      chosen = it->second;  // kept as it was
+    } else if (it != current.end()) {
+      stop_process(ctx, it->second);
+    }
+    if (it != current.end()) current.erase(it);
+    next.push_back(chosen);
+  }
+  for (const auto& [name, process] : current) stop_process(ctx, process);  // removed workloads
+  if (old_version != version && !old_version.empty()) state["previous_version"] = old_version;
+  state["version"] = version;
+  state["workloads"] = next;
+  state["candidates"] = json::array();
+  state["rollout"]["state"] = "done";
+  state["rollout"]["finished"] = now_utc();
+  save_state(ctx, state);
+  return {{"workloads", workload_output(next, true)}, {"version", version}};
+}
+
+json apply_workloads(LocalContext& ctx) {
+  std::vector<DesiredWorkload> desired;
+  std::string version;
+  for (const auto& image : read_workload_images(ctx.instance_dir)) {
+    if (image.tag.empty())
+      throw sdk::failed("kubernetes/kustomization.yaml of instance " + ctx.instance_id +
+                        " gives no newTag for " + image.image + "; run the render step first");
+    require_version(image.tag, "the tag of " + image.image);
+    desired.push_back({image.workload, image.tag});
+    if (version.empty() || image.workload == "frontend") version = image.tag;
+  }
+  return rollout(ctx, desired, version);
+}
+
+json rollback_workloads(LocalContext& ctx) {
+  json state = load_state(ctx);
+  std::string to = ctx.params.value("to_version", "");
+  if (to.empty()) to = state.value("previous_version", "");
+  if (to.empty()) to = ctx.input.value("previous_version", "");
+  if (to.empty())
+    throw sdk::failed("instance " + ctx.instance_id +
+                      " has no earlier version to roll back to; pass to_version");
+  require_version(to, "the version to roll back to");
+  std::vector<DesiredWorkload> desired;
+  std::vector<std::string> names;
+  for (const auto& w : state["workloads"]) names.push_back(w["name"]);
+  if (names.empty())
+    for (const auto& image : read_workload_images(ctx.instance_dir))
+      names.push_back(image.workload);
+  for (const auto& name : names) desired.push_back({name, to});
+  return rollout(ctx, desired, to);
+}
+
+json check_pods_health(LocalContext& ctx) {
+  json state = load_state(ctx);
+  json details = json::array();
+  bool ok = !state["workloads"].empty();
+  int healthy = 0;
+  for (const auto& w : state["workloads"]) {
+    std::string why;
+    bool good = probe(ctx, w, "/healthz", nullptr, &why);
+    healthy += good;
+    ok &= good;
+    details.push_back({{"workload", w["name"]},
+                       {"version", w["version"]},
+                       {"ok", good},
+                       {"pid", w["pid"]},
+                       {"url", url(w, "/healthz")},
+                       {"message", good ? "healthy" : why}});
+  }
+  for (const auto& c : state["candidates"]) {  // a rollout that is under way or died
+    ok = false;
+    details.push_back({{"workload", c["name"]},
+                       {"version", c["version"]},
+                       {"ok", false},
+                       {"pid", c["pid"]},
+                       {"message", "left over from an unfinished rollout"}});
+  }
+  std::string summary = state["workloads"].empty()
+                            ? "no workload of instance " + ctx.instance_id + " has been deployed"
+                            : std::to_string(healthy) + "/" +
+                                  std::to_string(state["workloads"].size()) + " workloads healthy" +
+                                  (state["candidates"].empty() ? "" : ", rollout unfinished");
+  return {{"name", "pods-health"}, {"ok", ok}, {"summary", summary}, {"details", details}};
+}
+
+json check_application_version(LocalContext& ctx) {
+  std::string expected = ctx.configured_version();
+  json state = load_state(ctx);
+  json frontend;
+  for (const auto& w : state["workloads"])
+    if (frontend.is_null() || w["name"] == "frontend") frontend = w;
+  if (frontend.is_null())
+    return {{"name", "src-application-version"},
+            {"ok", false},
+            {"summary", "no workload of instance " + ctx.instance_id + " is deployed"},
+            {"details", json::array()}};
+  std::string body, why;
+  bool answered = probe(ctx, frontend, "/__version", &body, &why);
+  std::string remote = answered ? body : "";
+  while (!remote.empty() && (remote.back() == '\n' || remote.back() == '\r')) remote.pop_back();
+  bool ok = answered && !expected.empty() && remote == expected;
+  std::string summary = !answered ? "cannot read " + url(frontend, "/__version") + ": " + why
+                        : ok      ? "remote version " + remote + " equals spec.sourcegraphVersion"
+                                  : "remote version " + remote +
+                                   " differs from spec.sourcegraphVersion " +
+                                   (expected.empty() ? "(unset)" : expected);
+  return {{"name", "src-application-version"},
+          {"ok", ok},
+          {"summary", summary},
+          {"details", json::array({{{"workload", frontend["name"]},
+                                    {"url", url(frontend, "/__version")},
+                                    {"remote_version", remote},
+                                    {"expected_version", expected}}})}};
+}
+
+void stop_all_workloads(LocalContext& ctx) {
+  json state = load_state(ctx);
+  for (const auto& w : state["workloads"]) stop_process(ctx, w);
+  stop_candidates(ctx, state);
+  state["workloads"] = json::array();
+  if (fs::exists(ctx.deployment_path())) save_state(ctx, state);
+}
+
+}  // namespace mi2::local
