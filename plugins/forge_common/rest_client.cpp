@@ -108,16 +108,16 @@ std::optional<uint64_t> RestClient::rate_limit_wait_ms(const ApiResponse& respon
 }
 
 void RestClient::give_up(int status, const std::string& endpoint, const ApiResponse& response,
-                         const std::string& extra) const {
+                         const std::string& extra, bool rate_limited) const {
   std::string message = api_message(response.body);
   std::string sentence;
-  if (settings_.explain) sentence = settings_.explain(status, endpoint, message);
+  if (settings_.explain && !rate_limited) sentence = settings_.explain(status, endpoint, message);
   if (sentence.empty()) {
     sentence = settings_.forge + " API " + endpoint + " failed with status " +
                std::to_string(status) + extra + (message.empty() ? "" : ": " + message);
     if (sentence.back() != '.') sentence += '.';
   }
-  bool transient = status >= 500 || status == 429 || status == 0;
+  bool transient = rate_limited || status >= 500 || status == 429 || status == 0;
   throw sdk::Error(transient ? MI2_RETRYABLE : MI2_FAILED, sentence);
 }
 
@@ -180,9 +180,11 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
           give_up(response.status, endpoint, response,
                   " (rate limited; the limit resets in " + std::to_string(*wait_ms / 1000) +
                       " s, longer than max_retry_wait_ms " +
-                      std::to_string(settings_.retry.max_retry_wait_ms) + "; try again later)");
+                      std::to_string(settings_.retry.max_retry_wait_ms) + "; try again later)",
+                  true);
         }
-        if (attempt >= max_attempts) give_up(response.status, endpoint, response, attempts);
+        if (attempt >= max_attempts)
+          give_up(response.status, endpoint, response, attempts + " (rate limited)", true);
         host_.warn(settings_.forge + " API " + endpoint + " is rate limited (status " +
                    std::to_string(response.status) + "); waiting " + std::to_string(*wait_ms) +
                    " ms");

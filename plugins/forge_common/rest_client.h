@@ -74,7 +74,7 @@ class RestClient {
   // How long the API asks us to wait before retrying, when it says so.
   std::optional<uint64_t> rate_limit_wait_ms(const ApiResponse& response) const;
   [[noreturn]] void give_up(int status, const std::string& endpoint, const ApiResponse& response,
-                            const std::string& extra) const;
+                            const std::string& extra, bool rate_limited = false) const;
 
   sdk::Host host_;
   ClientSettings settings_;

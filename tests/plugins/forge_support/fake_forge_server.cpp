@@ -1,0 +1,665 @@
+#include "tests/plugins/forge_support/fake_forge_server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+
+namespace mi2::test {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string percent_decode(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string now_utc() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Label names of an item: GitHub [{name}], GitLab ["x"].
+std::vector<std::string> label_names(const Json& item) {
+  std::vector<std::string> names;
+  for (const auto& label : item.value("labels", Json::array()))
+    names.push_back(label.is_string() ? label.get<std::string>() : label.value("name", ""));
+  return names;
+}
+
+bool has_labels(const Json& item, const std::string& wanted) {
+  auto names = label_names(item);
+  for (const auto& label : split_commas(wanted))
+    if (std::find(names.begin(), names.end(), label) == names.end()) return false;
+  return true;
+}
+
+void reply(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  if (!body.is_null()) res.set_content(body.dump(), "application/json");
+}
+
+int64_t to_number(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(text);
+}
+
+}  // namespace
+
+Json RecordedRequest::json() const {
+  Json parsed = Json::parse(body, nullptr, false);
+  return parsed.is_discarded() ? Json(nullptr) : parsed;
+}
+
+std::string RecordedRequest::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? "" : it->second;
+}
+
+FakeForgeServer::FakeForgeServer(Kind kind, std::string token)
+    : kind_(kind), token_(std::move(token)), server_(std::make_unique<httplib::Server>()) {
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+  server_->Get(".*", handler);
+  server_->Post(".*", handler);
+  server_->Put(".*", handler);
+  server_->Patch(".*", handler);
+  server_->Delete(".*", handler);
+  port_ = server_->bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("the fake forge could not bind 127.0.0.1");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  for (int i = 0; i < 200 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+FakeForgeServer::~FakeForgeServer() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string FakeForgeServer::api_url() const {
+  std::string root = "http://127.0.0.1:" + std::to_string(port_);
+  return kind_ == Kind::kGitHub ? root : root + "/api/v4";
+}
+
+void FakeForgeServer::add_repository(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  repositories_.insert(name);
+}
+
+void FakeForgeServer::set_page_size(int size) {
+  std::lock_guard lock(mutex_);
+  page_size_ = size;
+}
+
+void FakeForgeServer::inject(const std::string& method, const std::string& path_prefix, int status,
+                             std::map<std::string, std::string> headers, std::string body,
+                             int times) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back({method, path_prefix, status, std::move(headers), std::move(body), times});
+}
+
+void FakeForgeServer::set_checks_pending(bool pending) {
+  std::lock_guard lock(mutex_);
+  checks_pending_ = pending;
+}
+
+void FakeForgeServer::set_latest_release(const std::string& tag) {
+  std::lock_guard lock(mutex_);
+  latest_tag_ = tag;
+}
+
+std::vector<RecordedRequest> FakeForgeServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::vector<RecordedRequest> FakeForgeServer::requests_to(const std::string& method,
+                                                          const std::string& path_prefix) const {
+  std::vector<RecordedRequest> out;
+  for (auto& r : requests())
+    if (r.method == method && r.path.rfind(path_prefix, 0) == 0) out.push_back(r);
+  return out;
+}
+
+Json FakeForgeServer::pulls() const {
+  std::lock_guard lock(mutex_);
+  return pulls_;
+}
+Json FakeForgeServer::issues() const {
+  std::lock_guard lock(mutex_);
+  return issues_;
+}
+Json FakeForgeServer::runs() const {
+  std::lock_guard lock(mutex_);
+  return runs_;
+}
+Json FakeForgeServer::approvals() const {
+  std::lock_guard lock(mutex_);
+  return approvals_;
+}
+
+Json FakeForgeServer::seed_pull(const std::string& repository, const std::string& branch,
+                                const std::string& title, const std::vector<std::string>& labels) {
+  std::lock_guard lock(mutex_);
+  int64_t number = next_number_++;
+  std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + repository;
+  Json pull;
+  if (kind_ == Kind::kGitHub) {
+    Json label_objects = Json::array();
+    for (const auto& l : labels) label_objects.push_back({{"name", l}});
+    pull = {{"repo", repository},
+            {"number", number},
+            {"node_id", "PR_node_" + std::to_string(number)},
+            {"title", title},
+            {"body", ""},
+            {"state", "open"},
+            {"html_url", web + "/pull/" + std::to_string(number)},
+            {"head", {{"ref", branch}}},
+            {"base", {{"ref", "main"}}},
+            {"labels", label_objects},
+            {"draft", false},
+            {"auto_merge", nullptr},
+            {"merged_at", nullptr}};
+  } else {
+    pull = {{"repo", repository},
+            {"iid", number},
+            {"id", next_id_++},
+            {"title", title},
+            {"description", ""},
+            {"state", "opened"},
+            {"web_url", web + "/-/merge_requests/" + std::to_string(number)},
+            {"source_branch", branch},
+            {"target_branch", "main"},
+            {"labels", labels},
+            {"draft", false},
+            {"merge_when_pipeline_succeeds", false}};
+  }
+  pulls_.push_back(pull);
+  return pull;
+}
+
+Json FakeForgeServer::seed_issue(const std::string& repository, const std::string& title,
+                                 const std::string& body, const std::vector<std::string>& labels) {
+  std::lock_guard lock(mutex_);
+  int64_t number = next_number_++;
+  std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + repository;
+  Json issue;
+  if (kind_ == Kind::kGitHub) {
+    Json label_objects = Json::array();
+    for (const auto& l : labels) label_objects.push_back({{"name", l}});
+    issue = {{"repo", repository},
+             {"number", number},
+             {"title", title},
+             {"body", body},
+             {"state", "open"},
+             {"labels", label_objects},
+             {"html_url", web + "/issues/" + std::to_string(number)}};
+  } else {
+    issue = {{"repo", repository},  {"iid", number},
+             {"id", next_id_++},    {"title", title},
+             {"description", body}, {"state", "opened"},
+             {"labels", labels},    {"web_url", web + "/-/issues/" + std::to_string(number)}};
+  }
+  issues_.push_back(issue);
+  return issue;
+}
+
+Json* FakeForgeServer::find_pull(const std::string& repo, int64_t number) {
+  const char* key = kind_ == Kind::kGitHub ? "number" : "iid";
+  for (auto& pull : pulls_)
+    if (pull["repo"] == repo && pull[key] == number) return &pull;
+  return nullptr;
+}
+
+Json* FakeForgeServer::find_issue(const std::string& repo, int64_t number) {
+  const char* key = kind_ == Kind::kGitHub ? "number" : "iid";
+  for (auto& issue : issues_)
+    if (issue["repo"] == repo && issue[key] == number) return &issue;
+  return nullptr;
+}
+
+void FakeForgeServer::page(const RecordedRequest& r, const Json& items, httplib::Response& res) {
+  int per_page = page_size_;
+  if (r.query.count("per_page")) per_page = std::min(per_page, std::stoi(r.query.at("per_page")));
+  int page_number = r.query.count("page") ? std::stoi(r.query.at("page")) : 1;
+  size_t begin = static_cast<size_t>((page_number - 1) * per_page);
+  Json slice = Json::array();
+  for (size_t i = begin; i < items.size() && i < begin + per_page; ++i) slice.push_back(items[i]);
+  if (begin + per_page < items.size()) {
+    std::map<std::string, std::string> query = r.query;
+    query["page"] = std::to_string(page_number + 1);
+    std::string next = "http://127.0.0.1:" + std::to_string(port_) + r.path + "?";
+    for (const auto& [k, v] : query) next += percent_encode(k) + "=" + percent_encode(v) + "&";
+    next.pop_back();
+    res.set_header("Link", "<" + next + ">; rel=\"next\"");
+  }
+  reply(res, 200, slice);
+}
+
+void FakeForgeServer::handle(const httplib::Request& req, httplib::Response& res) {
+  RecordedRequest r;
+  r.method = req.method;
+  r.target = req.target;
+  r.path = req.target.substr(0, req.target.find('?'));
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[lower] = v;
+  }
+  r.body = req.body;
+
+  std::lock_guard lock(mutex_);
+  requests_.push_back(r);
+  for (auto& fault : faults_) {
+    if (fault.times <= 0 || fault.method != r.method || r.path.rfind(fault.prefix, 0) != 0)
+      continue;
+    --fault.times;
+    res.status = fault.status;
+    for (const auto& [k, v] : fault.headers) res.set_header(k, v);
+    res.set_content(fault.body, "application/json");
+    return;
+  }
+  if (kind_ == Kind::kGitHub) {
+    if (r.header("authorization") != "Bearer " + token_)
+      return reply(res, 401, {{"message", "Bad credentials"}});
+    return handle_github(r, res);
+  }
+  if (r.header("private-token") != token_)
+    return reply(res, 401, {{"message", "401 Unauthorized"}});
+  handle_gitlab(r, res);
+}
+
+void FakeForgeServer::handle_github(const RecordedRequest& r, httplib::Response& res) {
+  auto s = split_path(r.path);
+  const Json body = r.json();
+  const Json not_found = {{"message", "Not Found"}};
+  if (s.size() == 1 && s[0] == "graphql" && r.method == "POST") {
+    std::string node = body["variables"].value("id", "");
+    for (auto& pull : pulls_) {
+      if (pull["node_id"] != node) continue;
+      pull["auto_merge"] = {{"merge_method", body["variables"].value("method", "")}};
+      return reply(
+          res, 200,
+          {{"data",
+            {{"enablePullRequestAutoMerge", {{"pullRequest", {{"number", pull["number"]}}}}}}}});
+    }
+    return reply(res, 200, {{"errors", {{{"message", "Could not resolve to a node"}}}}});
+  }
+  if (s.size() < 4 || s[0] != "repos") return reply(res, 404, not_found);
+  const std::string repo = s[1] + "/" + s[2];
+  if (!repositories_.count(repo)) return reply(res, 404, not_found);
+  std::vector<std::string> rest(s.begin() + 3, s.end());
+  const std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + repo;
+
+  if (rest[0] == "pulls" && rest.size() == 1 && r.method == "GET") {
+    std::string state = r.query.count("state") ? r.query.at("state") : "open";
+    std::string head = r.query.count("head") ? r.query.at("head") : "";
+    Json items = Json::array();
+    for (const auto& pull : pulls_) {
+      if (pull["repo"] != repo) continue;
+      if (state != "all" && pull["state"] != state) continue;
+      if (!head.empty() && s[1] + ":" + pull["head"]["ref"].get<std::string>() != head) continue;
+      items.push_back(pull);
+    }
+    return page(r, items, res);
+  }
+  if (rest[0] == "pulls" && rest.size() == 1 && r.method == "POST") {
+    for (const auto& pull : pulls_) {
+      if (pull["repo"] == repo && pull["state"] == "open" && pull["head"]["ref"] == body["head"])
+        return reply(res, 422,
+                     {{"message", "Validation Failed"},
+                      {"errors",
+                       {{{"resource", "PullRequest"},
+                         {"code", "custom"},
+                         {"message", "A pull request already exists for " + s[1] + ":" +
+                                         body["head"].get<std::string>() + "."}}}}});
+    }
+    int64_t number = next_number_++;
+    Json pull = {{"repo", repo},
+                 {"number", number},
+                 {"node_id", "PR_node_" + std::to_string(number)},
+                 {"title", body["title"]},
+                 {"body", body["body"]},
+                 {"state", "open"},
+                 {"html_url", web + "/pull/" + std::to_string(number)},
+                 {"head", {{"ref", body["head"]}}},
+                 {"base", {{"ref", body["base"]}}},
+                 {"labels", Json::array()},
+                 {"draft", false},
+                 {"auto_merge", nullptr},
+                 {"merged_at", nullptr}};
+    pulls_.push_back(pull);
+    return reply(res, 201, pull);
+  }
+  if (rest[0] == "pulls" && rest.size() >= 2) {
+    Json* pull = find_pull(repo, to_number(rest[1]));
+    if (!pull) return reply(res, 404, not_found);
+    if (rest.size() == 2 && r.method == "GET") return reply(res, 200, *pull);
+    if (rest.size() == 2 && r.method == "PATCH") {
+      for (const char* key : {"title", "body"})
+        if (body.contains(key)) (*pull)[key] = body[key];
+      if (body.contains("base")) (*pull)["base"]["ref"] = body["base"];
+      return reply(res, 200, *pull);
+    }
+    if (rest.size() == 3 && rest[2] == "reviews" && r.method == "POST") {
+      approvals_.push_back({{"number", (*pull)["number"]}, {"event", body.value("event", "")}});
+      return reply(res, 200, {{"id", next_id_++}, {"state", "APPROVED"}});
+    }
+    if (rest.size() == 3 && rest[2] == "merge" && r.method == "PUT") {
+      if (checks_pending_)
+        return reply(res, 405, {{"message", "Required status check \"ci\" is expected."}});
+      (*pull)["state"] = "closed";
+      (*pull)["merged_at"] = now_utc();
+      (*pull)["merge_method"] = body.value("merge_method", "");
+      return reply(res, 200, {{"sha", "abc123"}, {"merged", true}, {"message", "merged"}});
+    }
+  }
+  if (rest[0] == "issues" && rest.size() == 1 && r.method == "GET") {
+    std::string state = r.query.count("state") ? r.query.at("state") : "open";
+    std::string labels = r.query.count("labels") ? r.query.at("labels") : "";
+    Json items = Json::array();
+    for (const Json* list : {&issues_, &pulls_}) {
+      for (Json item : *list) {
+        if (item["repo"] != repo) continue;
+        if (state != "all" && item["state"] != state) continue;
+        if (!labels.empty() && !has_labels(item, labels)) continue;
+        if (list == &pulls_) item["pull_request"] = {{"url", item["html_url"]}};
+        items.push_back(item);
+      }
+    }
+    std::sort(items.begin(), items.end(),
+              [](const Json& a, const Json& b) { return a["number"] > b["number"]; });
+    return page(r, items, res);
+  }
+  if (rest[0] == "issues" && rest.size() == 1 && r.method == "POST") {
+    int64_t number = next_number_++;
+    Json labels = Json::array();
+    for (const auto& l : body.value("labels", Json::array())) labels.push_back({{"name", l}});
+    Json issue = {{"repo", repo},
+                  {"number", number},
+                  {"title", body["title"]},
+                  {"body", body.value("body", "")},
+                  {"state", "open"},
+                  {"labels", labels},
+                  {"html_url", web + "/issues/" + std::to_string(number)}};
+    issues_.push_back(issue);
+    return reply(res, 201, issue);
+  }
+  if (rest[0] == "issues" && rest.size() >= 2) {
+    int64_t number = to_number(rest[1]);
+    Json* item = find_issue(repo, number);
+    if (!item) item = find_pull(repo, number);
+    if (!item) return reply(res, 404, not_found);
+    if (rest.size() == 2 && r.method == "GET") return reply(res, 200, *item);
+    if (rest.size() == 2 && r.method == "PATCH") {
+      for (const char* key : {"title", "body", "state"})
+        if (body.contains(key)) (*item)[key] = body[key];
+      return reply(res, 200, *item);
+    }
+    if (rest.size() == 3 && rest[2] == "labels" && r.method == "POST") {
+      for (const auto& l : body.value("labels", Json::array())) {
+        auto names = label_names(*item);
+        if (std::find(names.begin(), names.end(), l) == names.end())
+          (*item)["labels"].push_back({{"name", l}});
+      }
+      return reply(res, 200, (*item)["labels"]);
+    }
+  }
+  if (rest.size() == 4 && rest[0] == "actions" && rest[1] == "workflows") {
+    const std::string& workflow = rest[2];
+    if (rest[3] == "dispatches" && r.method == "POST") {
+      int64_t id = next_id_++;
+      runs_.push_back({{"repo", repo},
+                       {"workflow", workflow},
+                       {"id", id},
+                       {"event", "workflow_dispatch"},
+                       {"head_branch", body.value("ref", "")},
+                       {"inputs", body.value("inputs", Json::object())},
+                       {"created_at", now_utc()},
+                       {"html_url", web + "/actions/runs/" + std::to_string(id)}});
+      res.status = 204;
+      return;
+    }
+    if (rest[3] == "runs" && r.method == "GET") {
+      Json list = Json::array();
+      for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
+        if ((*it)["repo"] != repo || (*it)["workflow"] != workflow) continue;
+        if (r.query.count("branch") && (*it)["head_branch"] != r.query.at("branch")) continue;
+        list.push_back(*it);
+      }
+      return reply(res, 200, {{"total_count", list.size()}, {"workflow_runs", list}});
+    }
+  }
+  if (rest.size() == 2 && rest[0] == "releases" && rest[1] == "latest" && r.method == "GET")
+    return reply(res, 200, {{"tag_name", latest_tag_}, {"name", latest_tag_}});
+  reply(res, 404, not_found);
+}
+
+void FakeForgeServer::handle_gitlab(const RecordedRequest& r, httplib::Response& res) {
+  auto s = split_path(r.path);
+  const Json body = r.json();
+  const Json not_found = {{"message", "404 Project Not Found"}};
+  if (s.size() < 5 || s[0] != "api" || s[1] != "v4" || s[2] != "projects")
+    return reply(res, 404, {{"message", "404 Not Found"}});
+  const std::string project = percent_decode(s[3]);
+  if (!repositories_.count(project)) return reply(res, 404, not_found);
+  std::vector<std::string> rest(s.begin() + 4, s.end());
+  const std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + project;
+  auto labels_of = [](const Json& value) {
+    Json out = Json::array();
+    if (value.is_string())
+      for (const auto& l : split_commas(value.get<std::string>())) out.push_back(l);
+    if (value.is_array()) out = value;
+    return out;
+  };
+
+  if (rest[0] == "merge_requests" && rest.size() == 1 && r.method == "GET") {
+    std::string state = r.query.count("state") ? r.query.at("state") : "all";
+    Json items = Json::array();
+    for (const auto& mr : pulls_) {
+      if (mr["repo"] != project) continue;
+      if (state != "all" && mr["state"] != state) continue;
+      if (r.query.count("source_branch") && mr["source_branch"] != r.query.at("source_branch"))
+        continue;
+      if (r.query.count("labels") && !has_labels(mr, r.query.at("labels"))) continue;
+      items.push_back(mr);
+    }
+    std::sort(items.begin(), items.end(),
+              [](const Json& a, const Json& b) { return a["iid"] > b["iid"]; });
+    return page(r, items, res);
+  }
+  if (rest[0] == "merge_requests" && rest.size() == 1 && r.method == "POST") {
+    for (const auto& mr : pulls_) {
+      if (mr["repo"] == project && mr["state"] == "opened" &&
+          mr["source_branch"] == body["source_branch"])
+        return reply(res, 409,
+                     {{"message",
+                       {"Another open merge request already exists for this source "
+                        "branch: !" +
+                        std::to_string(mr["iid"].get<int64_t>())}}});
+    }
+    int64_t iid = next_number_++;
+    Json mr = {{"repo", project},
+               {"iid", iid},
+               {"id", next_id_++},
+               {"title", body["title"]},
+               {"description", body.value("description", "")},
+               {"state", "opened"},
+               {"web_url", web + "/-/merge_requests/" + std::to_string(iid)},
+               {"source_branch", body["source_branch"]},
+               {"target_branch", body["target_branch"]},
+               {"labels", labels_of(body.value("labels", Json()))},
+               {"draft", false},
+               {"merge_when_pipeline_succeeds", false}};
+    pulls_.push_back(mr);
+    return reply(res, 201, mr);
+  }
+  if (rest[0] == "merge_requests" && rest.size() >= 2) {
+    Json* mr = find_pull(project, to_number(rest[1]));
+    if (!mr) return reply(res, 404, {{"message", "404 Not found"}});
+    if (rest.size() == 2 && r.method == "GET") return reply(res, 200, *mr);
+    if (rest.size() == 2 && r.method == "PUT") {
+      for (const char* key : {"title", "description", "target_branch"})
+        if (body.contains(key)) (*mr)[key] = body[key];
+      if (body.contains("labels")) (*mr)["labels"] = labels_of(body["labels"]);
+      if (body.contains("add_labels"))
+        for (const auto& l : labels_of(body["add_labels"]))
+          if (!has_labels(*mr, l.get<std::string>())) (*mr)["labels"].push_back(l);
+      return reply(res, 200, *mr);
+    }
+    if (rest.size() == 3 && rest[2] == "approve" && r.method == "POST") {
+      approvals_.push_back({{"number", (*mr)["iid"]}, {"event", "approve"}});
+      return reply(res, 201, {{"id", (*mr)["id"]}, {"iid", (*mr)["iid"]}, {"approved", true}});
+    }
+    if (rest.size() == 3 && rest[2] == "merge" && r.method == "PUT") {
+      (*mr)["squash"] = body.value("squash", false);
+      if (checks_pending_) {
+        if (!body.value("merge_when_pipeline_succeeds", false))
+          return reply(res, 405, {{"message", "405 Method Not Allowed"}});
+        (*mr)["merge_when_pipeline_succeeds"] = true;
+        return reply(res, 200, *mr);
+      }
+      (*mr)["state"] = "merged";
+      return reply(res, 200, *mr);
+    }
+  }
+  if (rest[0] == "issues" && rest.size() == 1 && r.method == "GET") {
+    std::string state = r.query.count("state") ? r.query.at("state") : "all";
+    std::string search = r.query.count("search") ? r.query.at("search") : "";
+    Json items = Json::array();
+    for (const auto& issue : issues_) {
+      if (issue["repo"] != project) continue;
+      if (state != "all" && issue["state"] != state) continue;
+      if (!search.empty() && issue["title"].get<std::string>().find(search) == std::string::npos)
+        continue;
+      if (r.query.count("labels") && !has_labels(issue, r.query.at("labels"))) continue;
+      items.push_back(issue);
+    }
+    return page(r, items, res);
+  }
+  if (rest[0] == "issues" && rest.size() == 1 && r.method == "POST") {
+    int64_t iid = next_number_++;
+    Json issue = {{"repo", project},
+                  {"iid", iid},
+                  {"id", next_id_++},
+                  {"title", body["title"]},
+                  {"description", body.value("description", "")},
+                  {"state", "opened"},
+                  {"labels", labels_of(body.value("labels", Json()))},
+                  {"web_url", web + "/-/issues/" + std::to_string(iid)}};
+    issues_.push_back(issue);
+    return reply(res, 201, issue);
+  }
+  if (rest[0] == "issues" && rest.size() == 2) {
+    Json* issue = find_issue(project, to_number(rest[1]));
+    if (!issue) return reply(res, 404, {{"message", "404 Not found"}});
+    if (r.method == "GET") return reply(res, 200, *issue);
+    if (r.method == "PUT") {
+      for (const char* key : {"title", "description"})
+        if (body.contains(key)) (*issue)[key] = body[key];
+      return reply(res, 200, *issue);
+    }
+  }
+  if (rest.size() == 1 && rest[0] == "pipeline" && r.method == "POST") {
+    int64_t id = next_id_++;
+    Json run = {{"repo", project},
+                {"id", id},
+                {"ref", body.value("ref", "")},
+                {"variables", body.value("variables", Json::array())},
+                {"status", "created"},
+                {"web_url", web + "/-/pipelines/" + std::to_string(id)}};
+    runs_.push_back(run);
+    return reply(res, 201, run);
+  }
+  if (rest.size() == 1 && rest[0] == "releases" && r.method == "GET")
+    return reply(res, 200, Json::array({{{"tag_name", latest_tag_}, {"name", latest_tag_}}}));
+  reply(res, 404, {{"message", "404 Not Found"}});
+}
+
+sdk::HttpResponse send_over_loopback(const sdk::HttpRequest& request) {
+  const std::string prefix = "http://";
+  if (request.url.rfind(prefix, 0) != 0) return {0, {}, "not an http:// URL", false};
+  size_t slash = request.url.find('/', prefix.size());
+  std::string authority = request.url.substr(prefix.size(), slash - prefix.size());
+  std::string target = slash == std::string::npos ? "/" : request.url.substr(slash);
+  size_t colon = authority.find(':');
+  std::string host = authority.substr(0, colon);
+  int port = colon == std::string::npos ? 80 : std::stoi(authority.substr(colon + 1));
+
+  httplib::Client client(host, port);
+  client.set_url_encode(false);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(10);
+  httplib::Request req;
+  req.method = request.method;
+  req.path = target;
+  for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+  req.body = request.body;
+  auto result = client.send(req);
+  if (!result) return {0, {}, "", false};
+  sdk::HttpResponse response;
+  response.status = result->status;
+  for (const auto& [name, value] : result->headers) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers.emplace_back(lower, value);
+  }
+  response.body = result->body;
+  return response;
+}
+
+}  // namespace mi2::test

@@ -1,0 +1,122 @@
+// A stateful fake of GitHub's or GitLab's REST API on 127.0.0.1, for the
+// forge plugins' tests: real HTTP over loopback, every request recorded,
+// faults injectable. Only what the plugins call is implemented.
+#pragma once
+
+#include <mi2/sdk/host.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace mi2::test {
+
+using Json = nlohmann::json;
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;                          // raw path and query, as sent
+  std::string path;                            // raw path (percent-encoding kept)
+  std::map<std::string, std::string> query;    // decoded
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  Json json() const;
+  std::string header(const std::string& lower_name) const;
+};
+
+class FakeForgeServer {
+ public:
+  enum class Kind { kGitHub, kGitLab };
+
+  // Starts listening on 127.0.0.1 (a free port) at once; stops in the destructor.
+  FakeForgeServer(Kind kind, std::string token);
+  ~FakeForgeServer();
+  FakeForgeServer(const FakeForgeServer&) = delete;
+  FakeForgeServer& operator=(const FakeForgeServer&) = delete;
+
+  // GitHub: http://127.0.0.1:PORT ; GitLab: http://127.0.0.1:PORT/api/v4
+  std::string api_url() const;
+  int port() const { return port_; }
+
+  // Repositories (GitHub owner/name) or projects (GitLab path) that exist.
+  void add_repository(const std::string& name);
+  // Lists answer at most this many items per page (forces pagination).
+  void set_page_size(int size);
+  // The next `times` requests with this method whose raw path starts with
+  // `path_prefix` get this answer instead.
+  void inject(const std::string& method, const std::string& path_prefix, int status,
+              std::map<std::string, std::string> headers, std::string body, int times = 1);
+  // Merges are refused (405) until checks pass: auto-merge is the way in.
+  void set_checks_pending(bool pending);
+  void set_latest_release(const std::string& tag);
+
+  // State, as plain JSON copies.
+  std::vector<RecordedRequest> requests() const;
+  std::vector<RecordedRequest> requests_to(const std::string& method,
+                                           const std::string& path_prefix) const;
+  Json pulls() const;   // PRs / MRs
+  Json issues() const;  // issues only
+  Json runs() const;    // workflow runs / pipelines
+  Json approvals() const;
+
+  // Seeds a PR/MR directly (as if opened by someone else).
+  Json seed_pull(const std::string& repository, const std::string& branch, const std::string& title,
+                 const std::vector<std::string>& labels);
+  Json seed_issue(const std::string& repository, const std::string& title, const std::string& body,
+                  const std::vector<std::string>& labels);
+
+ private:
+  struct Fault {
+    std::string method, prefix;
+    int status;
+    std::map<std::string, std::string> headers;
+    std::string body;
+    int times;
+  };
+
+  void handle(const httplib::Request& req, httplib::Response& res);
+  void handle_github(const RecordedRequest& r, httplib::Response& res);
+  void handle_gitlab(const RecordedRequest& r, httplib::Response& res);
+  // Answers one page of `items` with Link headers.
+  void page(const RecordedRequest& r, const Json& items, httplib::Response& res);
+  Json* find_pull(const std::string& repo, int64_t number);
+  Json* find_issue(const std::string& repo, int64_t number);
+
+  Kind kind_;
+  std::string token_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+
+  mutable std::mutex mutex_;
+  std::vector<RecordedRequest> requests_;
+  std::vector<Fault> faults_;
+  std::set<std::string> repositories_;
+  int page_size_ = 100;
+  bool checks_pending_ = false;
+  std::string latest_tag_ = "v4.1.0";
+  int64_t next_number_ = 1;
+  int64_t next_id_ = 1000;
+  Json pulls_ = Json::array();
+  Json issues_ = Json::array();
+  Json runs_ = Json::array();
+  Json approvals_ = Json::array();
+};
+
+// Sends one request of a plugin (as the SDK's FakeHost sees it) over real
+// HTTP with cpp-httplib: FakeHost::on_http = mi2::test::send_over_loopback.
+sdk::HttpResponse send_over_loopback(const sdk::HttpRequest& request);
+
+}  // namespace mi2::test
