@@ -17,12 +17,15 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>  // FleetConfig holds Json by value
+
 #include "core/json.h"
 #include "core/result.h"
 
 namespace mi2 {
 
-inline constexpr const char* kRoles[] = {"render", "healthcheck", "backup", "migrate", "apply", "vcs"};
+inline constexpr const char* kRoles[] = {"render",  "healthcheck", "backup",
+                                         "migrate", "apply",       "vcs"};
 
 struct FleetConfig {
   // role -> plugin names, in the order given.
