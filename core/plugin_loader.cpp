@@ -413,15 +413,21 @@ std::string plugin_file_name(std::string_view name) {
 
 std::vector<fs::path> plugin_search_path(const std::vector<std::string>& flag_dirs) {
   std::vector<fs::path> dirs;
+  // Absolute, so every path a user sees (lists, refusals) is unambiguous.
+  auto add = [&dirs](const std::string& dir) {
+    std::error_code ec;
+    fs::path absolute = fs::absolute(dir, ec);
+    dirs.push_back(ec ? fs::path(dir) : absolute);
+  };
   for (const auto& dir : flag_dirs)
-    if (!dir.empty()) dirs.emplace_back(dir);
+    if (!dir.empty()) add(dir);
   if (const char* env = std::getenv("MI2_PLUGIN_PATH")) {
     std::string value = env;
     size_t start = 0;
     while (start <= value.size()) {
       size_t end = value.find(':', start);
       if (end == std::string::npos) end = value.size();
-      if (end > start) dirs.emplace_back(value.substr(start, end - start));
+      if (end > start) add(value.substr(start, end - start));
       start = end + 1;
     }
   }
