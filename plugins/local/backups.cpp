@@ -125,7 +125,7 @@ json backup_restore(LocalContext& ctx) {
     json deployment = read_json_file(dir / "deployment.json");
     for (const auto& w : deployment.value("workloads", json::array()))
       desired.push_back({w["name"].get<std::string>(), w["version"].get<std::string>()});
-    if (!desired.empty()) out["workloads"] = rollout(ctx, desired, version)["workloads"];
+    if (!desired.empty()) out["workloads"] = rollout(ctx, desired, version, false)["workloads"];
     out["version"] = version;
   }
   return out;

@@ -90,7 +90,10 @@ json LocalPlugin::dispatch(std::string_view role, std::string_view action,
   bool vcs = role == "vcs";
   LocalContext ctx = LocalContext::from_input(host_, config_, input_json, !vcs);
   if (role == "render" && action == "render") {
-    std::string version = ctx.input.value("target_version", ctx.configured_version());
+    // config.yaml is the truth (the engine bumps it before render and sets it
+    // back before a rollback's render); target_version only when it has none.
+    std::string version = ctx.configured_version();
+    if (version.empty()) version = ctx.input.value("target_version", "");
     return {{"changed_files", render_version(ctx.instance_dir, version, !ctx.dry_run())},
             {"version", version}};
   }

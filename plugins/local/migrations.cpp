@@ -56,7 +56,9 @@ std::string target_version(const LocalContext& ctx) {
 
 std::string repair_sentence(const LocalContext& ctx, const std::string& failed) {
   std::string run = ctx.input.value("run_id", "");
-  return "inspect and fix the data by hand (sqlite3 " + ctx.db_path().string() +
+  fs::path file = ctx.releases_dir() / failed.substr(0, failed.find('/')) / "migrations" /
+                  failed.substr(failed.find('/') + 1);
+  return "read " + file.string() + ", fix the data by hand (sqlite3 " + ctx.db_path().string() +
          "), then run `mi2 instance db repair` to re-apply only " + failed +
          (run.empty() ? std::string(", then re-run the upgrade")
                       : ", then `mi2 instance upgrade --resume " + run + "`");

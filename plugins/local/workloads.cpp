@@ -160,7 +160,7 @@ std::string workload_binary(const LocalContext& ctx) {
 }
 
 json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
-             const std::string& version) {
+             const std::string& version, bool keep_stuck) {
   ReleaseCatalog catalog = ReleaseCatalog::load(ctx.releases_dir());
   for (const auto& d : desired) catalog.get(d.version);  // fail before touching anything
   std::string binary = workload_binary(ctx);
@@ -219,15 +219,32 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
 
   if (!failing.is_null()) {
     std::string what = describe_process(failing);
-    std::string log = failing["log"].get<std::string>();
-    stop_candidates(ctx, state);
-    state["rollout"]["state"] = "failed";
-    state["rollout"]["error"] = what + ": " + why;
+    std::string error =
+        "workload " + what + " of instance " + ctx.instance_id + " did not become healthy within " +
+        std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
+        failing["log"].get<std::string>() + "); the previous processes keep serving";
+    if (!keep_stuck) {
+      stop_candidates(ctx, state);
+      state["rollout"]["state"] = "failed";
+      state["rollout"]["error"] = error;
+      save_state(ctx, state);
+      throw sdk::failed(error);
+    }
+    // Like a Deployment whose new pods never get ready: the old processes keep
+    // serving, the new ones stay (pods-health reports them) until a rollback.
+    state["rollout"]["state"] = "stuck";
+    state["rollout"]["error"] = error;
     save_state(ctx, state);
-    throw sdk::failed("workload " + what + " of instance " + ctx.instance_id +
-                      " did not become healthy within " +
-                      std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
-                      log + "); the previous processes keep serving");
+    ctx.host.warn(error);
+    json workloads = workload_output(state["workloads"], true);
+    for (const auto& c : state["candidates"]) {
+      std::string reason;
+      bool healthy = probe(ctx, c, "/healthz", nullptr, &reason);
+      json w = workload_output(json::array({c}), healthy)[0];
+      if (!healthy) w["message"] = reason;
+      workloads.push_back(w);
+    }
+    return {{"workloads", workloads}, {"version", version}, {"rollout", "stuck"}, {"error", error}};
   }
 
   // Every new process is healthy: retire what they replace.
@@ -268,7 +285,7 @@ json apply_workloads(LocalContext& ctx) {
     desired.push_back({image.workload, image.tag});
     if (version.empty() || image.workload == "frontend") version = image.tag;
   }
-  return rollout(ctx, desired, version);
+  return rollout(ctx, desired, version, true);
 }
 
 json rollback_workloads(LocalContext& ctx) {
@@ -287,7 +304,7 @@ json rollback_workloads(LocalContext& ctx) {
     for (const auto& image : read_workload_images(ctx.instance_dir))
       names.push_back(image.workload);
   for (const auto& name : names) desired.push_back({name, to});
-  return rollout(ctx, desired, to);
+  return rollout(ctx, desired, to, false);
 }
 
 json check_pods_health(LocalContext& ctx) {
@@ -309,17 +326,26 @@ json check_pods_health(LocalContext& ctx) {
   }
   for (const auto& c : state["candidates"]) {  // a rollout that is under way or died
     ok = false;
+    std::string why;
+    bool good = probe(ctx, c, "/healthz", nullptr, &why);
     details.push_back({{"workload", c["name"]},
                        {"version", c["version"]},
                        {"ok", false},
                        {"pid", c["pid"]},
-                       {"message", "left over from an unfinished rollout"}});
+                       {"url", url(c, "/healthz")},
+                       {"message", good ? "new process of an unfinished rollout"
+                                        : "new process of an unfinished rollout: " + why}});
   }
-  std::string summary = state["workloads"].empty()
-                            ? "no workload of instance " + ctx.instance_id + " has been deployed"
-                            : std::to_string(healthy) + "/" +
-                                  std::to_string(state["workloads"].size()) + " workloads healthy" +
-                                  (state["candidates"].empty() ? "" : ", rollout unfinished");
+  std::string summary =
+      state["workloads"].empty()
+          ? "no workload of instance " + ctx.instance_id + " has been deployed"
+          : std::to_string(healthy) + "/" + std::to_string(state["workloads"].size()) +
+                " workloads healthy" +
+                (state["candidates"].empty()
+                     ? ""
+                     : "; " + std::to_string(state["candidates"].size()) +
+                           " new processes of an unfinished rollout (apply.rollback "
+                           "removes them)");
   return {{"name", "pods-health"}, {"ok", ok}, {"summary", summary}, {"details", details}};
 }
 
