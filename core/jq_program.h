@@ -28,6 +28,8 @@ class JqProgram {
   Result<bool> matches(const Json& input, const std::string& subject) const;
 
   const std::string& expression() const { return expression_; }
+  // The libjq state, for core code that feeds jv values itself (jq_native.h).
+  jq_state* native() const { return state_; }
 
  private:
   JqProgram(jq_state* state, std::string expression);

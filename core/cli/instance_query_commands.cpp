@@ -1,20 +1,86 @@
-// Placeholder: replaced by the real commands of this group.
+// mi2 instance get | list: an instance's config.yaml as JSON (the same object
+// filters see), optionally through a jq expression.
+#include <nlohmann/json.hpp>
+#include <ostream>
+
 #include "core/cli/commands.h"
+#include "core/fleet.h"
+#include "core/jq_program.h"
 
 namespace mi2::cli {
+namespace {
+
+std::string dump(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+// Prints `value` pretty, or each output of `expression` on its own line as
+// `jq -c` does.
+int print(CommandContext& ctx, const Json& value, const std::string& expression) {
+  if (expression.empty()) {
+    *ctx.out << dump(value, 2) << '\n';
+    return kExitOk;
+  }
+  auto program = JqProgram::compile(expression);
+  if (!program) return fail(ctx, program.message() + "; fix the -jq expression.");
+  auto outputs = program->run(value);
+  if (!outputs) return fail(ctx, outputs.message());
+  for (const auto& output : *outputs) *ctx.out << dump(output, -1) << '\n';
+  return kExitOk;
+}
+
+std::string option(const Parsed& parsed, const char* name) {
+  return parsed.vm.count(name) ? parsed.vm[name].as<std::string>() : std::string();
+}
+
+}  // namespace
 
 int instance_get(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  options.add_options()("environment,e", po::value<std::string>(), "Environment (e.g. prod)")(
+      "slug,s", po::value<std::string>(), "Instance slug (spec.displayName) or id")(
+      "jq", po::value<std::string>(), "Print each output of this jq expression, one JSON per line");
+  auto parsed = parse(ctx, "[-e ENV] [--slug SLUG] [-jq EXPR]", options, code);
+  if (!parsed) return code;
+
+  auto fleet = Fleet::discover(ctx.cwd);
+  if (!fleet) return fail(ctx, fleet.message());
+  auto instance = fleet->resolve(option(*parsed, "environment"), option(*parsed, "slug"), ctx.cwd);
+  if (!instance) return fail(ctx, instance.message());
+  auto json = load_instance(*instance);
+  if (!json) return fail(ctx, json.message());
+  return print(ctx, *json, option(*parsed, "jq"));
 }
 
 int instance_list(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
+  options.add_options()("environment,e", po::value<std::string>(),
+                        "Environment (default: the one the current folder is in)")(
+      "jq", po::value<std::string>(),
+      "Apply this jq expression to the array; print each output, one JSON per line");
+  auto parsed = parse(ctx, "-e ENV [-jq EXPR]", options, code);
+  if (!parsed) return code;
+
+  auto fleet = Fleet::discover(ctx.cwd);
+  if (!fleet) return fail(ctx, fleet.message());
+  std::string env = option(*parsed, "environment");
+  if (env.empty()) {
+    auto here = fleet->infer(ctx.cwd);
+    if (!here)
+      return usage_error(ctx, "pass -e ENV or run inside environments/<env>/deployments/<id>/");
+    env = here->environment;
+  }
+  auto refs = fleet->instances(env);
+  if (!refs) return fail(ctx, refs.message());
+  Json all = Json::array();
+  for (const auto& ref : *refs) {
+    auto json = load_instance(ref);
+    if (!json) return fail(ctx, json.message());
+    all.push_back(std::move(*json));
+  }
+  return print(ctx, all, option(*parsed, "jq"));
 }
 
 }  // namespace mi2::cli
