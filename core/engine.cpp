@@ -344,9 +344,13 @@ StepResult Run::run_step(const RecipeStep& step) {
     Json composed = publish_params();
     for (auto& [key, value] : composed.items())
       if (!params.contains(key)) params[key] = value;
+    if (options_.dry_run) {
+      print("      would open pull request '" + params.value("title", "") + "' from branch " +
+            params.value("branch", "") + " with label " + kUpgradeLabel);
+    }
   }
   StepResult result = run_role_step(step, params);
-  if (step.role == "vcs" && step.action == "publish" && result.result == "ok") {
+  if (step.role == "vcs" && step.action == "publish" && result.result == "ok" && !options_.dry_run) {
     for (const auto& [plugin, output] : result.outputs.items()) {
       if (output.is_object() && output.contains("pr")) {
         pr_ = output["pr"];

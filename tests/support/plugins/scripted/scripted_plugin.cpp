@@ -93,6 +93,7 @@ class ScriptedPlugin {
       host_.exec({"ls", input.value("instance_dir", ".")});
       return json{{"changed_files", {"kubernetes/kustomization.yaml"}}}.dump();
     }
+    if (key == "apply.rollback") target = input["params"].value("to_version", target);
     if (key == "apply.apply" || key == "apply.rollback") {
       auto r = host_.exec({"touch", (dir / ("applied-" + target)).string()}, {{}, "", "", 0, true});
       if (!dry_run) std::ofstream(dir / "applied") << target;
