@@ -2,6 +2,11 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -630,6 +635,9 @@ void FakeForgeServer::handle_gitlab(const RecordedRequest& r, httplib::Response&
   reply(res, 404, {{"message", "404 Not Found"}});
 }
 
+// A minimal HTTP/1.1 client (one exchange per connection). Not cpp-httplib's
+// client: 0.11 URL-decodes response header values, which breaks Link headers
+// holding %2F (GitLab project paths).
 sdk::HttpResponse send_over_loopback(const sdk::HttpRequest& request) {
   const std::string prefix = "http://";
   if (request.url.rfind(prefix, 0) != 0) return {0, {}, "not an http:// URL", false};
@@ -640,25 +648,54 @@ sdk::HttpResponse send_over_loopback(const sdk::HttpRequest& request) {
   std::string host = authority.substr(0, colon);
   int port = colon == std::string::npos ? 80 : std::stoi(authority.substr(colon + 1));
 
-  httplib::Client client(host, port);
-  client.set_url_encode(false);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(10);
-  httplib::Request req;
-  req.method = request.method;
-  req.path = target;
-  for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
-  req.body = request.body;
-  auto result = client.send(req);
-  if (!result) return {0, {}, "", false};
-  sdk::HttpResponse response;
-  response.status = result->status;
-  for (const auto& [name, value] : result->headers) {
-    std::string lower = name;
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    response.headers.emplace_back(lower, value);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &address.sin_addr);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return {};
   }
-  response.body = result->body;
+  std::string wire = request.method + " " + target + " HTTP/1.1\r\nHost: " + authority +
+                     "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : request.headers) wire += name + ": " + value + "\r\n";
+  if (!request.body.empty() || request.method != "GET")
+    wire += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  wire += "\r\n" + request.body;
+  for (size_t sent = 0; sent < wire.size();) {
+    ssize_t n = send(fd, wire.data() + sent, wire.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string raw;
+  char buffer[8192];
+  for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+    raw.append(buffer, static_cast<size_t>(n));
+  close(fd);
+
+  sdk::HttpResponse response;
+  size_t head_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos) return response;
+  response.status = std::stoi(raw.substr(9, 3));
+  size_t line_start = raw.find("\r\n") + 2;
+  while (line_start < head_end) {
+    size_t line_end = raw.find("\r\n", line_start);
+    std::string line = raw.substr(line_start, line_end - line_start);
+    size_t sep = line.find(':');
+    if (sep != std::string::npos) {
+      std::string name = line.substr(0, sep);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      size_t value_start = line.find_first_not_of(' ', sep + 1);
+      response.headers.emplace_back(
+          name, value_start == std::string::npos ? "" : line.substr(value_start));
+    }
+    line_start = line_end + 2;
+  }
+  response.body = raw.substr(head_end + 4);
   return response;
 }
 

@@ -1,0 +1,337 @@
+#include "gitlab/gitlab_forge.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "forge_common/forge_text.h"
+
+namespace mi2::gitlab {
+
+using forge::Issue;
+using forge::PullRequest;
+using forge::url_encode;
+
+namespace {
+
+bool valid_project(const std::string& project) {
+  if (project.empty() || project.front() == '/' || project.back() == '/') return false;
+  if (project.find("..") != std::string::npos || project.find("//") != std::string::npos)
+    return false;
+  for (unsigned char c : project)
+    if (!std::isalnum(c) && c != '/' && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+bool valid_variable_name(const std::string& name) {
+  if (name.empty() || name.size() > 255) return false;
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '_') return false;
+  return true;
+}
+
+std::string text_of(const Json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+  return object[key].get<std::string>();
+}
+
+std::string state_from(const std::string& gitlab_state) {
+  if (gitlab_state == "opened" || gitlab_state == "locked" || gitlab_state == "reopened")
+    return "open";
+  return gitlab_state;  // closed, merged
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+PullRequest mr_from(const Json& j) {
+  PullRequest pr;
+  pr.number = j.value("iid", int64_t{0});
+  pr.title = text_of(j, "title");
+  pr.url = text_of(j, "web_url");
+  pr.body = text_of(j, "description");
+  pr.branch = text_of(j, "source_branch");
+  pr.base = text_of(j, "target_branch");
+  pr.state = state_from(text_of(j, "state"));
+  pr.draft = j.value("draft", j.value("work_in_progress", false));
+  pr.auto_merge = j.value("merge_when_pipeline_succeeds", false);
+  if (j.contains("labels") && j["labels"].is_array())
+    for (const auto& label : j["labels"])
+      pr.labels.push_back(label.is_string() ? label.get<std::string>() : text_of(label, "name"));
+  return pr;
+}
+
+Issue issue_from(const Json& j) {
+  Issue issue;
+  issue.number = j.value("iid", int64_t{0});
+  issue.title = text_of(j, "title");
+  issue.url = text_of(j, "web_url");
+  issue.body = text_of(j, "description");
+  issue.state = state_from(text_of(j, "state"));
+  return issue;
+}
+
+}  // namespace
+
+GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config_json) {
+  Json config = Json::parse(config_json, nullptr, false);
+  if (config.is_discarded() || !(config.is_object() || config.is_null()))
+    throw sdk::invalid_input("mi2.yaml: the gitlab plugin's config must be a mapping.");
+  if (config.is_null()) config = Json::object();
+
+  GitLabConfig c;
+  // A numeric id may come as a YAML integer.
+  if (config.contains("project") && config["project"].is_number_integer())
+    config["project"] = std::to_string(config["project"].get<int64_t>());
+  c.project = forge::config_string(config, "gitlab", "project");
+  if (!valid_project(c.project)) {
+    throw sdk::invalid_input(
+        "mi2.yaml: plugins.gitlab.project must be the deployments project's path (group/name) or "
+        "numeric id, not '" +
+        c.project + "'.");
+  }
+  c.tracking_project = forge::config_string(config, "gitlab", "tracking_project", c.project);
+  if (!valid_project(c.tracking_project))
+    throw sdk::invalid_input(
+        "mi2.yaml: plugins.gitlab.tracking_project must be a project path or id.");
+  c.release_project = forge::config_string(config, "gitlab", "release_project");
+  if (!c.release_project.empty() && !valid_project(c.release_project))
+    throw sdk::invalid_input(
+        "mi2.yaml: plugins.gitlab.release_project must be a project path or id.");
+  c.api_url = forge::config_string(config, "gitlab", "api_url", c.api_url);
+  while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
+  if (c.api_url.rfind("https://", 0) != 0 && c.api_url.rfind("http://", 0) != 0)
+    throw sdk::invalid_input("mi2.yaml: plugins.gitlab.api_url must be an http(s) URL.");
+  std::string web = c.api_url;
+  if (web.size() > 7 && web.compare(web.size() - 7, 7, "/api/v4") == 0) web.resize(web.size() - 7);
+  c.web_url = forge::config_string(config, "gitlab", "web_url", web);
+  c.retry = forge::retry_policy_from(config);
+
+  c.token = forge::config_string(config, "gitlab", "token");
+  c.token_source = "plugins.gitlab.token";
+  if (c.token.empty()) {
+    const char* value = std::getenv("GITLAB_TOKEN");
+    if (value && *value) {
+      c.token = value;
+      c.token_source = "$GITLAB_TOKEN";
+    }
+  }
+  host.redact(c.token);
+  return c;
+}
+
+GitLabForge::GitLabForge(sdk::Host host, GitLabConfig config)
+    : host_(host), config_(std::move(config)), client_(host, [this] {
+        forge::ClientSettings s;
+        s.forge = "GitLab";
+        s.base_url = config_.api_url;
+        s.headers = {{"Accept", "application/json"}, {"User-Agent", MI2_FORGE_USER_AGENT}};
+        if (!config_.token.empty()) s.headers.emplace_back("PRIVATE-TOKEN", config_.token);
+        s.retry = config_.retry;
+        s.explain = [this](int status, const std::string& endpoint, const std::string& message) {
+          return explain(status, endpoint, message);
+        };
+        bool has_token = !config_.token.empty();
+        s.before_first_request = [has_token] {
+          if (!has_token) {
+            throw sdk::failed(
+                "no GitLab token: set GITLAB_TOKEN to a token with the api scope on the project "
+                "in mi2.yaml's plugins.gitlab.");
+          }
+        };
+        return s;
+      }()) {}
+
+std::string GitLabForge::project_path(const std::string& project) const {
+  return "/projects/" + url_encode(project);
+}
+
+std::string GitLabForge::explain(int status, const std::string& endpoint,
+                                 const std::string& message) const {
+  std::string said = message.empty() ? "" : " (" + message + ")";
+  std::string project = config_.project;
+  if (endpoint.find(url_encode(config_.tracking_project)) != std::string::npos)
+    project = config_.tracking_project;
+  if (status == 401) {
+    return "GitLab rejected the token from " + config_.token_source + " on " + endpoint + said +
+           "; set GITLAB_TOKEN to a valid token with the api scope.";
+  }
+  if (status == 404) {
+    return "GitLab answered 404 for " + endpoint + said + ": project '" + project +
+           "' or the item does not exist, or the token from " + config_.token_source +
+           " cannot see it; check mi2.yaml's plugins.gitlab and the token's access.";
+  }
+  if (status == 403) {
+    return "GitLab refused " + endpoint + " with 403" + said + ": the token from " +
+           config_.token_source + " lacks permission on '" + project + "'.";
+  }
+  if (status == 409 || status == 422 || status == 400)
+    return "GitLab refused " + endpoint + " with " + std::to_string(status) + said + ".";
+  return "";
+}
+
+std::optional<PullRequest> GitLabForge::open_mr_for_branch(const std::string& branch) {
+  Json list =
+      client_
+          .call("GET", project_path(config_.project) +
+                           "/merge_requests?state=opened&source_branch=" + url_encode(branch) +
+                           "&per_page=100")
+          .json();
+  if (!list.is_array() || list.empty()) return std::nullopt;
+  return mr_from(list[0]);
+}
+
+PullRequest GitLabForge::open_or_update_pr(const forge::PullRequestDraft& draft, bool& created) {
+  const std::string mrs = project_path(config_.project) + "/merge_requests";
+  created = false;
+  std::optional<PullRequest> existing = open_mr_for_branch(draft.branch);
+  if (!existing) {
+    Json request = {{"source_branch", draft.branch},
+                    {"target_branch", draft.base},
+                    {"title", draft.title},
+                    {"description", draft.body}};
+    if (!draft.labels.empty()) request["labels"] = join(draft.labels);
+    forge::ApiResponse response = client_.call("POST", mrs, request, {409});
+    if (response.skipped_dry_run) return {};
+    if (response.status != 409) {
+      created = true;
+      return mr_from(response.json());
+    }
+    // Opened between our lookup and our POST: update that one.
+    existing = open_mr_for_branch(draft.branch);
+    if (!existing) {
+      throw sdk::failed("GitLab refused POST " + mrs + " with 409 (" +
+                        forge::api_message(response.body) + ") for branch '" + draft.branch + "'.");
+    }
+  }
+  Json update = {
+      {"title", draft.title}, {"description", draft.body}, {"target_branch", draft.base}};
+  if (!draft.labels.empty()) update["add_labels"] = join(draft.labels);
+  forge::ApiResponse response =
+      client_.call("PUT", mrs + "/" + std::to_string(existing->number), update);
+  return response.skipped_dry_run ? *existing : mr_from(response.json());
+}
+
+std::vector<PullRequest> GitLabForge::list_prs(const std::string& label, const std::string& state) {
+  std::string api_state;
+  if (state == "open")
+    api_state = "opened";
+  else if (state == "closed" || state == "merged" || state == "all")
+    api_state = state;
+  else
+    throw sdk::invalid_input("pr-list's state must be open, closed, merged or all, not '" + state +
+                             "'.");
+  std::string path =
+      project_path(config_.project) + "/merge_requests?state=" + api_state + "&per_page=100";
+  if (!label.empty()) path += "&labels=" + url_encode(label);
+  std::vector<PullRequest> prs;
+  for (const Json& item : client_.get_all(path)) prs.push_back(mr_from(item));
+  return prs;
+}
+
+PullRequest GitLabForge::view_pr(int64_t number) {
+  return mr_from(
+      client_
+          .call("GET", project_path(config_.project) + "/merge_requests/" + std::to_string(number))
+          .json());
+}
+
+void GitLabForge::approve_pr(int64_t number) {
+  client_.call("POST", project_path(config_.project) + "/merge_requests/" + std::to_string(number) +
+                           "/approve");
+}
+
+forge::MergeOutcome GitLabForge::merge_pr(int64_t number, bool squash, bool auto_merge) {
+  const std::string path =
+      project_path(config_.project) + "/merge_requests/" + std::to_string(number);
+  PullRequest mr = mr_from(client_.call("GET", path).json());
+  if (mr.state == "merged") return {true, false};
+  if (mr.state == "closed")
+    throw sdk::failed("GitLab MR !" + std::to_string(number) + " is closed; reopen it to merge.");
+
+  Json request = {{"squash", squash}};
+  if (auto_merge) request["merge_when_pipeline_succeeds"] = true;
+  forge::ApiResponse response = client_.call("PUT", path + "/merge", request, {405, 406, 409, 422});
+  if (response.skipped_dry_run) return {false, false};
+  if (response.status < 300) {
+    PullRequest merged = mr_from(response.json());
+    return {merged.state == "merged", merged.state != "merged" && merged.auto_merge};
+  }
+  std::string why = forge::api_message(response.body);
+  throw sdk::failed("GitLab cannot merge MR !" + std::to_string(number) + " yet (" +
+                    std::to_string(response.status) + ": " + why + ")" +
+                    (auto_merge ? "; check its pipeline and approvals."
+                                : "; pass --auto to merge it when its pipeline succeeds."));
+}
+
+std::optional<Issue> GitLabForge::find_issue(const std::string& title,
+                                             const std::vector<std::string>& labels) {
+  std::string path = project_path(config_.tracking_project) +
+                     "/issues?search=" + url_encode(title) + "&in=title&per_page=100";
+  if (!labels.empty()) path += "&labels=" + url_encode(join(labels));
+  std::optional<Issue> oldest;
+  for (const Json& item : client_.get_all(path)) {
+    if (text_of(item, "title") != title) continue;  // search matches substrings
+    Issue issue = issue_from(item);
+    if (!oldest || issue.number < oldest->number) oldest = issue;
+  }
+  return oldest;
+}
+
+Issue GitLabForge::create_issue(const std::string& title, const std::string& body,
+                                const std::vector<std::string>& labels) {
+  Json request = {{"title", title}, {"description", body}};
+  if (!labels.empty()) request["labels"] = join(labels);
+  forge::ApiResponse response =
+      client_.call("POST", project_path(config_.tracking_project) + "/issues", request);
+  if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};
+  return issue_from(response.json());
+}
+
+void GitLabForge::update_issue_body(const Issue& issue, const std::string& body) {
+  client_.call("PUT",
+               project_path(config_.tracking_project) + "/issues/" + std::to_string(issue.number),
+               {{"description", body}});
+}
+
+Json GitLabForge::dispatch_workflow(const std::string& workflow, const std::string& ref,
+                                    const Json& inputs) {
+  if (!forge::valid_branch_name(ref)) throw sdk::invalid_input("ref '" + ref + "' is not valid.");
+  if (!inputs.is_object())
+    throw sdk::invalid_input("dispatch-workflow's inputs must be a mapping.");
+  // GitLab has no named workflows: the pipeline gets MI2_WORKFLOW, which the
+  // project's .gitlab-ci.yml rules select jobs by.
+  Json variables = Json::array({{{"key", "MI2_WORKFLOW"}, {"value", workflow}}});
+  for (const auto& [key, value] : inputs.items()) {
+    if (!valid_variable_name(key))
+      throw sdk::invalid_input("pipeline variable '" + key + "' must be letters, digits or _.");
+    variables.push_back(
+        {{"key", key}, {"value", value.is_string() ? value.get<std::string>() : value.dump()}});
+  }
+  forge::ApiResponse response = client_.call("POST", project_path(config_.project) + "/pipeline",
+                                             {{"ref", ref}, {"variables", variables}});
+  std::string pipelines = config_.web_url + "/" + config_.project + "/-/pipelines";
+  if (response.skipped_dry_run) return {{"url", pipelines}, {"found", false}, {"dry_run", true}};
+  Json pipeline = response.json();
+  std::string url = text_of(pipeline, "web_url");
+  if (url.empty()) return {{"url", pipelines}, {"found", false}};
+  return {{"url", url}, {"run_id", pipeline.value("id", int64_t{0})}, {"found", true}};
+}
+
+std::string GitLabForge::latest_version() {
+  if (config_.release_project.empty())
+    throw sdk::failed("latest-version needs plugins.gitlab.release_project in mi2.yaml.");
+  Json releases = client_
+                      .call("GET", project_path(config_.release_project) +
+                                       "/releases?order_by=released_at&sort=desc&per_page=1")
+                      .json();
+  std::string tag =
+      releases.is_array() && !releases.empty() ? text_of(releases[0], "tag_name") : "";
+  if (tag.empty())
+    throw sdk::failed("GitLab project " + config_.release_project + " has no release.");
+  return forge::strip_v_prefix(tag);
+}
+
+}  // namespace mi2::gitlab

@@ -1,0 +1,76 @@
+// GitLab's REST API v4 as a Forge.
+//
+// Endpoints (P = project, T = tracking_project, R = release_project; each a
+// numeric id or a URL-encoded path):
+//   GET  /projects/P/merge_requests?state=opened&source_branch=B   find the open MR of a branch
+//   POST /projects/P/merge_requests                               open an MR (labels)
+//   PUT  /projects/P/merge_requests/IID                           update title, description,
+//   target, labels GET  /projects/P/merge_requests?state=S&labels=L (all pages)  list MRs GET
+//   /projects/P/merge_requests/IID                           view an MR POST
+//   /projects/P/merge_requests/IID/approve                   approve PUT
+//   /projects/P/merge_requests/IID/merge                     merge (squash,
+//   merge_when_pipeline_succeeds) GET  /projects/T/issues?search=TITLE&in=title (all pages) find
+//   the tracking issue by title POST /projects/T/issues create it PUT  /projects/T/issues/IID tick
+//   its checklist POST /projects/P/pipeline                                     run a pipeline with
+//   variables GET  /projects/R/releases?per_page=1                          latest-version
+#pragma once
+
+#include <mi2/sdk/host.hpp>
+
+#include <string>
+
+#include "forge_common/forge.h"
+#include "forge_common/rest_client.h"
+
+namespace mi2::gitlab {
+
+using forge::Json;
+
+struct GitLabConfig {
+  std::string project;           // path (group/name) or numeric id
+  std::string tracking_project;  // issues; default: project
+  std::string release_project;   // latest-version (optional)
+  std::string api_url = "https://gitlab.com/api/v4";
+  std::string web_url;  // derived from api_url when empty
+  std::string token;
+  std::string token_source;
+  forge::RetryPolicy retry;
+};
+
+// Reads the plugin config; the token from config, else $GITLAB_TOKEN.
+// Registers the token with the host's redactor at once.
+GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config_json);
+
+class GitLabForge : public forge::Forge {
+ public:
+  GitLabForge(sdk::Host host, GitLabConfig config);
+  GitLabForge(const GitLabForge&) = delete;  // the client's callbacks point at this object
+  GitLabForge& operator=(const GitLabForge&) = delete;
+
+  forge::PullRequest open_or_update_pr(const forge::PullRequestDraft& draft,
+                                       bool& created) override;
+  std::vector<forge::PullRequest> list_prs(const std::string& label,
+                                           const std::string& state) override;
+  forge::PullRequest view_pr(int64_t number) override;
+  void approve_pr(int64_t number) override;
+  forge::MergeOutcome merge_pr(int64_t number, bool squash, bool auto_merge) override;
+  std::optional<forge::Issue> find_issue(const std::string& title,
+                                         const std::vector<std::string>& labels) override;
+  forge::Issue create_issue(const std::string& title, const std::string& body,
+                            const std::vector<std::string>& labels) override;
+  void update_issue_body(const forge::Issue& issue, const std::string& body) override;
+  Json dispatch_workflow(const std::string& workflow, const std::string& ref,
+                         const Json& inputs) override;
+  std::string latest_version() override;
+
+ private:
+  std::string project_path(const std::string& project) const;
+  std::optional<forge::PullRequest> open_mr_for_branch(const std::string& branch);
+  std::string explain(int status, const std::string& endpoint, const std::string& message) const;
+
+  sdk::Host host_;
+  GitLabConfig config_;
+  forge::RestClient client_;
+};
+
+}  // namespace mi2::gitlab

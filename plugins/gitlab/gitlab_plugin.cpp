@@ -1,0 +1,41 @@
+#include "gitlab/gitlab_plugin.h"
+
+#include "forge_common/forge_actions.h"
+
+namespace mi2::gitlab {
+
+const char* GitLabPlugin::describe() {
+  static const std::string document = std::string(R"json({
+  "name": "gitlab",
+  "version": "1.0.0",
+  "description": "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when the pipeline succeeds), tracking issues, pipelines with variables (REST API v4 through the host's http service).",
+  "roles": {"vcs": )json") + forge::kVcsActionsJson +
+                                      R"json(},
+  "checks": [],
+  "config_schema": {
+    "required": ["project"],
+    "properties": {
+      "project": {"type": "string", "description": "path (group/name) or numeric id of the deployments project"},
+      "tracking_project": {"type": "string", "description": "project for tracking issues; default: project"},
+      "release_project": {"type": "string", "description": "project whose latest release latest-version reports"},
+      "api_url": {"type": "string", "default": "https://gitlab.com/api/v4"},
+      "token": {"type": "string", "sensitive": true, "description": "default: $GITLAB_TOKEN"},
+      "max_attempts": {"type": "integer", "default": 5},
+      "backoff_base_ms": {"type": "integer", "default": 500},
+      "max_retry_wait_ms": {"type": "integer", "default": 60000, "description": "longest rate-limit wait honoured; longer gives up"},
+      "timeout_ms": {"type": "integer", "default": 30000}
+    }
+  }
+})json";
+  return document.c_str();
+}
+
+GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
+    : host_(host), forge_(host, load_gitlab_config(host, config_json)) {}
+
+std::string GitLabPlugin::invoke(std::string_view role, std::string_view action,
+                                 const std::string& input_json) {
+  return forge::invoke_vcs(host_, forge_, "gitlab", role, action, input_json);
+}
+
+}  // namespace mi2::gitlab
