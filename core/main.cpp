@@ -37,7 +37,7 @@ constexpr CommandEntry kCommands[] = {
     {"env workflow run", "Render or dispatch a workflow for every selected instance",
      mi2::cli::env_workflow_run},
     {"env upgrade", "Upgrade the selected instances of an environment in waves",
-     mi2::cli::env_upgrade},
+     mi2::cli::env_upgrade_batch},
     {"plugin list", "List the plugins found on the search path", mi2::cli::plugin_list},
     {"plugin describe", "Show a plugin's roles, actions, checks and config schema",
      mi2::cli::plugin_describe},

@@ -32,6 +32,9 @@ int run_show(CommandContext& ctx);
 int env_workflow_run(CommandContext& ctx);
 int env_upgrade(CommandContext& ctx);
 
+// env_upgrade_command.cpp
+int env_upgrade_batch(CommandContext& ctx);
+
 // forge_commands.cpp
 int env_create_tracking_issue(CommandContext& ctx);
 int pr_command(CommandContext& ctx);  // pr list|view|approve|merge

@@ -4,6 +4,8 @@
 //   sleep_ms: {"<role>.<action>": N}   sleeps, polling cancelled()
 //   unhealthy: ["check-name", ...]      checks that report ok=false
 //   unhealthy_after_apply: bool        checks fail while the applied version is the target
+//   unhealthy_instances: ["id", ...]   checks of these instances fail until
+//                                      <state_dir>/scripted/healed exists
 // Every call is appended to <state_dir>/scripted/calls.jsonl as
 // {"role", "action", "step", "target_version", "dry_run"}; failure counters
 // live in <state_dir>/scripted/counters.json so they survive process restarts.
@@ -129,6 +131,10 @@ class ScriptedPlugin {
     std::getline(applied_file, applied);
     bool bad_release = config_.value("unhealthy_after_apply", false) && !applied.empty() &&
                        applied == config_.value("bad_version", "");
+    json sick = config_.value("unhealthy_instances", json::array());
+    bool sick_instance = std::find(sick.begin(), sick.end(), input.value("instance_id", "")) != sick.end() &&
+                         !fs::exists(dir / "healed");
+    bad_release = bad_release || sick_instance;
     json checks = json::array();
     bool all_ok = true;
     json names = input["params"].value("checks", json::array());
