@@ -78,9 +78,14 @@ Json publish(const sdk::Host& host, Forge& forge, const std::string& plugin_name
   return out;
 }
 
-Json tracking_issue(const sdk::Host& host, Forge& forge, const Json& params) {
+std::vector<std::string> tracking_labels(const VcsOptions& options, const Json& params) {
+  return options.tracking_labels ? *options.tracking_labels : strings_param(params, "labels");
+}
+
+Json tracking_issue(const sdk::Host& host, Forge& forge, const VcsOptions& options,
+                    const Json& params) {
   std::string title = required(params, "title", "tracking-issue");
-  std::vector<std::string> labels = strings_param(params, "labels");
+  std::vector<std::string> labels = tracking_labels(options, params);
   if (auto found = forge.find_issue(title, labels)) return {{"issue", issue_json(*found, false)}};
   Issue issue = forge.create_issue(title, string_param(params, "body"), labels);
   Json out = {{"issue", issue_json(issue, true)}};
@@ -88,10 +93,11 @@ Json tracking_issue(const sdk::Host& host, Forge& forge, const Json& params) {
   return out;
 }
 
-Json tracking_issue_check(const sdk::Host& host, Forge& forge, const Json& params) {
+Json tracking_issue_check(const sdk::Host& host, Forge& forge, const VcsOptions& options,
+                          const Json& params) {
   std::string title = required(params, "title", "tracking-issue-check");
   std::string instance = required(params, "instance", "tracking-issue-check");
-  auto issue = forge.find_issue(title, strings_param(params, "labels"));
+  auto issue = forge.find_issue(title, tracking_labels(options, params));
   if (!issue) {
     throw sdk::failed("there is no tracking issue titled '" + title +
                       "'; create it with 'mi2 env create-tracking-issue'.");
@@ -124,8 +130,24 @@ Json pr_json(const PullRequest& pr, bool with_body) {
   return out;
 }
 
+VcsOptions vcs_options_from(const Json& config, const std::string& plugin_name) {
+  VcsOptions options;
+  if (!config.is_object() || !config.contains("tracking_labels")) return options;
+  const Json& labels = config["tracking_labels"];
+  std::vector<std::string> values;
+  if (labels.is_string()) values.push_back(labels.get<std::string>());
+  if (labels.is_array())
+    for (const auto& label : labels)
+      if (label.is_string()) values.push_back(label.get<std::string>());
+  if (values.empty() && !(labels.is_array() && labels.empty()))
+    throw sdk::invalid_input("mi2.yaml: plugins." + plugin_name +
+                             ".tracking_labels must be a label or a list of labels.");
+  options.tracking_labels = values;
+  return options;
+}
+
 std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& plugin_name,
-                       std::string_view role, std::string_view action,
+                       const VcsOptions& options, std::string_view role, std::string_view action,
                        const std::string& input_json) {
   if (role != "vcs") throw sdk::not_supported(plugin_name + " serves only the vcs role.");
   Json input = Json::parse(input_json, nullptr, false);
@@ -138,9 +160,9 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
   if (action == "publish") {
     out = publish(host, forge, plugin_name, input, params);
   } else if (action == "tracking-issue") {
-    out = tracking_issue(host, forge, params);
+    out = tracking_issue(host, forge, options, params);
   } else if (action == "tracking-issue-check") {
-    out = tracking_issue_check(host, forge, params);
+    out = tracking_issue_check(host, forge, options, params);
   } else if (action == "pr-list") {
     Json prs = Json::array();
     for (const auto& pr :

@@ -5,8 +5,10 @@
 
 #include <mi2/sdk/host.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "forge_common/forge.h"
 
@@ -17,10 +19,21 @@ inline constexpr const char* kVcsActionsJson =
     R"(["publish","tracking-issue","tracking-issue-check","pr-list","pr-view","pr-approve",)"
     R"("pr-merge","dispatch-workflow","latest-version"])";
 
+// What a plugin's config may change in how the actions run.
+struct VcsOptions {
+  // mi2.yaml plugins.<name>.tracking_labels: the tracking issue's labels,
+  // used to create and to find it, whatever labels the host asks for (so the
+  // CLI and upgrade runs always agree). Unset: the host's labels (team/cloud).
+  std::optional<std::vector<std::string>> tracking_labels;
+};
+
+// Reads VcsOptions from a plugin's config object; errors name plugins.<plugin>.<key>.
+VcsOptions vcs_options_from(const Json& config, const std::string& plugin_name);
+
 // Runs `action` of role "vcs" with `input_json`; returns the output JSON.
 // Throws sdk::Error (not_supported for another role or an unknown action).
 std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& plugin_name,
-                       std::string_view role, std::string_view action,
+                       const VcsOptions& options, std::string_view role, std::string_view action,
                        const std::string& input_json);
 
 // The JSON of a PR as every vcs output shows it (`with_body` for pr-view).

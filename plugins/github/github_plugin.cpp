@@ -20,6 +20,7 @@ const char* GitHubPlugin::describe() {
       "release_repository": {"type": "string", "description": "owner/name whose latest release latest-version reports"},
       "api_url": {"type": "string", "default": "https://api.github.com", "description": "REST root; GitHub Enterprise: https://HOST/api/v3"},
       "graphql_url": {"type": "string", "description": "default: derived from api_url"},
+      "tracking_labels": {"type": "array", "items": {"type": "string"}, "description": "labels of tracking issues (created and searched with them); default: the host's (team/cloud)"},
       "token": {"type": "string", "sensitive": true, "description": "default: $GITHUB_TOKEN, else $GH_TOKEN"},
       "max_attempts": {"type": "integer", "default": 5},
       "backoff_base_ms": {"type": "integer", "default": 500},
@@ -34,11 +35,14 @@ const char* GitHubPlugin::describe() {
 }
 
 GitHubPlugin::GitHubPlugin(sdk::Host host, const std::string& config_json)
-    : host_(host), forge_(host, load_github_config(host, config_json)) {}
+    : host_(host),
+      forge_(host, load_github_config(host, config_json)),
+      options_(forge::vcs_options_from(forge::Json::parse(config_json, nullptr, false), "github")) {
+}
 
 std::string GitHubPlugin::invoke(std::string_view role, std::string_view action,
                                  const std::string& input_json) {
-  return forge::invoke_vcs(host_, forge_, "github", role, action, input_json);
+  return forge::invoke_vcs(host_, forge_, "github", options_, role, action, input_json);
 }
 
 }  // namespace mi2::github

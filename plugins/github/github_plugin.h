@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "forge_common/forge_actions.h"
 #include "github/github_forge.h"
 
 namespace mi2::github {
@@ -20,6 +21,7 @@ class GitHubPlugin {
  private:
   sdk::Host host_;
   GitHubForge forge_;
+  forge::VcsOptions options_;
 };
 
 }  // namespace mi2::github

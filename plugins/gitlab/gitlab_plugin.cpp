@@ -19,6 +19,7 @@ const char* GitLabPlugin::describe() {
       "tracking_project": {"type": "string", "description": "project for tracking issues; default: project"},
       "release_project": {"type": "string", "description": "project whose latest release latest-version reports"},
       "api_url": {"type": "string", "default": "https://gitlab.com/api/v4"},
+      "tracking_labels": {"type": "array", "items": {"type": "string"}, "description": "labels of tracking issues (created and searched with them); default: the host's (team/cloud)"},
       "token": {"type": "string", "sensitive": true, "description": "default: $GITLAB_TOKEN"},
       "max_attempts": {"type": "integer", "default": 5},
       "backoff_base_ms": {"type": "integer", "default": 500},
@@ -31,11 +32,14 @@ const char* GitLabPlugin::describe() {
 }
 
 GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
-    : host_(host), forge_(host, load_gitlab_config(host, config_json)) {}
+    : host_(host),
+      forge_(host, load_gitlab_config(host, config_json)),
+      options_(forge::vcs_options_from(forge::Json::parse(config_json, nullptr, false), "gitlab")) {
+}
 
 std::string GitLabPlugin::invoke(std::string_view role, std::string_view action,
                                  const std::string& input_json) {
-  return forge::invoke_vcs(host_, forge_, "gitlab", role, action, input_json);
+  return forge::invoke_vcs(host_, forge_, "gitlab", options_, role, action, input_json);
 }
 
 }  // namespace mi2::gitlab

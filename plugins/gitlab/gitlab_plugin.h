@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "forge_common/forge_actions.h"
 #include "gitlab/gitlab_forge.h"
 
 namespace mi2::gitlab {
@@ -20,6 +21,7 @@ class GitLabPlugin {
  private:
   sdk::Host host_;
   GitLabForge forge_;
+  forge::VcsOptions options_;
 };
 
 }  // namespace mi2::gitlab

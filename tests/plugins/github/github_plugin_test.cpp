@@ -373,3 +373,22 @@ TEST(GitHubConfig, BadRepositoryIsRefusedWithTheKeyNamed) {
 
 }  // namespace
 }  // namespace mi2::test
+
+namespace mi2::test {
+namespace {
+
+TEST_F(GitHubPluginTest, ConfiguredTrackingLabelsReplaceTheHostsForCreateAndFind) {
+  Json extra = {{"tracking_labels", {"cloud-upgrades", "prod"}}};
+  Outcome first = invoke("tracking-issue", issue_params(), Json::object(), extra);
+  ASSERT_EQ(first.status, MI2_OK) << first.error;
+  auto posts = server.requests_to("POST", "/repos/acme/customer/issues");
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].json()["labels"], Json::array({"cloud-upgrades", "prod"}));
+  Outcome second = invoke("tracking-issue", issue_params(), Json::object(), extra);
+  EXPECT_FALSE(second.output["issue"]["created"].get<bool>());
+  EXPECT_EQ(server.requests_to("GET", "/repos/acme/customer/issues").back().query.at("labels"),
+            "cloud-upgrades,prod");
+}
+
+}  // namespace
+}  // namespace mi2::test
