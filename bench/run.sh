@@ -1,0 +1,100 @@
+#!/bin/sh
+# Fleet-query benchmark (not a test): `mi2 env workflow run ... -format json`
+# against `yq -c 'select(FILTER)'` over the same config.yaml files, on
+# generated fleets of 1,000 and 10,000 instances. Checks both select the same
+# instance ids, then prints wall time, CPU time, the ratio and peak memory.
+#
+#   bench/run.sh BUILD_DIR [SIZES...]      (default sizes: 1000 10000)
+#
+# Fleets are generated once into BUILD_DIR/bench-fleets. Each tool runs
+# REPEAT times (default 3) on a warm page cache; the best wall time counts.
+set -eu
+
+build=${1:?usage: bench/run.sh BUILD_DIR [SIZES...]}
+shift
+sizes=${*:-1000 10000}
+repeat=${REPEAT:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$build" && pwd)
+mi2="$build/bin/mi2"
+fleets="$build/bench-fleets"
+work=$(mktemp -d "${TMPDIR:-/tmp}/mi2-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+[ -x "$mi2" ] || { echo "bench: $mi2 not built; run make build first" >&2; exit 1; }
+command -v yq >/dev/null || { echo "bench: yq not found (Debian: yq)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time not found (Debian: time)" >&2; exit 1; }
+
+TARGET_VERSION=4.1.0
+export TARGET_VERSION
+# The runbook's production filter.
+filter='.metadata.labels."instance-type" == "production" and .spec.sourcegraphVersion != "'$TARGET_VERSION'" and .spec.releaseChannel != "insiders" and .spec.releaseChannel != "pause"'
+
+# measure NAME COMMAND...: runs COMMAND (stdout to $work/NAME.out) REPEAT
+# times; sets best_wall, best_cpu (seconds) and peak_kb over the runs.
+measure() {
+  name=$1
+  shift
+  best_wall=
+  best_cpu=
+  peak_kb=0
+  i=0
+  while [ "$i" -lt "$repeat" ]; do
+    /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" "$@" >"$work/$name.out"
+    read -r wall user sys kb <"$work/$name.time"
+    cpu=$(echo "$user $sys" | awk '{printf "%.2f", $1 + $2}')
+    if [ -z "$best_wall" ] || awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall; fi
+    if [ -z "$best_cpu" ] || awk "BEGIN{exit !($cpu < $best_cpu)}"; then best_cpu=$cpu; fi
+    [ "$kb" -gt "$peak_kb" ] && peak_kb=$kb
+    i=$((i + 1))
+  done
+}
+
+printf '%-8s %-5s %9s %9s %10s %9s %9s %9s\n' instances tool wall_s cpu_s peak_MB selected ratio_wall ratio_cpu
+summary=
+for n in $sizes; do
+  fleet="$fleets/$n"
+  if [ ! -f "$fleet/.complete" ]; then
+    rm -rf "$fleet"
+    python3 "$here/gen_fleet.py" "$fleet" "$n"
+    touch "$fleet/.complete"
+  fi
+  cat "$fleet"/environments/prod/deployments/*/config.yaml >/dev/null  # warm the page cache
+
+  cd "$fleet"
+  measure mi2 "$mi2" env workflow run -e prod -filter "$filter" -format json upgrade-instance
+  mi2_wall=$best_wall mi2_cpu=$best_cpu mi2_kb=$peak_kb
+  jq -r '.[].instance' "$work/mi2.out" | sort >"$work/mi2.ids"
+
+  measure yq yq -c "select($filter)" environments/prod/deployments/*/config.yaml
+  yq_wall=$best_wall yq_cpu=$best_cpu yq_kb=$peak_kb
+  jq -r '.metadata.name' "$work/yq.out" | sort >"$work/yq.ids"
+  cd - >/dev/null
+
+  if ! cmp -s "$work/mi2.ids" "$work/yq.ids"; then
+    echo "bench: mi2 and yq selected different instances at $n:" >&2
+    diff "$work/mi2.ids" "$work/yq.ids" | head -20 >&2
+    exit 1
+  fi
+  selected=$(wc -l <"$work/mi2.ids")
+  ratio_wall=$(awk "BEGIN{printf \"%.1fx\", $yq_wall / ($mi2_wall > 0 ? $mi2_wall : 0.005)}")
+  ratio_cpu=$(awk "BEGIN{printf \"%.1fx\", $yq_cpu / ($mi2_cpu > 0 ? $mi2_cpu : 0.005)}")
+  printf '%-8s %-5s %9s %9s %10s %9s %9s %9s\n' "$n" mi2 "$mi2_wall" "$mi2_cpu" \
+    "$(awk "BEGIN{printf \"%.1f\", $mi2_kb / 1024}")" "$selected" "$ratio_wall" "$ratio_cpu"
+  printf '%-8s %-5s %9s %9s %10s %9s\n' "$n" yq "$yq_wall" "$yq_cpu" \
+    "$(awk "BEGIN{printf \"%.1f\", $yq_kb / 1024}")" "$selected"
+  summary="$summary $n:$mi2_cpu"
+done
+
+# Stages of the largest run, from mi2's own debug log.
+last=$(echo "$sizes" | awk '{print $NF}')
+(cd "$fleets/$last" && "$mi2" env workflow run -v -e prod -filter "$filter" -format json \
+  upgrade-instance 2>&1 >/dev/null | grep 'scanned' || true)
+
+# Linearity: CPU time per instance at each size.
+for entry in $summary; do
+  n=${entry%%:*} cpu=${entry#*:}
+  awk "BEGIN{printf \"mi2 at %s instances: %.1f us CPU per instance\\n\", $n, $cpu * 1e6 / $n}"
+done
+cores=$(nproc)
+echo "machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,186 @@
+#include "core/fleet_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/process_runner.h"
+#include "tests/support/temp_dir.h"
+
+namespace mi2 {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+using test::write_file;
+
+// The runbook's four batch filters (TARGET_VERSION=4.1.0).
+std::vector<std::string> runbook_filters() {
+  const std::string tail =
+      R"(.spec.sourcegraphVersion != "4.1.0" and .spec.releaseChannel != "insiders" and .spec.releaseChannel != "pause")";
+  return {R"(.metadata.labels."instance-type" == "internal" and )" + tail,
+          R"(.metadata.labels."instance-type" == "production" and )" + tail,
+          R"(.metadata.labels."instance-type" == "trial" and )" + tail, tail};
+}
+
+class FleetScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(dir_ / "mi2.yaml", "roles: {}\n");
+    const char* types[] = {"production", "trial", "internal", "'production'", "\"trial\""};
+    const char* versions[] = {"4.1.0", "\"4.1.0\"", "'4.0.0'", "4.0.0", "4.10", "'4.1.0'"};
+    const char* channels[] = {"stable", "insiders", "pause", "\"pause\"", "fast", "~"};
+    for (int i = 0; i < 60; ++i) {
+      std::string id = "src-" + std::to_string(1000 + i * 37 % 60);
+      std::string text =
+          "# instance " + id + "\napiVersion: sourcegraph.com/v1\nmetadata:\n  name: " + id + "\n";
+      if (i % 11 != 5) text += "  labels:\n    instance-type: " + std::string(types[i % 5]) + "\n";
+      text += "spec:\n  displayName: slug-" + std::to_string(i) +
+              "\n  sourcegraphVersion: " + versions[i % 6] + "  # comment\n";
+      if (i % 7 != 3) text += "  releaseChannel: " + std::string(channels[i % 6]) + "\n";
+      text += "  debug: {enableAlerting: true, replicas: " + std::to_string(i % 4) + "}\n";
+      add(id, text);
+    }
+  }
+  void add(const std::string& id, const std::string& text) {
+    write_file(dir_.path() / "environments" / "prod" / "deployments" / id / "config.yaml", text);
+  }
+  std::vector<std::string> scan_ids(const std::string& filter, unsigned threads = 0) {
+    ScanOptions options;
+    options.filter = filter;
+    options.threads = threads;
+    auto selected = scan_instances(Fleet(dir_.path()), "prod", options);
+    EXPECT_TRUE(selected) << selected.message();
+    std::vector<std::string> ids;
+    if (selected)
+      for (const auto& s : *selected) ids.push_back(s.ref.id);
+    return ids;
+  }
+  // What the jq binary selects from the instances as load_instance reads them.
+  std::vector<std::string> jq_ids(const std::string& filter) {
+    if (!fs::exists(dir_ / "all.json")) {
+      auto refs = Fleet(dir_.path()).instances("prod");
+      Json all = Json::array();
+      for (const auto& ref : *refs) all.push_back(*load_instance(ref));
+      write_file(dir_ / "all.json", all.dump());
+    }
+    ProcessRequest request;
+    request.argv = {"jq", "-r", ".[] | select(" + filter + ") | .metadata.name",
+                    (dir_ / "all.json").string()};
+    auto result = SystemProcessRunner().run(request);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::vector<std::string> ids;
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);) ids.push_back(line);
+    return ids;
+  }
+  TempDir dir_;
+};
+
+TEST_F(FleetScanTest, RunbookFiltersSelectWhatJqSelects) {
+  for (const auto& filter : runbook_filters()) {
+    auto expected = jq_ids(filter);
+    EXPECT_FALSE(expected.empty()) << filter;
+    EXPECT_EQ(scan_ids(filter), expected) << filter;
+    EXPECT_EQ(scan_ids(filter, 1), expected) << filter;
+    EXPECT_EQ(scan_ids(filter, 4), expected) << filter;
+  }
+}
+
+TEST_F(FleetScanTest, EmptyFilterSelectsEveryInstanceSortedWithItsJson) {
+  fs::create_directories(dir_.path() / "environments" / "prod" / "deployments" / "no-config");
+  ScanOptions options;
+  ScanStats stats;
+  options.stats = &stats;
+  auto all = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(all) << all.message();
+  ASSERT_EQ(all->size(), 60u);
+  EXPECT_EQ(stats.instances, 60u);
+  for (size_t i = 1; i < all->size(); ++i) EXPECT_LT((*all)[i - 1].ref.id, (*all)[i].ref.id);
+  for (const auto& scanned : *all) {
+    auto expected = load_instance(scanned.ref);
+    ASSERT_TRUE(expected);
+    EXPECT_EQ(scanned.instance, *expected) << scanned.ref.id;
+  }
+}
+
+TEST_F(FleetScanTest, FastParserAgreesWithTheTreeLoader) {
+  const std::string tricky = R"(# comment
+a: 4.10
+b: '4.10'
+c: "true"
+d: true
+e: ~
+f: null
+g: 42
+h: -7
+i: 0x1F
+j: 1e3
+k: 4.1.0
+l: yes
+m:
+n: [1, "2", x, {y: z}]
+o: |
+  block
+  text
+p: !!str 12
+r: 0o17
+base: &base {x: 1, y: [a, b]}
+copy: *base
+"quoted key": 1
+nested:
+  - name: one
+    value: 1.5
+  - name: two
+    list:
+    - deep
+empty_map: {}
+empty_list: []
+folded: >
+  one
+  two
+)";
+  write_file(dir_ / "tricky.yaml", tricky);
+  auto fast = parse_yaml_fast(tricky, "tricky.yaml");
+  ASSERT_TRUE(fast) << fast.message();
+  auto tree = load_yaml_file_as_json(dir_ / "tricky.yaml");
+  ASSERT_TRUE(tree) << tree.message();
+  EXPECT_EQ(*fast, *tree) << fast->dump(1) << "\n---\n" << tree->dump(1);
+  auto empty = parse_yaml_fast("# nothing\n", "empty.yaml");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->is_null());
+}
+
+TEST_F(FleetScanTest, CompileErrorNamesTheExpression) {
+  auto result = scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec | ]", 0, nullptr});
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.message().find("'.spec | ]' does not compile"), std::string::npos)
+      << result.message();
+}
+
+TEST_F(FleetScanTest, NonBooleanNamesTheExpressionAndTheFirstInstance) {
+  auto result =
+      scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec.displayName", 2, nullptr});
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.message().find("'.spec.displayName'"), std::string::npos) << result.message();
+  EXPECT_NE(result.message().find("src-1000"), std::string::npos) << result.message();
+  // A filter boolean for most instances but not for one is still an error.
+  add("src-2000", "metadata:\n  name: src-2000\nspec:\n  flag: 1\n");
+  auto partial =
+      scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec.flag // false", 0, nullptr});
+  ASSERT_FALSE(partial);
+  EXPECT_NE(partial.message().find("src-2000"), std::string::npos) << partial.message();
+}
+
+TEST_F(FleetScanTest, BrokenYamlAndUnknownEnvironmentAreErrors) {
+  add("src-0999", "spec: [unclosed\n");
+  auto broken = scan_instances(Fleet(dir_.path()), "prod", ScanOptions{"true", 2, nullptr});
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.message().find("src-0999/config.yaml:"), std::string::npos) << broken.message();
+  auto unknown = scan_instances(Fleet(dir_.path()), "staging", ScanOptions{});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.message().find("known environments: prod"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mi2
