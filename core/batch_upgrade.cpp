@@ -110,7 +110,16 @@ Status Batch::load_resumed() {
   options_.filter = state_.value("filter", "");
   options_.force = options_.force || state_.value("force", false);
   if (state_.contains("waves")) options_.waves = state_["waves"].get<std::vector<std::string>>();
-  for (const auto& e : state_.value("entries", Json::array())) report_.entries.push_back(entry_from_json(e));
+  for (const auto& e : state_.value("entries", Json::array())) {
+    BatchEntry entry = entry_from_json(e);
+    // What failed part-way is tried again (its run resumed) before it counts
+    // against the threshold; a rolled-back run stays failed.
+    if (entry.result == "refused") entry.run_id.clear();
+    if (entry.result == "failed" || entry.result == "cancelled" || entry.result == "running" ||
+        entry.result == "refused" || entry.result == "not_started")
+      entry.result = "pending";
+    report_.entries.push_back(entry);
+  }
   return {};
 }
 
@@ -186,8 +195,7 @@ void Batch::run_one(size_t index) {
   run.out = &log;
   run.cancel_flag = options_.cancel_flag;
   // A run that failed part-way (not rolled back) continues where it stopped.
-  if (!entry.run_id.empty() && (entry.result == "failed" || entry.result == "cancelled"))
-    run.resume_run_id = entry.run_id;
+  if (!entry.run_id.empty()) run.resume_run_id = entry.run_id;
   auto start = Clock::now();
   RunEngine engine(fleet_, config_, *providers);
   RunOutcome outcome = engine.run(ref, recipe_, run);
@@ -256,9 +264,7 @@ Result<BatchReport> Batch::run() {
     std::vector<size_t> todo;
     for (size_t i = 0; i < report_.entries.size(); ++i) {
       const auto& e = report_.entries[i];
-      bool retry = e.result == "failed" || e.result == "cancelled" || e.result == "not_started" ||
-                   e.result == "pending" || e.result == "running" || e.result == "refused";
-      if (e.wave == wave && retry) todo.push_back(i);
+      if (e.wave == wave && e.result == "pending") todo.push_back(i);
     }
     if (todo.empty()) continue;
     if (cancelled()) {
