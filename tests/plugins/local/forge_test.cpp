@@ -1,0 +1,124 @@
+// vcs: real git (the fleet repo and a bare origin) and the local forge folder.
+#include "local_fixture.h"
+
+namespace mi2::local::test {
+namespace {
+
+class ForgeTest : public LocalFleetTest {
+ protected:
+  void SetUp() override {
+    LocalFleetTest::SetUp();
+    origin_ = dir_.path() / "origin.git";
+    git({"init", "-q", "--bare", "-b", "main", origin_.string()}, dir_.path());
+    git({"init", "-q", "-b", "main"});
+    git({"add", "-A"});
+    git({"commit", "-q", "-m", "sample fleet"});
+    git({"remote", "add", "origin", origin_.string()});
+    git({"push", "-q", "origin", "main"});
+  }
+
+  std::string git(const std::vector<std::string>& args, fs::path cwd = {}) {
+    ProcessRequest request;
+    request.argv = {"git"};
+    request.argv.insert(request.argv.end(), args.begin(), args.end());
+    request.cwd = (cwd.empty() ? root() : cwd).string();
+    request.env = {"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+                   "GIT_COMMITTER_EMAIL=t@example.com"};
+    ProcessResult r = SystemProcessRunner().run(request);
+    EXPECT_TRUE(r.ok()) << r.err;
+    return r.out;
+  }
+
+  json publish_params() {
+    return {{"branch", "acme/upgrade-instance"},
+            {"base", "main"},
+            {"commit_message", "acme: upgrade to 4.2.0"},
+            {"title", "acme: upgrade to 4.2.0"},
+            {"body", "Part of #1"},
+            {"labels", {"mi-upgrade"}},
+            {"paths", {"config.yaml", "kubernetes", "terraform/stacks", "charts"}}};
+  }
+
+  fs::path origin_;
+};
+
+TEST_F(ForgeTest, PublishCommitsPushesAndOpensOnePullRequest) {
+  call("render", "render", input("4.2.0"));
+  json out = call("vcs", "publish", input("4.2.0", publish_params()));
+  EXPECT_EQ(out["branch"], "acme/upgrade-instance");
+  EXPECT_TRUE(out["pr"]["created"]);
+  EXPECT_EQ(out["pr"]["number"], 1);
+
+  // The origin has the branch: one commit on main, with the instance's files only.
+  std::string log =
+      git({"--git-dir", origin_.string(), "log", "--format=%s", "acme/upgrade-instance"});
+  EXPECT_EQ(log, "acme: upgrade to 4.2.0\nsample fleet\n");
+  std::string files =
+      git({"--git-dir", origin_.string(), "diff", "--name-only", "main", "acme/upgrade-instance"});
+  EXPECT_NE(files.find("src-1a2b3c/kubernetes/kustomization.yaml"), std::string::npos);
+  EXPECT_EQ(files.find("src-4d5e6f"), std::string::npos);
+
+  json pr = call("vcs", "pr-view", input("4.2.0", {{"number", 1}}))["pr"];
+  EXPECT_EQ(pr["labels"], json({"mi-upgrade"}));
+  EXPECT_EQ(pr["body"], "Part of #1");
+  EXPECT_EQ(pr["state"], "open");
+
+  // Publishing again (a resumed run) updates the same pull request.
+  json again = call("vcs", "publish", input("4.2.0", publish_params()));
+  EXPECT_FALSE(again["pr"]["created"]);
+  EXPECT_EQ(again["pr"]["number"], 1);
+  EXPECT_EQ(again["commit"], out["commit"]);
+
+  EXPECT_EQ(call("vcs", "pr-list", input("4.2.0", {{"label", "mi-upgrade"}}))["prs"].size(), 1u);
+  EXPECT_TRUE(call("vcs", "pr-list", input("4.2.0", {{"label", "other"}}))["prs"].empty());
+}
+
+TEST_F(ForgeTest, ApproveAndSquashMergeIntoOriginMain) {
+  call("render", "render", input("4.2.0"));
+  call("vcs", "publish", input("4.2.0", publish_params()));
+  call("vcs", "pr-approve", input("4.2.0", {{"number", 1}}));
+  json merged = call("vcs", "pr-merge", input("4.2.0", {{"number", 1}, {"squash", true}}));
+  EXPECT_TRUE(merged["merged"]);
+  std::string log = git({"--git-dir", origin_.string(), "log", "--format=%s", "main"});
+  EXPECT_EQ(log, "acme: upgrade to 4.2.0 (#1)\nsample fleet\n");
+  std::string config = git({"--git-dir", origin_.string(), "show",
+                            "main:environments/dev/deployments/src-1a2b3c/config.yaml"});
+  EXPECT_NE(config.find("4.1.0"), std::string::npos);  // render does not touch config.yaml
+  std::string k =
+      git({"--git-dir", origin_.string(), "show",
+           "main:environments/dev/deployments/src-1a2b3c/kubernetes/kustomization.yaml"});
+  EXPECT_NE(k.find("4.2.0"), std::string::npos);
+  json pr = call("vcs", "pr-view", input("4.2.0", {{"number", 1}}))["pr"];
+  EXPECT_EQ(pr["state"], "merged");
+  EXPECT_EQ(pr["reviews"][0]["state"], "APPROVED");
+  EXPECT_TRUE(call("vcs", "pr-list", input("4.2.0", {{"label", "mi-upgrade"}}))["prs"].empty());
+}
+
+TEST_F(ForgeTest, TrackingIssueIsIdempotentByTitle) {
+  json params = {{"version", "4.2.0"},
+                 {"environment", "dev"},
+                 {"title", "Upgrade dev to 4.2.0"},
+                 {"labels", {"team/cloud"}}};
+  json first = call("vcs", "tracking-issue", input("4.2.0", params));
+  EXPECT_TRUE(first["issue"]["created"]);
+  json second = call("vcs", "tracking-issue", input("4.2.0", params));
+  EXPECT_FALSE(second["issue"]["created"]);
+  EXPECT_EQ(second["issue"]["number"], first["issue"]["number"]);
+  EXPECT_EQ(call("vcs", "tracking-issue-check", input("4.2.0", params))["issue"]["number"], 1);
+  EXPECT_THROW(call("vcs", "tracking-issue-check", input("4.2.0", {{"version", "9.9.9"}})),
+               sdk::Error);
+  EXPECT_EQ(call("vcs", "latest-version", input("4.2.0"))["version"], "4.2.0");
+}
+
+TEST_F(ForgeTest, RefusesBadBranchesAndPathsOutsideTheFleet) {
+  json bad = publish_params();
+  bad["branch"] = "acme/..bad";
+  EXPECT_THROW(call("vcs", "publish", input("4.2.0", bad)), sdk::Error);
+  json outside = publish_params();
+  outside["paths"] = {"../../../../../etc"};
+  EXPECT_THROW(call("vcs", "publish", input("4.2.0", outside)), sdk::Error);
+  for (const auto& c : fake_.exec_calls) EXPECT_NE(c.argv[0], "sh");  // argv only, never a shell
+}
+
+}  // namespace
+}  // namespace mi2::local::test

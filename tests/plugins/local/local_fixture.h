@@ -1,0 +1,162 @@
+// Shared by the local plugin's tests: a FakeHost that really runs programs and
+// really sends HTTP to 127.0.0.1, a copy of the sample fleet in a temp folder,
+// and a TearDown that stops every workload process the test started.
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <mi2/sdk/fake_host.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/process_runner.h"
+#include "local_plugin.h"
+#include "tests/support/temp_dir.h"
+
+namespace mi2::local::test {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// GET http://127.0.0.1:port/path with plain sockets: {status, body}, status 0
+// when nothing answered.
+inline std::pair<int, std::string> http_get(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return {0, ""};
+  }
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return {0, ""};
+  }
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, n);
+  close(fd);
+  size_t space = response.find(' ');
+  size_t body = response.find("\r\n\r\n");
+  if (space == std::string::npos || body == std::string::npos) return {0, ""};
+  return {std::atoi(response.c_str() + space + 1), response.substr(body + 4)};
+}
+
+// A FakeHost whose exec and http are real (argv only; 127.0.0.1 only).
+inline void make_real(sdk::FakeHost& fake) {
+  fake.on_exec = [](const sdk::FakeHost::ExecCall& call) {
+    ProcessRequest request;
+    request.argv = call.argv;
+    request.env = call.env;
+    request.cwd = call.cwd;
+    request.stdin_data = call.stdin_data;
+    request.timeout = std::chrono::milliseconds(call.timeout_ms ? call.timeout_ms : 60000);
+    ProcessResult r = SystemProcessRunner().run(request);
+    return sdk::ExecResult{r.exit_code, r.term_signal, r.timed_out,
+                           false,       r.out,         r.err + r.spawn_error};
+  };
+  fake.on_http = [](const sdk::HttpRequest& request) {
+    const std::string prefix = "http://127.0.0.1:";
+    if (request.url.rfind(prefix, 0) != 0) return sdk::HttpResponse{0, {}, "", false};
+    std::string rest = request.url.substr(prefix.size());
+    int port = std::stoi(rest.substr(0, rest.find('/')));
+    std::string path = rest.substr(rest.find('/'));
+    auto [status, body] = http_get(port, path);
+    if (status == 0) throw sdk::Error(MI2_FAILED, "GET " + request.url + " got no response");
+    return sdk::HttpResponse{status, {}, body, false};
+  };
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class LocalFleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("MI2_WORKLOAD_BINARY", MI2_BINARY_DIR "/bin/mi2-workload", 1);
+    fs::copy(MI2_SOURCE_DIR "/examples/fleet", root(), fs::copy_options::recursive);
+    fs::remove_all(root() / ".github");  // not needed here
+    make_real(fake_);
+    plugin_ = std::make_unique<LocalPlugin>(fake_.host(), config_json());
+  }
+
+  void TearDown() override {
+    // Every process any instance of this fleet still runs: stop it by its pid file.
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root() / ".mi2", ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() != ".pid") continue;
+      pid_t pid = std::stoi(slurp(it->path()));
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+  }
+
+  virtual std::string config_json() const {
+    return R"({"releases_dir": "releases", "rollout_timeout_ms": 1500, "ready_after_ms": 50})";
+  }
+
+  fs::path root() const { return dir_.path() / "fleet"; }
+  fs::path instance_dir(const std::string& id = "src-1a2b3c") const {
+    return root() / "environments/dev/deployments" / id;
+  }
+  fs::path state(const std::string& id = "src-1a2b3c") const {
+    return root() / ".mi2/state/dev" / id / "local";
+  }
+
+  // The step input for an instance whose config.yaml says `version`.
+  json input(const std::string& version, json params = json::object(),
+             const std::string& id = "src-1a2b3c") const {
+    return {
+        {"fleet_root", root().string()},
+        {"environment", "dev"},
+        {"instance_id", id},
+        {"slug", "acme"},
+        {"instance_dir", instance_dir(id).string()},
+        {"state_dir", (root() / ".mi2/state/dev" / id).string()},
+        {"instance", {{"metadata", {{"name", id}}}, {"spec", {{"sourcegraphVersion", version}}}}},
+        {"target_version", version},
+        {"params", params}};
+  }
+
+  json call(const std::string& role, const std::string& action, const json& in) {
+    return json::parse(plugin_->invoke(role, action, in.dump()));
+  }
+
+  // Renders, migrates and deploys `version` (the demo's first deploy).
+  void deploy(const std::string& version, const std::string& id = "src-1a2b3c") {
+    call("render", "render", input(version, {}, id));
+    call("migrate", "up", input(version, {}, id));
+    call("apply", "apply", input(version, {}, id));
+  }
+
+  std::string get(int port, const std::string& path) {
+    auto [status, body] = http_get(port, path);
+    return status ? std::to_string(status) + " " + body : "no response";
+  }
+
+  json deployment(const std::string& id = "src-1a2b3c") {
+    return json::parse(slurp(state(id) / "deployment.json"));
+  }
+
+  mi2::test::TempDir dir_{"mi2-local"};
+  sdk::FakeHost fake_;
+  std::unique_ptr<LocalPlugin> plugin_;
+};
+
+}  // namespace mi2::local::test

@@ -1,0 +1,162 @@
+// render, migrate and the release catalog on a copy of the sample fleet.
+#include <dlfcn.h>
+
+#include "failure.h"
+#include "local_fixture.h"
+#include "release_catalog.h"
+#include "sqlite_db.h"
+
+namespace mi2::local::test {
+namespace {
+
+TEST(VersionOrderTest, PreReleasesSortBeforeTheirRelease) {
+  EXPECT_LT(compare_versions("4.1.0", "4.2.0-rc.1"), 0);
+  EXPECT_LT(compare_versions("4.2.0-rc.1", "4.2.0-rc.2"), 0);
+  EXPECT_LT(compare_versions("4.2.0-rc.2", "4.2.0"), 0);
+  EXPECT_LT(compare_versions("4.9.0", "4.10.0"), 0);
+  EXPECT_FALSE(is_version("v4.1.0"));
+  EXPECT_FALSE(is_version("4.1"));
+  EXPECT_FALSE(is_version("4.1.0-rc.1;rm"));
+}
+
+TEST(ReleaseCatalogTest, CandidatesCountOnlyForThemselves) {
+  auto catalog = ReleaseCatalog::load(MI2_SOURCE_DIR "/examples/fleet/releases");
+  EXPECT_EQ(catalog.latest(), "4.2.0");
+  std::vector<std::string> ids;
+  for (const auto& m : catalog.migrations_up_to("4.2.0")) ids.push_back(m.id);
+  EXPECT_EQ(ids.front(), "4.0.0/001_create_users.sql");
+  EXPECT_EQ(ids.back(), "4.2.0/002_create_repo_topics.sql");
+  for (const auto& id : ids) EXPECT_EQ(id.find("rc"), std::string::npos) << id;
+  EXPECT_TRUE(catalog.get("4.2.0-rc.1").workload_unhealthy("frontend"));
+  EXPECT_FALSE(catalog.get("4.2.0").workload_unhealthy("frontend"));
+}
+
+using RenderTest = LocalFleetTest;
+
+TEST_F(RenderTest, RewritesTagsAndPinsAndKeepsTheRest) {
+  json out = call("render", "render", input("4.2.0"));
+  EXPECT_EQ(out["changed_files"],
+            json({"kubernetes/kustomization.yaml", "terraform/stacks/app/cdk.tf.json",
+                  "terraform/stacks/executors/cdk.tf.json"}));
+  std::string k = slurp(instance_dir() / "kubernetes/kustomization.yaml");
+  EXPECT_NE(k.find("# Rendered by mi2"), std::string::npos);  // comments survive
+  EXPECT_NE(k.find("newTag: \"4.2.0\""), std::string::npos);
+  EXPECT_EQ(k.find("4.1.0"), std::string::npos);
+  json app = json::parse(slurp(instance_dir() / "terraform/stacks/app/cdk.tf.json"));
+  EXPECT_EQ(app["locals"]["sourcegraph_version"], "4.2.0");
+  EXPECT_EQ(app["locals"]["instance_id"], "src-1a2b3c");
+  // Rendering again changes nothing.
+  EXPECT_TRUE(call("render", "render", input("4.2.0"))["changed_files"].empty());
+}
+
+TEST_F(RenderTest, DryRunChangesNothing) {
+  fake_.dry_run = true;
+  json out = call("render", "render", input("4.2.0"));
+  EXPECT_EQ(out["changed_files"].size(), 3u);
+  EXPECT_NE(slurp(instance_dir() / "kubernetes/kustomization.yaml").find("4.1.0"),
+            std::string::npos);
+}
+
+using MigrateTest = LocalFleetTest;
+
+TEST_F(MigrateTest, AppliesAndRecordsEachMigrationOnce) {
+  json out = call("migrate", "up", input("4.1.0"));
+  EXPECT_EQ(out["applied"].size(), 4u);
+  EXPECT_TRUE(call("migrate", "up", input("4.1.0"))["applied"].empty());
+  SqliteDb db(state() / "db.sqlite", false);
+  auto rows =
+      db.query("SELECT version, success, finished_at IS NOT NULL FROM migration_logs ORDER BY id");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3][0], "4.1.0/002_create_settings.sql");
+  EXPECT_EQ(rows[3][1], "1");
+  EXPECT_EQ(rows[3][2], "1");
+  EXPECT_EQ(db.query("SELECT value FROM settings")[0][0], "Sourcegraph");
+
+  json status = call("migrate", "status", input("4.2.0"));
+  EXPECT_FALSE(status["dirty"]);
+  EXPECT_EQ(status["pending"],
+            json({"4.2.0/001_create_audit_log.sql", "4.2.0/002_create_repo_topics.sql"}));
+}
+
+TEST_F(MigrateTest, FailureLeavesDirtyStateAndRepairReappliesOnlyThatOne) {
+  call("migrate", "up", input("4.1.0"));
+  try {
+    call("migrate", "up", input("4.2.0-rc.2"));
+    FAIL() << "the failing migration passed";
+  } catch (const FailureWithOutput& e) {
+    EXPECT_TRUE(e.output()["dirty"]);
+    EXPECT_EQ(e.output()["failed_version"], "4.2.0-rc.2/002_unique_user_email.sql");
+    EXPECT_NE(std::string(e.what()).find("mi2 instance db repair"), std::string::npos);
+    EXPECT_EQ(plugin_->failure_output().empty(), false);
+  }
+  // Halfway: 001 of the release stays applied, 002's change was rolled back.
+  SqliteDb db(state() / "db.sqlite", false);
+  EXPECT_EQ(db.query("SELECT COUNT(*) FROM user_emails")[0][0], "4");
+  EXPECT_TRUE(db.query("SELECT name FROM sqlite_master WHERE name = 'users_email_unique'").empty());
+
+  json status = call("migrate", "status", input("4.2.0-rc.2"));
+  EXPECT_TRUE(status["dirty"]);
+  EXPECT_EQ(status["failed_version"], "4.2.0-rc.2/002_unique_user_email.sql");
+  EXPECT_EQ(status["pending"], json({"4.2.0-rc.2/003_add_repo_topics.sql"}));
+
+  // The next plain run refuses, naming the failed migration.
+  try {
+    call("migrate", "up", input("4.2.0-rc.2"));
+    FAIL() << "a dirty database was migrated";
+  } catch (const FailureWithOutput& e) {
+    EXPECT_NE(std::string(e.what()).find("is dirty"), std::string::npos);
+  }
+  // Repair: fix the data, re-apply only the dirty migration.
+  db.exec_or_throw("DELETE FROM users WHERE username = 'alice-old'");
+  json repaired = call("migrate", "up", input("4.2.0-rc.2", {{"ignore_single_dirty_log", true}}));
+  EXPECT_EQ(repaired["applied"], json({"4.2.0-rc.2/002_unique_user_email.sql"}));
+  EXPECT_EQ(call("migrate", "status", input("4.2.0-rc.2"))["pending"].size(), 1u);
+  EXPECT_EQ(call("migrate", "up", input("4.2.0-rc.2"))["applied"],
+            json({"4.2.0-rc.2/003_add_repo_topics.sql"}));
+  EXPECT_FALSE(call("migrate", "status", input("4.2.0-rc.2"))["dirty"]);
+}
+
+TEST_F(MigrateTest, AnUnfinishedMigrationCountsAsDirty) {
+  call("migrate", "up", input("4.1.0"));
+  {
+    SqliteDb db(state() / "db.sqlite", false);  // as if mi2 was killed mid-migration
+    db.exec_or_throw(
+        "INSERT INTO migration_logs (version, release, up, started_at) "
+        "VALUES ('4.2.0/001_create_audit_log.sql', '4.2.0', 1, 'now')");
+  }
+  json status = call("migrate", "status", input("4.2.0"));
+  EXPECT_TRUE(status["dirty"]);
+  EXPECT_EQ(status["dirty_logs"][0]["state"], "unfinished");
+  EXPECT_EQ(call("migrate", "up", input("4.2.0", {{"ignore_single_dirty_log", true}}))["applied"],
+            json({"4.2.0/001_create_audit_log.sql"}));
+}
+
+// The built .so, through the C ABI: a failed call still hands over its output.
+TEST_F(MigrateTest, PluginSoGivesPartialOutputOnFailure) {
+  void* so = dlopen(MI2_BUILD_PLUGIN_DIR "/mi2-plugin-local.so", RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(so, nullptr) << dlerror();
+  using Entry =
+      const mi2_plugin_api* (*)(uint32_t, uint32_t, const mi2_host_services*, const char**);
+  auto entry = reinterpret_cast<Entry>(dlsym(so, "mi2_plugin_entry"));
+  ASSERT_NE(entry, nullptr);
+  const char* error = nullptr;
+  const mi2_plugin_api* api =
+      entry(MI2_ABI_VERSION_MAJOR, MI2_ABI_VERSION_MINOR, fake_.services(), &error);
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(json::parse(api->describe())["name"], "local");
+  mi2_plugin_instance* instance = nullptr;
+  ASSERT_EQ(api->create(fake_.context(), R"({"releases_dir": "releases"})", &instance), MI2_OK);
+  const char* output = nullptr;
+  ASSERT_EQ(api->invoke(instance, "migrate", "up", input("4.1.0").dump().c_str(), &output), MI2_OK);
+  ASSERT_EQ(api->invoke(instance, "migrate", "up", input("4.2.0-rc.2").dump().c_str(), &output),
+            MI2_FAILED);
+  ASSERT_NE(output, nullptr);
+  EXPECT_EQ(json::parse(output)["failed_version"], "4.2.0-rc.2/002_unique_user_email.sql");
+  EXPECT_NE(std::string(api->last_error(instance)).find("dirty"), std::string::npos);
+  EXPECT_EQ(api->invoke(instance, "apply", "nope", input("4.1.0").dump().c_str(), &output),
+            MI2_NOT_SUPPORTED);
+  api->destroy(instance);
+}
+
+}  // namespace
+}  // namespace mi2::local::test

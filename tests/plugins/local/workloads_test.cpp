@@ -1,0 +1,155 @@
+// apply, rollback, healthcheck and backup with real mi2-workload processes.
+#include "workloads.h"
+#include "daemon.h"
+#include "local_fixture.h"
+#include "sqlite_db.h"
+
+namespace mi2::local::test {
+namespace {
+
+using WorkloadsTest = LocalFleetTest;
+
+bool alive(const json& process) {
+  return daemon_alive(process["pid"].get<int>(), "mi2-workload");
+}
+
+TEST_F(WorkloadsTest, DeployServesTheVersionAndChecksPass) {
+  deploy("4.1.0");
+  json d = deployment();
+  EXPECT_EQ(d["version"], "4.1.0");
+  ASSERT_EQ(d["workloads"].size(), 2u);
+  for (const auto& w : d["workloads"]) {
+    EXPECT_TRUE(alive(w));
+    EXPECT_TRUE(fs::exists(state() / "pids" / (w["name"].get<std::string>() + "-4.1.0.pid")));
+    EXPECT_EQ(get(w["port"], "/__version"), "200 4.1.0");
+    EXPECT_EQ(get(w["port"], "/healthz"), "200 ok");
+  }
+  json checks = call("healthcheck", "check", input("4.1.0"));
+  EXPECT_TRUE(checks["ok"]) << checks.dump();
+  EXPECT_EQ(checks["checks"][0]["details"].size(), 2u);  // one line per workload
+  // The version check compares with config.yaml's version.
+  json wrong =
+      call("healthcheck", "check", input("4.2.0", {{"checks", {"src-application-version"}}}));
+  EXPECT_FALSE(wrong["ok"]);
+  EXPECT_EQ(wrong["checks"][0]["details"][0]["remote_version"], "4.1.0");
+}
+
+TEST_F(WorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreHealthy) {
+  deploy("4.1.0");
+  json before = deployment()["workloads"];
+  call("render", "render", input("4.2.0"));
+  json out = call("apply", "apply", input("4.2.0"));
+  EXPECT_EQ(out["workloads"].size(), 2u);
+  json after = deployment();
+  EXPECT_EQ(after["version"], "4.2.0");
+  EXPECT_EQ(after["previous_version"], "4.1.0");
+  for (const auto& w : before) EXPECT_FALSE(alive(w)) << w.dump();
+  for (const auto& w : after["workloads"]) EXPECT_EQ(get(w["port"], "/__version"), "200 4.2.0");
+  EXPECT_TRUE(call("healthcheck", "check", input("4.2.0"))["ok"]);
+  EXPECT_FALSE(fs::exists(state() / "pids/frontend-4.1.0.pid"));
+
+  // Rollback returns to the previous version's processes.
+  call("render", "render", input("4.1.0"));
+  call("apply", "rollback", input("4.1.0", {{"to_version", "4.1.0"}}));
+  for (const auto& w : after["workloads"]) EXPECT_FALSE(alive(w));
+  EXPECT_EQ(deployment()["version"], "4.1.0");
+  EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
+}
+
+TEST_F(WorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
+  deploy("4.1.0");
+  json before = deployment()["workloads"];
+  call("render", "render", input("4.2.0-rc.1"));
+  json out = call("apply", "apply", input("4.2.0-rc.1"));
+  EXPECT_EQ(out["rollout"], "stuck");
+  for (const auto& w : before) EXPECT_TRUE(alive(w));  // still serving
+  EXPECT_EQ(get(before[0]["port"], "/__version"), "200 4.1.0");
+  json health = call("healthcheck", "check", input("4.2.0-rc.1", {{"checks", {"pods-health"}}}));
+  EXPECT_FALSE(health["ok"]);  // the stuck new frontend is reported
+  bool reported = false;
+  for (const auto& d : health["checks"][0]["details"])
+    reported |= d["version"] == "4.2.0-rc.1" && d["workload"] == "frontend" && !d["ok"].get<bool>();
+  EXPECT_TRUE(reported) << health.dump();
+
+  json candidates = deployment()["candidates"];
+  call("apply", "rollback", input("4.1.0", {{"to_version", "4.1.0"}}));
+  for (const auto& c : candidates) EXPECT_FALSE(alive(c));
+  for (const auto& w : before) EXPECT_TRUE(alive(w));  // the old ones were kept
+  EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
+}
+
+TEST_F(WorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
+  deploy("4.1.0");
+  call("render", "render", input("4.2.0"));
+  // As if mi2 died while waiting: candidates recorded, old still current.
+  json d = deployment();
+  LocalContext ctx = LocalContext::from_input(fake_.host(), LocalConfig::parse(config_json()),
+                                              input("4.2.0").dump(), true);
+  json orphan = rollout(ctx, {{"frontend", "4.2.0-rc.1"}}, "4.2.0-rc.1", true)["workloads"];
+  json stuck = deployment()["candidates"];
+  ASSERT_EQ(stuck.size(), 1u);
+  call("apply", "apply", input("4.2.0"));
+  EXPECT_FALSE(alive(stuck[0]));
+  EXPECT_TRUE(deployment()["candidates"].empty());
+  EXPECT_TRUE(call("healthcheck", "check", input("4.2.0"))["ok"]);
+}
+
+TEST_F(WorkloadsTest, AWorkloadThatDiesIsReported) {
+  deploy("4.1.0");
+  json w = deployment()["workloads"][1];
+  stop_daemon(w["pid"], "mi2-workload");
+  json health = call("healthcheck", "check", input("4.1.0", {{"checks", {"pods-health"}}}));
+  EXPECT_FALSE(health["ok"]);
+  EXPECT_EQ(health["checks"][0]["summary"], "1/2 workloads healthy");
+}
+
+TEST_F(WorkloadsTest, EnforceDeploysAnInstanceThatNeverRan) {
+  json before = call("healthcheck", "check", input("4.1.0", {{"checks", {"pods-health"}}}));
+  EXPECT_FALSE(before["ok"]);
+  json after = call("healthcheck", "check",
+                    input("4.1.0", {{"checks", {"pods-health"}}, {"enforce", true}}));
+  EXPECT_TRUE(after["ok"]) << after.dump();
+  EXPECT_TRUE(fs::exists(state() / "db.sqlite"));
+}
+
+TEST_F(WorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
+  deploy("4.1.0");
+  json created = call("backup", "create", input("4.1.0", {{"name", "before-upgrade"}}));
+  EXPECT_EQ(created["checkpoint"]["id"], "before-upgrade");
+  EXPECT_EQ(created["checkpoint"]["version"], "4.1.0");
+  EXPECT_THROW(call("backup", "create", input("4.1.0", {{"name", "before-upgrade"}})), sdk::Error);
+  EXPECT_THROW(call("backup", "create", input("4.1.0", {{"name", "../x"}})), sdk::Error);
+
+  call("render", "render", input("4.2.0"));
+  call("migrate", "up", input("4.2.0"));
+  call("apply", "apply", input("4.2.0"));
+  {
+    SqliteDb db(state() / "db.sqlite", false);
+    db.exec_or_throw("DELETE FROM users");
+  }
+  json list = call("backup", "list", input("4.2.0"));
+  ASSERT_EQ(list["backups"].size(), 1u);
+  EXPECT_EQ(list["backups"][0]["id"], "before-upgrade");
+
+  json restored = call("backup", "restore", input("4.2.0", {{"backup_name", "before-upgrade"}}));
+  EXPECT_EQ(restored["restored"], "before-upgrade");
+  SqliteDb db(state() / "db.sqlite", false);
+  EXPECT_EQ(db.query("SELECT COUNT(*) FROM users")[0][0], "4");
+  EXPECT_TRUE(db.query("SELECT name FROM sqlite_master WHERE name = 'audit_log'").empty());
+  EXPECT_EQ(deployment()["version"], "4.1.0");
+  EXPECT_EQ(get(deployment()["workloads"][0]["port"], "/__version"), "200 4.1.0");
+  EXPECT_THROW(call("backup", "restore", input("4.2.0", {{"backup_name", "nope"}})), sdk::Error);
+}
+
+TEST_F(WorkloadsTest, StopAllLeavesNoProcess) {
+  deploy("4.1.0");
+  json workloads = deployment()["workloads"];
+  LocalContext ctx = LocalContext::from_input(fake_.host(), LocalConfig::parse(config_json()),
+                                              input("4.1.0").dump(), true);
+  stop_all_workloads(ctx);
+  for (const auto& w : workloads) EXPECT_FALSE(alive(w));
+  EXPECT_FALSE(fs::exists(state() / "pids/frontend-4.1.0.pid"));
+}
+
+}  // namespace
+}  // namespace mi2::local::test
