@@ -118,10 +118,13 @@ Json wait_for_snapshots(const KubectlClient& kubectl, const std::string& id, siz
                           "; the checkpoint is incomplete, so the upgrade must not go on.");
       bool is_ready = status.value("readyToUse", false);
       ready += is_ready ? 1 : 0;
-      snapshots.push_back({{"name", name},
-                           {"pvc", item["spec"]["source"].value("persistentVolumeClaimName", "")},
-                           {"readyToUse", is_ready},
-                           {"restoreSize", status.value("restoreSize", "")}});
+      snapshots.push_back(
+          {{"name", name},
+           {"pvc", item["spec"]["source"].value("persistentVolumeClaimName", "")},
+           {"readyToUse", is_ready},
+           {"restoreSize", status.contains("restoreSize") && status["restoreSize"].is_string()
+                               ? status["restoreSize"]
+                               : Json("")}});
     }
     if (ready >= expected && snapshots.size() >= expected) return snapshots;
     if (now_seconds() >= deadline)
@@ -198,7 +201,7 @@ Json backup_create(const KubectlClient& kubectl) {
     Json ready = wait_for_snapshots(kubectl, id, volumes.size());
     for (Json& v : checkpoint["snapshots"])
       for (const Json& r : ready)
-        if (r["name"] == v["name"]) v["restoreSize"] = r["restoreSize"];
+        if (r["pvc"] == v["pvc"]) v["restoreSize"] = r["restoreSize"];
   }
   write_text(dir / "checkpoint.json", checkpoint.dump(2) + "\n");
   kubectl.host().info("cluster checkpoint " + id + ": " + std::to_string(items.size()) +
@@ -227,8 +230,9 @@ Json backup_list(const KubectlClient& kubectl) {
 Json backup_restore(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   std::string id = t.params.value("backup_name", t.params.value("name", ""));
+  // In a run, the engine hands back this plugin's checkpoint from backup.create.
   Json from_run = t.input.value("checkpoints", Json::object()).value("kubectl", Json::object());
-  if (id.empty() && from_run.contains("checkpoint")) id = from_run["checkpoint"].value("id", "");
+  if (id.empty() && from_run.is_object()) id = from_run.value("id", "");
   if (id.empty() || !is_dns_label(id))
     throw sdk::invalid_input(
         "restore needs --backup-name with the id of a cluster checkpoint of "

@@ -164,7 +164,9 @@ std::string tail_lines(const std::string& text, size_t count) {
 std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Json& p = t.params;
-  bool multi = p.value("multi_version", false);
+  // `upgrade --from --to`, or a run the operator forced past the one-minor rule.
+  bool multi =
+      p.value("multi_version", false) || t.input.value("force", false) || p.contains("from");
   std::string from_text = p.value("from", t.previous_version);
   std::string to_text = p.value("to", t.target_version);
   auto from = minor_version(from_text);

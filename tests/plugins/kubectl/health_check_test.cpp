@@ -1,0 +1,192 @@
+// healthcheck.check against the scripted kubectl's pod lists and a scripted
+// HTTP answer for /__version.
+#include <gtest/gtest.h>
+
+#include "tests/plugins/kubectl/scripted_kubectl.h"
+
+namespace mi2::test {
+namespace {
+
+using kubectl::KubectlPlugin;
+
+class HealthCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fake.on_exec = kubectl.runner(); }
+
+  PluginCall pods_health(const std::string& fixture, const std::string& config = "{}") {
+    kubectl.rule({"get", "pods"}, {Json{{"stdout_file", fixture}}});
+    KubectlPlugin plugin(fake.host(), config);
+    return call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
+  }
+  const Json& only_check(const PluginCall& call) { return call.output["checks"][0]; }
+
+  ScriptedKubectl kubectl;
+  SampleFleet fleet;
+  sdk::FakeHost fake;
+};
+
+TEST_F(HealthCheckTest, HealthyPodsAndACompletedJobPass) {
+  PluginCall call = pods_health("pods-healthy.json");
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  EXPECT_TRUE(call.output["ok"]);
+  EXPECT_EQ(only_check(call)["name"], "pods-health");
+  EXPECT_EQ(only_check(call)["summary"], "3 pods healthy in namespace src-acme");
+  EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kubectl_argv({"get", "pods", "-o", "json"})});
+}
+
+TEST_F(HealthCheckTest, CrashLoopBackOffFailsNamingPodAndContainer) {
+  PluginCall call = pods_health("pods-crashloop.json");
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  EXPECT_FALSE(call.output["ok"]);
+  const Json& details = only_check(call)["details"];
+  ASSERT_EQ(details.size(), 1u);
+  EXPECT_EQ(details[0]["pod"], "searcher-6f7d8-abcde");
+  EXPECT_EQ(details[0]["container"], "searcher");
+  EXPECT_EQ(details[0]["reason"], "CrashLoopBackOff");
+  EXPECT_EQ(only_check(call)["summary"],
+            "1 of 2 pods unhealthy in namespace src-acme: searcher-6f7d8-abcde/searcher "
+            "CrashLoopBackOff");
+}
+
+TEST_F(HealthCheckTest, ImagePullBackOffFailsEvenWithinTheGracePeriod) {
+  PluginCall call = pods_health("pods-imagepull.json");
+  ASSERT_EQ(call.status, MI2_OK);
+  const Json& details = only_check(call)["details"];
+  ASSERT_EQ(details.size(), 1u);
+  EXPECT_EQ(details[0]["reason"], "ImagePullBackOff");
+  EXPECT_EQ(details[0]["container"], "frontend");
+  EXPECT_NE(details[0]["message"].get<std::string>().find("frontend:9.9.9"), std::string::npos);
+}
+
+TEST_F(HealthCheckTest, RecentOomKillFailsAndAnOldRestartDoesNot) {
+  PluginCall call = pods_health("pods-oomkilled.json");
+  ASSERT_EQ(call.status, MI2_OK);
+  EXPECT_FALSE(call.output["ok"]);
+  const Json& details = only_check(call)["details"];
+  ASSERT_EQ(details.size(), 1u);
+  EXPECT_EQ(details[0]["pod"], "zoekt-webserver-0");
+  EXPECT_EQ(details[0]["container"], "zoekt-webserver");
+  EXPECT_EQ(details[0]["reason"], "OOMKilled");
+}
+
+TEST_F(HealthCheckTest, RestartOutsideAShortWindowPasses) {
+  PluginCall call = pods_health("pods-oomkilled.json", R"({"restart_window_s": 60})");
+  ASSERT_EQ(call.status, MI2_OK);
+  EXPECT_TRUE(call.output["ok"]) << call.output.dump();
+}
+
+TEST_F(HealthCheckTest, PendingPastTheGracePeriodFailsAndAFreshOneDoesNot) {
+  PluginCall call = pods_health("pods-pending.json");
+  ASSERT_EQ(call.status, MI2_OK);
+  const Json& details = only_check(call)["details"];
+  ASSERT_EQ(details.size(), 1u) << details.dump();
+  EXPECT_EQ(details[0]["pod"], "gitserver-1");
+  EXPECT_EQ(details[0]["reason"], "Pending");
+  EXPECT_NE(details[0]["message"].get<std::string>().find("Insufficient memory"),
+            std::string::npos);
+}
+
+TEST_F(HealthCheckTest, NoPodsIsNotHealthy) {
+  PluginCall call = pods_health("pods-empty.json");
+  ASSERT_EQ(call.status, MI2_OK);
+  EXPECT_FALSE(call.output["ok"]);
+  EXPECT_EQ(only_check(call)["summary"], "no pods in namespace src-acme");
+}
+
+TEST_F(HealthCheckTest, UnreachableClusterMeansTheCheckCouldNotRun) {
+  kubectl.rule(
+      {"get", "pods"},
+      {Json{{"exit", 1},
+            {"stderr", "Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout\n"}}});
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call =
+      call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
+  EXPECT_EQ(call.status, MI2_FAILED);
+  EXPECT_NE(call.error.find("failed for instance src-1a2b3c: Unable to connect"), std::string::npos)
+      << call.error;
+}
+
+TEST_F(HealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
+  fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{200, {}, "4.1.0\n", false};
+  };
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call = call_plugin(plugin, "healthcheck", "check",
+                                fleet.input({{"checks", {"src-application-version"}}}));
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  EXPECT_TRUE(call.output["ok"]);
+  ASSERT_EQ(fake.http_calls.size(), 1u);
+  EXPECT_EQ(fake.http_calls[0].method, "GET");
+  EXPECT_EQ(fake.http_calls[0].url, "https://acme.sourcegraphcloud.com/__version");
+  EXPECT_FALSE(fake.http_calls[0].mutating);
+}
+
+TEST_F(HealthCheckTest, ApplicationVersionMismatchFails) {
+  fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.0.0", false}; };
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call = call_plugin(plugin, "healthcheck", "check",
+                                fleet.input({{"checks", {"src-application-version"}}}));
+  ASSERT_EQ(call.status, MI2_OK);
+  EXPECT_FALSE(call.output["ok"]);
+  EXPECT_EQ(call.output["checks"][0]["summary"],
+            "remote version 4.0.0 is not spec.sourcegraphVersion 4.1.0");
+}
+
+TEST_F(HealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
+  fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{502, {}, "bad gateway", false};
+  };
+  kubectl.rule({"exec"}, {Json{{"stdout", "4.1.0"}}});
+  KubectlPlugin plugin(fake.host(), R"({"version_exec_fallback": true,
+                                        "version_url": "https://{slug}.example.test/__version"})");
+  PluginCall call = call_plugin(plugin, "healthcheck", "check",
+                                fleet.input({{"checks", {"src-application-version"}}}));
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  EXPECT_TRUE(call.output["ok"]) << call.output.dump();
+  EXPECT_EQ(fake.http_calls[0].url, "https://acme.example.test/__version");
+  EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kubectl_argv(
+                                 {"exec", "deploy/sourcegraph-frontend", "-c", "frontend", "--",
+                                  "wget", "-q", "-O", "-", "http://127.0.0.1:3080/__version"})});
+}
+
+TEST_F(HealthCheckTest, NoNamesRunsBothChecks) {
+  kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
+  fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.1.0", false}; };
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call = call_plugin(plugin, "healthcheck", "check", fleet.input());
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  ASSERT_EQ(call.output["checks"].size(), 2u);
+  EXPECT_TRUE(call.output["ok"]);
+}
+
+TEST_F(HealthCheckTest, UnknownCheckIsInvalidInput) {
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call =
+      call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));
+  EXPECT_EQ(call.status, MI2_INVALID_INPUT);
+  EXPECT_NE(call.error.find("no check named 'smtp'"), std::string::npos);
+}
+
+TEST(KubectlPluginConfig, WrongTypeNamesTheKey) {
+  sdk::FakeHost fake;
+  try {
+    KubectlPlugin plugin(fake.host(), R"({"rollout_timeout_s": "ten"})");
+    FAIL();
+  } catch (const sdk::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "mi2.yaml plugins.kubectl.rollout_timeout_s must be a whole number of seconds (0 or "
+              "more).");
+  }
+}
+
+TEST(KubectlPluginConfig, DescribeListsRolesChecksAndSchema) {
+  Json d = Json::parse(KubectlPlugin::describe());
+  EXPECT_EQ(d["name"], "kubectl");
+  EXPECT_EQ(d["roles"]["apply"], Json::array({"apply", "rollback", "workon"}));
+  EXPECT_EQ(d["checks"], Json::array({"pods-health", "src-application-version"}));
+  EXPECT_TRUE(d["config_schema"]["properties"].contains("rollout_timeout_s"));
+  EXPECT_TRUE(d["config_schema"]["properties"]["migrator_env"]["sensitive"]);
+}
+
+}  // namespace
+}  // namespace mi2::test

@@ -1,0 +1,182 @@
+// migrate.up / migrate.status: the migrator Job created on stdin, watched to
+// Complete or Failed, its logs captured, a dirty database reported.
+#include <gtest/gtest.h>
+
+#include "tests/plugins/kubectl/scripted_kubectl.h"
+
+namespace mi2::test {
+namespace {
+
+using kubectl::KubectlPlugin;
+
+class MigrateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake.on_exec = kubectl.runner();
+    kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "job.batch/migrator created\n"}}});
+  }
+  const std::string config = R"({"poll_interval_s": 0})";
+  ScriptedKubectl kubectl;
+  SampleFleet fleet;
+  sdk::FakeHost fake;
+};
+
+TEST_F(MigrateTest, CompletedJobSucceedsAndCapturesLogs) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}},
+                                Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
+  KubectlPlugin plugin(fake.host(), config);
+  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  std::string job = call.output["job"];
+  EXPECT_EQ(job.rfind("migrator-", 0), 0u);
+  EXPECT_EQ(job.size(), 14u);
+  EXPECT_EQ(call.output["state"], "Complete");
+  EXPECT_NE(call.output["logs"].get<std::string>().find("up-to-date"), std::string::npos);
+
+  auto calls = kubectl.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].argv, kubectl_argv({"create", "-f", "-"}));
+  EXPECT_EQ(calls[1].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
+  EXPECT_EQ(calls[2].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
+  EXPECT_EQ(calls[3].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
+  EXPECT_TRUE(fake.exec_calls[0].mutating);
+  EXPECT_FALSE(fake.exec_calls[1].mutating);
+
+  Json manifest = Json::parse(calls[0].stdin_data);
+  EXPECT_EQ(manifest["kind"], "Job");
+  EXPECT_EQ(manifest["metadata"]["name"], job);
+  EXPECT_EQ(manifest["metadata"]["namespace"], "src-acme");
+  EXPECT_EQ(manifest["spec"]["backoffLimit"], 0);
+  const Json& pod = manifest["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["restartPolicy"], "Never");
+  EXPECT_EQ(pod["containers"][0]["image"], "index.docker.io/sourcegraph/migrator:4.1.0");
+  EXPECT_EQ(pod["containers"][0]["args"], Json::array({"up", "-db=all"}));
+  const Json& env = pod["containers"][0]["env"];
+  ASSERT_EQ(env.size(), 15u);
+  EXPECT_EQ(
+      env[0],
+      Json::parse(
+          R"({"name": "PGHOST", "valueFrom": {"secretKeyRef": {"name": "pgsql-auth", "key": "host"}}})"));
+  EXPECT_EQ(env[5]["name"], "CODEINTEL_PGHOST");
+  EXPECT_EQ(env[10]["name"], "CODEINSIGHTS_PGHOST");
+}
+
+TEST_F(MigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-failed.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-failed.log"}}});
+  KubectlPlugin plugin(fake.host(), config);
+  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  ASSERT_EQ(call.status, MI2_FAILED);
+  EXPECT_NE(call.error.find("left database schema frontend dirty at migration 1528395968"),
+            std::string::npos)
+      << call.error;
+  EXPECT_NE(call.error.find("ignore_single_dirty_log"), std::string::npos);
+  EXPECT_NE(call.error.find("migrations/frontend/1528395968/up.sql"), std::string::npos);
+  EXPECT_NE(call.error.find("`migrator add-log -db=frontend -version=1528395968`"),
+            std::string::npos);
+  EXPECT_NE(call.error.find("The old workload keeps serving"), std::string::npos);
+  // The failing log lines reach the journal through the host's log.
+  bool logged = false;
+  for (const auto& line : fake.logs)
+    logged |= line.level == MI2_LOG_ERROR &&
+              line.message.find("marked the following") != std::string::npos;
+  EXPECT_TRUE(logged);
+
+  kubectl.rule({"get", "jobs", "-l"}, {Json{{"stdout_file", "jobs-list.json"}}});
+  PluginCall status = call_plugin(plugin, "migrate", "status", fleet.input());
+  ASSERT_EQ(status.status, MI2_OK) << status.error;
+  EXPECT_TRUE(status.output["dirty"]);
+  EXPECT_EQ(status.output["failed_version"], "1528395968");
+  EXPECT_EQ(status.output["schema"], "frontend");
+  EXPECT_EQ(status.output["job"]["name"], "migrator-new02");
+  EXPECT_EQ(status.output["job"]["state"], "Failed");
+  EXPECT_EQ(kubectl.argvs().back(),
+            kubectl_argv({"get", "jobs", "-l", "app.kubernetes.io/managed-by=mi2,job=migrator",
+                          "-o", "json"}));
+}
+
+TEST_F(MigrateTest, IgnoreSingleDirtyLogIsPassedToTheMigrator) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
+  KubectlPlugin plugin(fake.host(), config);
+  ASSERT_EQ(
+      call_plugin(plugin, "migrate", "up", fleet.input({{"ignore_single_dirty_log", true}})).status,
+      MI2_OK);
+  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
+            Json::array({"up", "-db=all", "--ignore-single-dirty-log"}));
+}
+
+TEST_F(MigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
+  KubectlPlugin plugin(fake.host(), config);
+  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input({}, "4.3.0", "4.0.0"));
+  EXPECT_EQ(call.status, MI2_FAILED);
+  EXPECT_NE(call.error.find("would skip more than one minor version (4.0.0 to 4.3.0)"),
+            std::string::npos)
+      << call.error;
+  EXPECT_NE(call.error.find("mi2 instance upgrade --from 4.0.0 --to 4.3.0"), std::string::npos);
+  EXPECT_TRUE(kubectl.calls().empty());
+}
+
+TEST_F(MigrateTest, MultiVersionPathRunsUpgradeFromTo) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout", "done\n"}}});
+  KubectlPlugin plugin(fake.host(), config);
+  PluginCall call = call_plugin(plugin, "migrate", "up",
+                                fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
+            Json::array({"upgrade", "--from=v4.0", "--to=v4.3", "--disable-animation"}));
+  EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["image"],
+            "index.docker.io/sourcegraph/migrator:4.3.0");
+}
+
+TEST_F(MigrateTest, NextMajorZeroIsAStandardUpgrade) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
+  KubectlPlugin plugin(fake.host(), config);
+  EXPECT_EQ(call_plugin(plugin, "migrate", "up", fleet.input({}, "4.0.0", "3.43.2")).status,
+            MI2_OK);
+}
+
+TEST_F(MigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
+  fake.dry_run = true;
+  KubectlPlugin plugin(fake.host(), config);
+  Json input = fleet.input();
+  input["dry_run"] = true;
+  PluginCall call = call_plugin(plugin, "migrate", "up", input);
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  ASSERT_EQ(fake.exec_calls.size(), 1u);
+  EXPECT_EQ(fake.exec_calls[0].argv, kubectl_argv({"create", "-f", "-"}));
+  EXPECT_TRUE(fake.exec_calls[0].mutating);
+  EXPECT_TRUE(kubectl.calls().empty());
+}
+
+TEST_F(MigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout", "Applying migration\n"}}});
+  KubectlPlugin plugin(fake.host(), R"({"poll_interval_s": 0, "migrate_timeout_s": 0})");
+  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  EXPECT_EQ(call.status, MI2_TIMEOUT);
+  EXPECT_NE(call.error.find("did not finish within 0s"), std::string::npos) << call.error;
+}
+
+TEST_F(MigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
+  KubectlPlugin plugin(fake.host(),
+                       R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
+      "migrator_env": {"PGHOST": "10.1.2.3", "PGPASSWORD": "s3cret",
+                       "PGUSER": {"secretKeyRef": {"name": "db", "key": "user"}}}})");
+  ASSERT_EQ(call_plugin(plugin, "migrate", "up", fleet.input()).status, MI2_OK);
+  Json container =
+      Json::parse(kubectl.calls()[0].stdin_data)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["image"], "us-docker.pkg.dev/acme/sg/migrator:4.1.0");
+  EXPECT_EQ(container["env"].size(), 3u);
+  EXPECT_EQ(fake.secrets, std::vector<std::string>{"s3cret"});
+}
+
+}  // namespace
+}  // namespace mi2::test
