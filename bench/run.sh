@@ -50,7 +50,9 @@ measure() {
   done
 }
 
-printf '%-8s %-5s %9s %9s %10s %9s %9s %9s\n' instances tool wall_s cpu_s peak_MB selected ratio_wall ratio_cpu
+printf '%-8s %-9s %9s %9s %10s %9s %9s %9s\n' instances tool wall_s cpu_s peak_MB selected yq/mi2 yq/mi2
+printf '%-8s %-9s %9s %9s %10s %9s %9s %9s\n' '' '' '' '' '' '' '(wall)' '(cpu)'
+
 summary=
 for n in $sizes; do
   fleet="$fleets/$n"
@@ -62,6 +64,12 @@ for n in $sizes; do
   cat "$fleet"/environments/prod/deployments/*/config.yaml >/dev/null  # warm the page cache
 
   cd "$fleet"
+  # Cold: no scan cache (every config.yaml parsed; the run writes the cache).
+  measure mi2cold sh -c 'rm -rf .mi2/cache && exec "$@"' sh \
+    "$mi2" env workflow run -e prod -filter "$filter" -format json upgrade-instance
+  cold_wall=$best_wall cold_cpu=$best_cpu cold_kb=$peak_kb
+  jq -r '.[].instance' "$work/mi2cold.out" | sort >"$work/mi2cold.ids"
+  # Warm: the cache is valid (files unchanged since the last run).
   measure mi2 "$mi2" env workflow run -e prod -filter "$filter" -format json upgrade-instance
   mi2_wall=$best_wall mi2_cpu=$best_cpu mi2_kb=$peak_kb
   jq -r '.[].instance' "$work/mi2.out" | sort >"$work/mi2.ids"
@@ -71,30 +79,37 @@ for n in $sizes; do
   jq -r '.metadata.name' "$work/yq.out" | sort >"$work/yq.ids"
   cd - >/dev/null
 
-  if ! cmp -s "$work/mi2.ids" "$work/yq.ids"; then
-    echo "bench: mi2 and yq selected different instances at $n:" >&2
-    diff "$work/mi2.ids" "$work/yq.ids" | head -20 >&2
-    exit 1
-  fi
+  for ids in mi2 mi2cold; do
+    if ! cmp -s "$work/$ids.ids" "$work/yq.ids"; then
+      echo "bench: $ids and yq selected different instances at $n:" >&2
+      diff "$work/$ids.ids" "$work/yq.ids" | head -20 >&2
+      exit 1
+    fi
+  done
   selected=$(wc -l <"$work/mi2.ids")
-  ratio_wall=$(awk "BEGIN{printf \"%.1fx\", $yq_wall / ($mi2_wall > 0 ? $mi2_wall : 0.005)}")
-  ratio_cpu=$(awk "BEGIN{printf \"%.1fx\", $yq_cpu / ($mi2_cpu > 0 ? $mi2_cpu : 0.005)}")
-  printf '%-8s %-5s %9s %9s %10s %9s %9s %9s\n' "$n" mi2 "$mi2_wall" "$mi2_cpu" \
-    "$(awk "BEGIN{printf \"%.1f\", $mi2_kb / 1024}")" "$selected" "$ratio_wall" "$ratio_cpu"
-  printf '%-8s %-5s %9s %9s %10s %9s\n' "$n" yq "$yq_wall" "$yq_cpu" \
+  row() {  # tool wall cpu kb
+    ratio_wall=$(awk "BEGIN{printf \"%.1fx\", $yq_wall / ($2 > 0 ? $2 : 0.005)}")
+    ratio_cpu=$(awk "BEGIN{printf \"%.1fx\", $yq_cpu / ($3 > 0 ? $3 : 0.005)}")
+    printf '%-8s %-9s %9s %9s %10s %9s %9s %9s\n' "$n" "$1" "$2" "$3" \
+      "$(awk "BEGIN{printf \"%.1f\", $4 / 1024}")" "$selected" "$ratio_wall" "$ratio_cpu"
+  }
+  row mi2-cold "$cold_wall" "$cold_cpu" "$cold_kb"
+  row mi2-warm "$mi2_wall" "$mi2_cpu" "$mi2_kb"
+  printf '%-8s %-9s %9s %9s %10s %9s\n' "$n" yq "$yq_wall" "$yq_cpu" \
     "$(awk "BEGIN{printf \"%.1f\", $yq_kb / 1024}")" "$selected"
-  summary="$summary $n:$mi2_cpu"
+  summary="$summary $n:$cold_cpu:$mi2_cpu"
 done
 
-# Stages of the largest run, from mi2's own debug log.
+# Stages of the largest run (warm), from mi2's own debug log.
 last=$(echo "$sizes" | awk '{print $NF}')
 (cd "$fleets/$last" && "$mi2" env workflow run -v -e prod -filter "$filter" -format json \
   upgrade-instance 2>&1 >/dev/null | grep 'scanned' || true)
 
 # Linearity: CPU time per instance at each size.
 for entry in $summary; do
-  n=${entry%%:*} cpu=${entry#*:}
-  awk "BEGIN{printf \"mi2 at %s instances: %.1f us CPU per instance\\n\", $n, $cpu * 1e6 / $n}"
+  n=${entry%%:*} rest=${entry#*:}
+  cold=${rest%%:*} warm=${rest#*:}
+  awk "BEGIN{printf \"mi2 at %s instances: %.1f us (cold) / %.1f us (warm) CPU per instance\\n\", $n, $cold * 1e6 / $n, $warm * 1e6 / $n}"
 done
 cores=$(nproc)
 echo "machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/fleet_scan.h"
 #include "core/yaml_scalar.h"
 
 namespace mi2 {
@@ -146,22 +147,20 @@ Result<std::vector<InstanceRef>> Fleet::instances(const std::string& env) const 
 }
 
 Result<InstanceRef> Fleet::find(const std::string& env, const std::string& slug) const {
-  auto refs = instances(env);
-  if (!refs) return refs.error();
+  // Every instance is read (the slug lives in config.yaml): use the parallel,
+  // cached scan, so this stays quick on a fleet of thousands.
+  auto scanned = scan_instances(*this, env, ScanOptions{});
+  if (!scanned) return scanned.error();
   std::vector<const InstanceRef*> hits;
-  for (const auto& ref : *refs) {
-    if (ref.id == slug) {
-      hits.push_back(&ref);
-      continue;
+  for (const auto& instance : *scanned) {
+    const Json& json = instance.instance;
+    bool match = instance.ref.id == slug;
+    if (!match && json.is_object() && json.contains("spec") && json["spec"].is_object() &&
+        json["spec"].contains("displayName")) {
+      const Json& display = json["spec"]["displayName"];
+      match = display.is_string() && display.get<std::string>() == slug;
     }
-    auto json = load_instance(ref);
-    if (!json) return json.error();
-    const Json* name = json->is_object() ? &(*json) : nullptr;
-    if (name && name->contains("spec") && (*name)["spec"].is_object() &&
-        (*name)["spec"].contains("displayName")) {
-      const Json& display = (*name)["spec"]["displayName"];
-      if (display.is_string() && display.get<std::string>() == slug) hits.push_back(&ref);
-    }
+    if (match) hits.push_back(&instance.ref);
   }
   if (hits.empty()) {
     return make_error("no instance with slug or id '" + slug + "' in environment '" + env +

@@ -1,6 +1,7 @@
 #include "core/fleet_scan.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>  // libyaml
 
@@ -16,6 +17,7 @@
 
 #include "core/jq_native.h"
 #include "core/jq_program.h"
+#include "core/scan_cache.h"
 #include "core/yaml_scalar.h"
 
 namespace mi2 {
@@ -204,8 +206,9 @@ Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path) {
   return builder.take();
 }
 
-bool read_whole_file(const fs::path& path, std::string& buffer, int& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Reads `relative` under the folder `dir_fd` (a short path walk per file).
+bool read_whole_file(int dir_fd, const char* relative, std::string& buffer, int& error) {
+  int fd = ::openat(dir_fd, relative, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     error = errno;
     return false;
@@ -225,6 +228,14 @@ bool read_whole_file(const fs::path& path, std::string& buffer, int& error) {
   }
   ::close(fd);
   return true;
+}
+
+std::string dump_jv(jv value) {
+  jv text = jv_dump_string(jv_copy(value), 0);
+  std::string out(jv_string_value(text),
+                  static_cast<size_t>(jv_string_length_bytes(jv_copy(text))));
+  jv_free(text);
+  return out;
 }
 
 // The instance folders of an environment, sorted by id, without a stat per
@@ -253,6 +264,9 @@ struct Slot {
   enum State { kSkipped, kSelected, kRejected, kFailed } state = kSkipped;
   Json instance;
   std::string error;
+  FileStamp stamp;
+  std::string_view cached;  // the cache's JSON when it was used
+  std::string fresh;        // JSON to cache, when parsed now
 };
 
 }  // namespace
@@ -292,6 +306,13 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
     programs[0].emplace(std::move(*first));
   }
 
+  fs::path deployments = fleet.root() / "environments" / env / "deployments";
+  int dir_fd = ::open(deployments.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    return make_error("cannot open " + deployments.string() + ": " + std::strerror(errno) + ".");
+  std::optional<ScanCache> cache;
+  if (options.use_cache) cache.emplace(fleet.root() / ".mi2" / "cache" / ("scan-" + env));
+
   std::vector<Slot> slots(count);
   std::atomic<size_t> next{0};
   std::atomic<size_t> first_failure{count};
@@ -308,19 +329,47 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
       if (i >= count || i > first_failure.load()) return;
       const InstanceRef& ref = (*refs)[i];
       Slot& slot = slots[i];
-      fs::path path = ref.config_path();
-      int err = 0;
-      if (!read_whole_file(path, buffer, err)) {
-        if (err == ENOENT || err == ENOTDIR) continue;  // a folder that is no instance
+      std::string relative = ref.id + "/config.yaml";
+      struct stat st {};
+      if (::fstatat(dir_fd, relative.c_str(), &st, 0) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) continue;  // a folder that is no instance
         slot.state = Slot::kFailed;
-        slot.error = "cannot read " + path.string() + ": " + std::strerror(err) + ".";
-      } else if (auto doc = parse_to_jv(buffer.data(), buffer.size(), path.string()); !doc) {
-        slot.state = Slot::kFailed;
-        slot.error = doc.message();
-      } else {
+        slot.error =
+            "cannot read " + ref.config_path().string() + ": " + std::strerror(errno) + ".";
+      } else if (!S_ISREG(st.st_mode)) {
+        continue;
+      }
+      slot.stamp = FileStamp::of(st);
+      jv doc = jv_invalid();
+      if (slot.state != Slot::kFailed && cache) {
+        std::string_view cached = cache->find(ref.id, slot.stamp);
+        if (!cached.empty()) {
+          doc = jv_parse_sized(cached.data(), static_cast<int>(cached.size()));
+          if (jv_is_valid(doc)) slot.cached = cached;
+        }
+      }
+      if (slot.state != Slot::kFailed && !jv_is_valid(doc)) {
+        jv_free(doc);
+        doc = jv_invalid();
+        int err = 0;
+        if (!read_whole_file(dir_fd, relative.c_str(), buffer, err)) {
+          slot.state = Slot::kFailed;
+          slot.error =
+              "cannot read " + ref.config_path().string() + ": " + std::strerror(err) + ".";
+        } else if (auto parsed =
+                       parse_to_jv(buffer.data(), buffer.size(), ref.config_path().string());
+                   !parsed) {
+          slot.state = Slot::kFailed;
+          slot.error = parsed.message();
+        } else {
+          doc = *parsed;
+          if (cache) slot.fresh = dump_jv(doc);
+        }
+      }
+      if (slot.state != Slot::kFailed) {
         bool selected = true;
         if (program) {
-          auto match = jq_matches(*program, jv_copy(*doc), ref.id);
+          auto match = jq_matches(*program, jv_copy(doc), ref.id);
           if (!match) {
             slot.state = Slot::kFailed;
             slot.error = match.message();
@@ -330,10 +379,10 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
         }
         if (slot.state != Slot::kFailed) {
           slot.state = selected ? Slot::kSelected : Slot::kRejected;
-          if (selected) slot.instance = jv_to_json(*doc);
+          if (selected) slot.instance = jv_to_json(doc);
         }
-        jv_free(*doc);
       }
+      jv_free(doc);
       if (slot.state == Slot::kFailed) {
         size_t seen = first_failure.load();
         while (i < seen && !first_failure.compare_exchange_weak(seen, i)) {
@@ -346,8 +395,31 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
   work(0);
   for (auto& thread : pool) thread.join();
+  ::close(dir_fd);
 
   if (first_failure.load() < count) return make_error(slots[first_failure.load()].error);
+  size_t cache_hits = 0;
+  if (cache) {
+    size_t entries = 0;
+    bool changed = false;
+    for (size_t i = 0; i < count; ++i) {
+      if (slots[i].state == Slot::kSkipped) continue;
+      ++entries;
+      cache_hits += !slots[i].cached.empty();
+      changed = changed || slots[i].cached.empty();
+    }
+    if (changed || entries != cache->size()) {
+      std::string contents;
+      for (size_t i = 0; i < count; ++i) {
+        const Slot& slot = slots[i];
+        if (slot.state == Slot::kSkipped) continue;
+        if ((*refs)[i].id.find_first_of("\t\n") != std::string::npos) continue;
+        ScanCache::append_entry(contents, (*refs)[i].id, slot.stamp,
+                                slot.cached.empty() ? std::string_view(slot.fresh) : slot.cached);
+      }
+      cache->write(contents);  // best effort: a read-only checkout just parses every time
+    }
+  }
   std::vector<ScannedInstance> selected;
   for (size_t i = 0; i < count; ++i) {
     if (slots[i].state == Slot::kSelected)
@@ -356,7 +428,8 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
   if (options.stats) {
     size_t instances = 0;
     for (const auto& slot : slots) instances += slot.state != Slot::kSkipped;
-    *options.stats = ScanStats{list_ms, ms_since(scan_start), threads, instances, selected.size()};
+    *options.stats =
+        ScanStats{list_ms, ms_since(scan_start), threads, instances, cache_hits, selected.size()};
   }
   return selected;
 }

@@ -25,6 +25,7 @@ struct ScanStats {
   double scan_ms = 0;  // read + parse + filter, all threads
   unsigned threads = 0;
   size_t instances = 0;
+  size_t cache_hits = 0;  // instances read from the scan cache, not parsed
   size_t selected = 0;
 };
 
@@ -34,6 +35,8 @@ struct ScanOptions {
   std::string filter;
   // Worker threads; 0: one per core (at most 8), fewer for small fleets.
   unsigned threads = 0;
+  // Reuse and refresh <root>/.mi2/cache/scan-<env> (see scan_cache.h).
+  bool use_cache = true;
   ScanStats* stats = nullptr;  // filled when given
 };
 

@@ -14,6 +14,13 @@ namespace fs = std::filesystem;
 using test::TempDir;
 using test::write_file;
 
+ScanOptions filter_options(const std::string& filter, unsigned threads) {
+  ScanOptions options;
+  options.filter = filter;
+  options.threads = threads;
+  return options;
+}
+
 // The runbook's four batch filters (TARGET_VERSION=4.1.0).
 std::vector<std::string> runbook_filters() {
   const std::string tail =
@@ -152,34 +159,85 @@ folded: >
 }
 
 TEST_F(FleetScanTest, CompileErrorNamesTheExpression) {
-  auto result = scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec | ]", 0, nullptr});
+  auto result = scan_instances(Fleet(dir_.path()), "prod", filter_options(".spec | ]", 0));
   ASSERT_FALSE(result);
   EXPECT_NE(result.message().find("'.spec | ]' does not compile"), std::string::npos)
       << result.message();
 }
 
 TEST_F(FleetScanTest, NonBooleanNamesTheExpressionAndTheFirstInstance) {
-  auto result =
-      scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec.displayName", 2, nullptr});
+  auto result = scan_instances(Fleet(dir_.path()), "prod", filter_options(".spec.displayName", 2));
   ASSERT_FALSE(result);
   EXPECT_NE(result.message().find("'.spec.displayName'"), std::string::npos) << result.message();
   EXPECT_NE(result.message().find("src-1000"), std::string::npos) << result.message();
   // A filter boolean for most instances but not for one is still an error.
   add("src-2000", "metadata:\n  name: src-2000\nspec:\n  flag: 1\n");
   auto partial =
-      scan_instances(Fleet(dir_.path()), "prod", ScanOptions{".spec.flag // false", 0, nullptr});
+      scan_instances(Fleet(dir_.path()), "prod", filter_options(".spec.flag // false", 0));
   ASSERT_FALSE(partial);
   EXPECT_NE(partial.message().find("src-2000"), std::string::npos) << partial.message();
 }
 
 TEST_F(FleetScanTest, BrokenYamlAndUnknownEnvironmentAreErrors) {
   add("src-0999", "spec: [unclosed\n");
-  auto broken = scan_instances(Fleet(dir_.path()), "prod", ScanOptions{"true", 2, nullptr});
+  auto broken = scan_instances(Fleet(dir_.path()), "prod", filter_options("true", 2));
   ASSERT_FALSE(broken);
   EXPECT_NE(broken.message().find("src-0999/config.yaml:"), std::string::npos) << broken.message();
   auto unknown = scan_instances(Fleet(dir_.path()), "staging", ScanOptions{});
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.message().find("known environments: prod"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mi2
+
+namespace mi2 {
+namespace {
+
+TEST_F(FleetScanTest, CacheIsReusedAndNeverStale) {
+  fs::path cache = dir_.path() / ".mi2" / "cache" / "scan-prod";
+  ScanOptions no_cache;
+  no_cache.use_cache = false;
+  ASSERT_TRUE(scan_instances(Fleet(dir_.path()), "prod", no_cache));
+  EXPECT_FALSE(fs::exists(cache));
+
+  ScanOptions options;
+  ScanStats stats;
+  options.stats = &stats;
+  options.filter = R"(.spec.displayName == "slug-7")";
+  auto first = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(first) << first.message();
+  EXPECT_TRUE(fs::exists(cache));
+  EXPECT_EQ(stats.cache_hits, 0u);
+  auto second = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(stats.cache_hits, 60u);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].instance, (*first)[0].instance);
+
+  // Same size, same second: the ctime still tells the edit apart.
+  fs::path config = (*second)[0].ref.config_path();
+  std::string text = test::read_file(config);
+  size_t at = text.find("slug-7");
+  text.replace(at, 6, "slug-8");
+  write_file(config, text);
+  auto third = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->empty());
+  EXPECT_EQ(stats.cache_hits, 59u);
+
+  // A removed instance disappears; a corrupt cache is ignored.
+  fs::remove_all(config.parent_path());
+  write_file(cache, "mi2-scan-cache 1\nsrc-1000\t1\t2\t3\t4\t999999\n{");
+  options.filter = "true";
+  auto fourth = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(fourth) << fourth.message();
+  EXPECT_EQ(fourth->size(), 59u);
+  EXPECT_EQ(stats.cache_hits, 0u);
+  auto fifth = scan_instances(Fleet(dir_.path()), "prod", options);
+  ASSERT_TRUE(fifth);
+  EXPECT_EQ(stats.cache_hits, 59u);
+  for (const auto& scanned : *fifth) EXPECT_EQ(scanned.instance, *load_instance(scanned.ref));
 }
 
 }  // namespace

@@ -1,0 +1,108 @@
+#include "core/scan_cache.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace mi2 {
+
+namespace {
+
+constexpr std::string_view kHeader = "mi2-scan-cache 1\n";
+
+// Reads one unsigned/signed field ending in `end` from `text` at `pos`.
+template <class T>
+bool read_number(std::string_view text, size_t& pos, char end, T& out) {
+  size_t stop = text.find(end, pos);
+  if (stop == std::string_view::npos) return false;
+  auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + stop, out);
+  if (ec != std::errc() || ptr != text.data() + stop) return false;
+  pos = stop + 1;
+  return true;
+}
+
+}  // namespace
+
+FileStamp FileStamp::of(const struct stat& st) {
+  FileStamp stamp;
+  stamp.inode = static_cast<std::uint64_t>(st.st_ino);
+  stamp.size = static_cast<std::uint64_t>(st.st_size);
+  stamp.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  stamp.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  return stamp;
+}
+
+ScanCache::ScanCache(std::filesystem::path file) : file_(std::move(file)) {
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  buffer_ = text.str();
+  std::string_view all(buffer_);
+  if (all.substr(0, kHeader.size()) != kHeader) return;
+  // Entry: "<id>\t<inode>\t<size>\t<mtime_ns>\t<ctime_ns>\t<json length>\n<json>\n"
+  size_t pos = kHeader.size();
+  while (pos < all.size()) {
+    size_t tab = all.find('\t', pos);
+    if (tab == std::string_view::npos) break;
+    std::string id(all.substr(pos, tab - pos));
+    pos = tab + 1;
+    Entry entry;
+    size_t length = 0;
+    if (!read_number(all, pos, '\t', entry.stamp.inode) ||
+        !read_number(all, pos, '\t', entry.stamp.size) ||
+        !read_number(all, pos, '\t', entry.stamp.mtime_ns) ||
+        !read_number(all, pos, '\t', entry.stamp.ctime_ns) ||
+        !read_number(all, pos, '\n', length) || pos + length + 1 > all.size() ||
+        all[pos + length] != '\n') {
+      entries_.clear();  // a torn or foreign file: start over
+      return;
+    }
+    entry.json = all.substr(pos, length);
+    pos += length + 1;
+    entries_[std::move(id)] = entry;
+  }
+}
+
+std::string_view ScanCache::find(const std::string& id, const FileStamp& stamp) const {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !(it->second.stamp == stamp)) return {};
+  return it->second.json;
+}
+
+void ScanCache::append_entry(std::string& out, const std::string& id, const FileStamp& stamp,
+                             std::string_view json) {
+  if (out.empty()) out = kHeader;
+  out += id;
+  out += '\t' + std::to_string(stamp.inode) + '\t' + std::to_string(stamp.size) + '\t' +
+         std::to_string(stamp.mtime_ns) + '\t' + std::to_string(stamp.ctime_ns) + '\t' +
+         std::to_string(json.size()) + '\n';
+  out += json;
+  out += '\n';
+}
+
+bool ScanCache::write(const std::string& contents) const {
+  std::error_code ec;
+  std::filesystem::create_directories(file_.parent_path(), ec);
+  if (ec) return false;
+  // Atomic (temp + rename) but not synced: a cache lost in a crash is rebuilt.
+  std::filesystem::path temp = file_;
+  temp += ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    if (!out.flush()) {
+      out.close();
+      std::filesystem::remove(temp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temp, file_, ec);
+  if (!ec) return true;
+  std::filesystem::remove(temp, ec);
+  return false;
+}
+
+}  // namespace mi2
