@@ -222,7 +222,9 @@ mi2_status exec_impl(HostContext& ctx, const mi2_exec_request* raw_request,
   process.timeout = *timeout;
   process.cancelled = [&ctx] { return cancel_requested(ctx); };
 
-  log_line(ctx, MI2_LOG_DEBUG, "running " + entry["argv"].dump());
+  // Debug detail for -v only; the observer gets the command as a record instead.
+  if (auto logger = spdlog::default_logger())
+    logger->debug("{}: running {}", ctx.plugin_name(), entry["argv"].dump());
   ProcessResult ran = ctx.environment().runner->run(process);
   buffers.exec_out = ran.out;
   buffers.exec_err = ran.started() ? ran.err : ran.spawn_error;
@@ -305,11 +307,13 @@ mi2_status http_impl(HostContext& ctx, const mi2_http_request* raw_request,
   if (!timeout) return finish(MI2_TIMEOUT, "not sent: the step's deadline has passed");
   http.timeout = timeout->count() == 0 ? kDefaultHttpTimeout : *timeout;
 
+  http.cancelled = [&ctx] { return cancel_requested(ctx); };
   HttpResponse got = ctx.environment().http->send(http);
   if (!got.error.empty()) {
     log_line(ctx, MI2_LOG_WARN, http.method + " " + http.url + ": " + got.error);
-    mi2_status status = got.timed_out ? MI2_TIMEOUT : MI2_RETRYABLE;
-    if (cancel_requested(ctx)) status = MI2_CANCELLED;
+    mi2_status status = got.cancelled || cancel_requested(ctx) ? MI2_CANCELLED
+                        : got.timed_out                        ? MI2_TIMEOUT
+                                                               : MI2_RETRYABLE;
     return finish(status, got.error);
   }
   response.status = got.status;

@@ -39,6 +39,12 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Called by curl about once a second and on every transfer; non-zero aborts.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(user);
+  return (*cancelled)() ? 1 : 0;
+}
+
 struct CurlHandle {
   CURL* curl = curl_easy_init();
   curl_slist* headers = nullptr;
@@ -102,6 +108,12 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
 
+  if (request.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &request.cancelled);
+  }
+
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
 
@@ -111,7 +123,10 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
     response.headers.clear();
     response.body.clear();
     response.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-    response.error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+    response.cancelled = code == CURLE_ABORTED_BY_CALLBACK;
+    response.error = response.cancelled ? "the request was cancelled"
+                     : error_buffer[0]  ? error_buffer
+                                        : curl_easy_strerror(code);
     return response;
   }
   long status = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,14 +18,16 @@ struct HttpRequest {
   HttpHeaders headers;
   std::string body;
   std::chrono::milliseconds timeout{30000};
+  std::function<bool()> cancelled;  // optional; polled during the exchange, true aborts it
 };
 
 struct HttpResponse {
   int status = 0;       // 0 when no response arrived
   HttpHeaders headers;  // names lower-cased
   std::string body;
-  std::string error;    // transport failure (connect refused, timeout, TLS...)
+  std::string error;  // transport failure (connect refused, timeout, TLS...)
   bool timed_out = false;
+  bool cancelled = false;  // aborted because request.cancelled said so
 };
 
 class HttpClient {

@@ -131,6 +131,21 @@ TEST_F(HttpClientTest, TimeoutIsATransportError) {
   EXPECT_THAT(response.error, HasSubstr("imed out"));
 }
 
+TEST_F(HttpClientTest, CancellationAbortsTheExchange) {
+  HttpRequest request;
+  request.url = url("/slow");
+  auto start = std::chrono::steady_clock::now();
+  request.cancelled = [start] {
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(150);
+  };
+  HttpResponse response = client_.send(request);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(response.cancelled);
+  EXPECT_FALSE(response.timed_out);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_EQ(response.error, "the request was cancelled");
+}
+
 TEST_F(HttpClientTest, ConnectionRefusedIsATransportError) {
   int port = port_;
   TearDown();
