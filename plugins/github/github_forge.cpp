@@ -180,8 +180,8 @@ std::string GitHubForge::explain(int status, const std::string& endpoint,
     repo = rest.substr(0, second);
   }
   if (status == 401) {
-    return "GitHub rejected the token from " + config_.token_source + " on " + endpoint + said +
-           "; set GITHUB_TOKEN (or GH_TOKEN) to a valid token.";
+    return "GitHub rejected the token from " + config_.token_source + " with 401 on " + endpoint +
+           said + "; set GITHUB_TOKEN (or GH_TOKEN) to a valid token.";
   }
   if (status == 404) {
     return "GitHub answered 404 for " + endpoint + said + ": repository '" + repo +

@@ -155,8 +155,8 @@ std::string GitLabForge::explain(int status, const std::string& endpoint,
   if (endpoint.find(url_encode(config_.tracking_project)) != std::string::npos)
     project = config_.tracking_project;
   if (status == 401) {
-    return "GitLab rejected the token from " + config_.token_source + " on " + endpoint + said +
-           "; set GITLAB_TOKEN to a valid token with the api scope.";
+    return "GitLab rejected the token from " + config_.token_source + " with 401 on " + endpoint +
+           said + "; set GITLAB_TOKEN to a valid token with the api scope.";
   }
   if (status == 404) {
     return "GitLab answered 404 for " + endpoint + said + ": project '" + project +

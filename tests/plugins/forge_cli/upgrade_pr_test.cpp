@@ -1,0 +1,110 @@
+// One upgrade run, two fleets that differ only in `vcs:` (and the forge's
+// config): GitHub gets a PR, GitLab an MR, with the same title, label and
+// body (but for the links that name each forge's tracking issue and the run log).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "tests/plugins/forge_support/fake_forge_server.h"
+#include "tests/plugins/forge_support/local_process.h"
+
+namespace fs = std::filesystem;
+
+namespace mi2::test {
+namespace {
+
+using Kind = FakeForgeServer::Kind;
+
+const char* kToken = "upgrade-pr-SECRET-token";
+
+// A recipe with only the steps that need no cluster: the version bump and the PR.
+const char* kRecipe =
+    "recipes:\n"
+    "  upgrade-instance:\n"
+    "    steps:\n"
+    "      - {name: resolve-version, action: resolve-version}\n"
+    "      - {name: bump, action: bump}\n"
+    "      - {name: publish, role: vcs, action: publish}\n";
+
+struct Published {
+  Json pr;            // as the fake forge holds it
+  std::string title;  // PR title
+  std::string body;
+  std::vector<std::string> labels;
+  std::string branch, base;
+  std::string out, err;
+  int code = -1;
+};
+
+Published upgrade_on(Kind kind, const fs::path& root) {
+  FakeForgeServer server(kind, kToken);
+  server.add_repository("acme/deployments");
+  bool github = kind == Kind::kGitHub;
+  std::string yaml = std::string("roles:\n  vcs: ") + (github ? "github" : "gitlab") +
+                     "\nplugins:\n  " + (github ? "github" : "gitlab") + ":\n    " +
+                     (github ? "repository" : "project") +
+                     ": acme/deployments\n    api_url: " + server.api_url() +
+                     "\n    backoff_base_ms: 1\n" + kRecipe;
+  fs::path fleet = make_fleet_repo(
+      root, yaml, {{"prod", "src-a1", "acme", "4.0.0"}, {"prod", "src-b2", "globex", "4.0.0"}});
+  sdk::FakeHost::ExecCall call;
+  call.argv = {MI2_EXE, "instance", "upgrade", "-target-version", "4.1.0"};
+  call.cwd = (fleet / "environments/prod/deployments/src-a1").string();
+  call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kToken,
+              "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR, "GITHUB_SERVER_URL=", "CI_JOB_URL="};
+  sdk::ExecResult result = run_local(call);
+
+  Published p;
+  p.code = result.exit_code;
+  p.out = result.out;
+  p.err = result.err;
+  Json pulls = server.pulls();
+  if (pulls.size() != 1) return p;
+  p.pr = pulls[0];
+  p.title = p.pr.value("title", "");
+  p.body = p.pr.value(github ? "body" : "description", "");
+  for (const auto& label : p.pr["labels"])
+    p.labels.push_back(label.is_string() ? label.get<std::string>() : label.value("name", ""));
+  p.branch = github ? p.pr["head"]["ref"] : p.pr["source_branch"];
+  p.base = github ? p.pr["base"]["ref"] : p.pr["target_branch"];
+  // Nothing the run wrote down holds the token.
+  for (const auto& entry : fs::recursive_directory_iterator(fleet / ".mi2"))
+    if (entry.is_regular_file())
+      EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
+  EXPECT_EQ(p.out.find(kToken), std::string::npos);
+  EXPECT_EQ(p.err.find(kToken), std::string::npos);
+  return p;
+}
+
+// The body without the two lines that must differ between forges and runs.
+std::string comparable(const std::string& body) {
+  std::string out = std::regex_replace(body, std::regex("Part of [^\n]*"), "Part of <issue>");
+  return std::regex_replace(out, std::regex("Run log: [^\n]*"), "Run log: <log>");
+}
+
+TEST(UpgradePr, SameRunOpensTheSamePrOnGitHubAndGitLab) {
+  ScratchDir scratch;
+  Published github = upgrade_on(Kind::kGitHub, scratch.path() / "gh");
+  Published gitlab = upgrade_on(Kind::kGitLab, scratch.path() / "gl");
+  ASSERT_EQ(github.code, 0) << github.out << github.err;
+  ASSERT_EQ(gitlab.code, 0) << gitlab.out << gitlab.err;
+  ASSERT_FALSE(github.pr.is_null()) << "no GitHub PR:\n" << github.out << github.err;
+  ASSERT_FALSE(gitlab.pr.is_null()) << "no GitLab MR:\n" << gitlab.out << gitlab.err;
+
+  EXPECT_EQ(github.title, "acme: upgrade to 4.1.0");
+  EXPECT_EQ(gitlab.title, github.title);
+  EXPECT_EQ(github.labels, std::vector<std::string>{"mi-upgrade"});
+  EXPECT_EQ(gitlab.labels, github.labels);
+  EXPECT_EQ(github.branch, "acme/upgrade-instance");
+  EXPECT_EQ(gitlab.branch, github.branch);
+  EXPECT_EQ(gitlab.base, github.base);
+  // Each body links its own forge's tracking issue and the run log.
+  EXPECT_NE(github.body.find("Part of http://127.0.0.1:"), std::string::npos) << github.body;
+  EXPECT_NE(gitlab.body.find("Part of http://127.0.0.1:"), std::string::npos) << gitlab.body;
+  EXPECT_NE(github.body.find("Run log: "), std::string::npos) << github.body;
+  EXPECT_NE(github.body.find("## Test plan"), std::string::npos) << github.body;
+  EXPECT_EQ(comparable(gitlab.body), comparable(github.body));
+}
+
+}  // namespace
+}  // namespace mi2::test
