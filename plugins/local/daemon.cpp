@@ -42,15 +42,35 @@ void close_other_fds(int keep) {
   _exit(127);
 }
 
+// Writes "<pid>\n" to `path` through `temp` and rename: async-signal-safe.
+void write_pid_file(const char* temp, const char* path, pid_t pid) {
+  char digits[24];
+  int n = 0;
+  char reversed[24];
+  for (long v = pid; v > 0 && n < 20; v /= 10) reversed[n++] = static_cast<char>('0' + v % 10);
+  for (int i = 0; i < n; ++i) digits[i] = reversed[n - 1 - i];
+  digits[n++] = '\n';
+  int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t ignored = write(fd, digits, static_cast<size_t>(n));
+  (void)ignored;
+  close(fd);
+  rename(temp, path);
+}
+
 }  // namespace
 
-pid_t spawn_daemon(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                   const std::filesystem::path& pid_file) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     throw sdk::failed("a workload program must be given by absolute path");
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
+  std::filesystem::create_directories(pid_file.parent_path());
+  std::string pid_path = pid_file.string();
+  std::string pid_temp = pid_path + ".new";
   int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) throw sdk::failed("cannot open the workload log " + log.string());
   // pid_pipe carries the grandchild's pid; err_pipe (close-on-exec) carries
@@ -69,6 +89,7 @@ pid_t spawn_daemon(const std::vector<std::string>& argv, const std::filesystem::
     setsid();
     pid_t grandchild = fork();
     if (grandchild == 0) exec_child(cargv.data(), log_fd, err_pipe[1]);
+    if (grandchild > 0) write_pid_file(pid_temp.c_str(), pid_path.c_str(), grandchild);
     ssize_t ignored = write(pid_pipe[1], &grandchild, sizeof grandchild);
     (void)ignored;
     _exit(grandchild < 0 ? 1 : 0);

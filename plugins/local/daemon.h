@@ -13,8 +13,11 @@ namespace mi2::local {
 
 // Starts argv[0] (an absolute path) detached from the caller (own session,
 // reparented to init), stdin from /dev/null, stdout and stderr appended to
-// `log`. Returns its pid, or throws failed with the reason it could not start.
-pid_t spawn_daemon(const std::vector<std::string>& argv, const std::filesystem::path& log);
+// `log`. Its pid is written to `pid_file` by the forked helper itself, so the
+// file exists even when the caller is killed right after the fork. Returns
+// the pid, or throws failed with the reason it could not start.
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                   const std::filesystem::path& pid_file);
 
 // True when `pid` runs, is not a zombie, and its executable's file name is
 // `program` (guards against a reused pid).

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "daemon.h"
@@ -44,10 +46,19 @@ std::string program_name(const LocalContext& ctx) {
   return fs::path(workload_binary(ctx)).filename().string();
 }
 
+int read_pid(const fs::path& file) {
+  std::ifstream in(file);
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
 void stop_process(const LocalContext& ctx, const json& process) {
-  stop_daemon(process.value("pid", 0), program_name(ctx));
+  int pid = process.value("pid", 0);
+  stop_daemon(pid, program_name(ctx));
+  // The file may already name a newer process of the same name and version.
   std::error_code ec;
-  fs::remove(pid_file(ctx, process), ec);
+  if (read_pid(pid_file(ctx, process)) == pid) fs::remove(pid_file(ctx, process), ec);
 }
 
 // A free port on 127.0.0.1 (the kernel picks it; the workload binds it next).
@@ -79,10 +90,13 @@ json start_process(LocalContext& ctx, const std::string& name, const std::string
                                    "--ready-after-ms",
                                    std::to_string(ctx.config.ready_after_ms)};
   if (release.workload_unhealthy(name)) argv.push_back("--unhealthy");
-  pid_t pid = spawn_daemon(argv, log);
-  json process = {{"name", name}, {"version", version},  {"pid", pid},
-                  {"port", port}, {"log", log.string()}, {"started", now_utc()}};
-  write_text_atomic(pid_file(ctx, process), std::to_string(pid) + "\n");
+  json process = {{"name", name},
+                  {"version", version},
+                  {"port", port},
+                  {"log", log.string()},
+                  {"started", now_utc()}};
+  pid_t pid = spawn_daemon(argv, log, pid_file(ctx, process));
+  process["pid"] = pid;
   ctx.host.info("started " + name + " " + version + " (pid " + std::to_string(pid) +
                 ", 127.0.0.1:" + std::to_string(port) + ", log " + log.string() + ")");
   return process;
@@ -131,10 +145,22 @@ json workload_output(const json& processes, bool ok) {
   return out;
 }
 
-// Stops what an interrupted or failed rollout left behind.
+// Stops what an interrupted or failed rollout left behind: the candidates it
+// recorded, and any process whose pid file no record names (mi2 killed between
+// starting a process and saving deployment.json).
 void stop_candidates(LocalContext& ctx, json& state) {
   for (const auto& c : state["candidates"]) stop_process(ctx, c);
   state["candidates"] = json::array();
+  std::set<int> known;
+  for (const auto& w : state["workloads"]) known.insert(w.value("pid", 0));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ctx.state / "pids", ec)) {
+    if (entry.path().extension() != ".pid") continue;
+    int pid = read_pid(entry.path());
+    if (known.count(pid)) continue;
+    stop_daemon(pid, program_name(ctx));
+    fs::remove(entry.path(), ec);
+  }
 }
 
 }  // namespace
@@ -193,7 +219,9 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
     if (it != current.end() && it->second["version"] == d.version &&
         daemon_alive(it->second.value("pid", 0), program_name(ctx)))
       continue;
+    state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
     state["candidates"].push_back(start_process(ctx, d.name, d.version, catalog.get(d.version)));
+    save_state(ctx, state);  // after each start: a killed mi2 leaves nothing unrecorded
   }
   state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
   save_state(ctx, state);
