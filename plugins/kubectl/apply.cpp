@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "plugins/kubectl/actions.h"
+#include "plugins/kubectl/failure_output.h"
 
 namespace mi2::kubectl {
 namespace {
@@ -160,10 +161,12 @@ Json apply_manifests(const KubectlClient& kubectl, const std::string& manifests,
   std::vector<std::string> failures = wait_for_rollouts(kubectl, workloads);
   for (Json& w : workloads) w.erase("update_strategy");
   if (!failures.empty())
-    throw sdk::failed("the rollout of " + join(failures, ", ") + " did not finish within " +
-                      std::to_string(kubectl.settings().rollout_timeout_s) + "s after " + what +
-                      " in instance " + t.instance_id +
-                      "; run `mi2 instance rollback` to undo it.");
+    throw FailureWithOutput(MI2_FAILED,
+                            "the rollout of " + join(failures, ", ") + " did not finish within " +
+                                std::to_string(kubectl.settings().rollout_timeout_s) + "s after " +
+                                what + " in instance " + t.instance_id +
+                                "; run `mi2 instance rollback` to undo it.",
+                            Json{{"workloads", workloads}});
   return Json{{"workloads", workloads}};
 }
 
@@ -201,9 +204,12 @@ Json undo_changed(const KubectlClient& kubectl) {
   write_state(t, "last-apply.json", record);
   std::vector<std::string> failures = wait_for_rollouts(kubectl, workloads);
   if (!failures.empty())
-    throw sdk::failed("the rollback of " + join(failures, ", ") + " in instance " + t.instance_id +
-                      " did not finish; restore the data with `mi2 instance "
-                      "restore` if the workload stays down.");
+    throw FailureWithOutput(MI2_FAILED,
+                            "the rollback of " + join(failures, ", ") + " in instance " +
+                                t.instance_id +
+                                " did not finish; restore the data with `mi2 instance "
+                                "restore` if the workload stays down.",
+                            Json{{"workloads", workloads}, {"mode", "undo"}});
   return Json{{"workloads", workloads}, {"mode", "undo"}};
 }
 

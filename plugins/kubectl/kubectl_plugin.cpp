@@ -1,6 +1,7 @@
 #include "plugins/kubectl/kubectl_plugin.h"
 
 #include "plugins/kubectl/actions.h"
+#include "plugins/kubectl/failure_output.h"
 
 namespace mi2::kubectl {
 
@@ -46,9 +47,15 @@ std::string KubectlPlugin::invoke(std::string_view role, std::string_view action
   };
   for (const Route& route : routes) {
     if (route.role != role || route.action != action) continue;
+    failure_output_.clear();
     Target target = resolve_target(settings_, input_json);
     KubectlClient client(host_, settings_, target);
-    return route.run(client).dump();
+    try {
+      return route.run(client).dump();
+    } catch (const FailureWithOutput& failure) {
+      failure_output_ = failure.output().dump();
+      throw;
+    }
   }
   throw sdk::not_supported("the kubectl plugin does not serve " + std::string(role) + "." +
                            std::string(action) + ".");

@@ -1,10 +1,12 @@
 // migrate.up and migrate.status: the migrator image of the target version as a
 // Kubernetes Job, watched until it completes or fails, its logs captured, and
 // a dirty database reported with the repair path (DOMAIN.md §9).
+#include <fstream>
 #include <optional>
 #include <regex>
 
 #include "plugins/kubectl/actions.h"
+#include "plugins/kubectl/failure_output.h"
 
 namespace mi2::kubectl {
 namespace {
@@ -161,12 +163,25 @@ std::string tail_lines(const std::string& text, size_t count) {
   return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
 }
 
+// `mi2 instance upgrade --force` is recorded in the run's journal (its first
+// line, run_started) but not in the step input, so read it from there.
+bool run_was_forced(const Target& t) {
+  std::string log = t.input.value("run_log", "");
+  if (log.empty()) return false;
+  std::ifstream in(log);
+  std::string first;
+  if (!std::getline(in, first)) return false;
+  Json started = Json::parse(first, nullptr, false);
+  return started.is_object() && started.value("event", "") == "run_started" &&
+         started.value("force", false);
+}
+
 std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Json& p = t.params;
   // `upgrade --from --to`, or a run the operator forced past the one-minor rule.
-  bool multi =
-      p.value("multi_version", false) || t.input.value("force", false) || p.contains("from");
+  bool multi = p.value("multi_version", false) || t.input.value("force", false) ||
+               p.contains("from") || run_was_forced(t);
   std::string from_text = p.value("from", t.previous_version);
   std::string to_text = p.value("to", t.target_version);
   auto from = minor_version(from_text);
@@ -264,8 +279,15 @@ Json migrate_up(const KubectlClient& kubectl) {
                                " dirty at migration " +
                                (dirty.failed_version.empty() ? "?" : dirty.failed_version)
                          : "failed (" + failed_reason(job) + "); the database may be dirty";
-  throw sdk::failed("the migrator Job " + name + " of instance " + t.instance_id + " " + what +
-                    ". " + repair);
+  out["state"] = "Failed";
+  out["dirty"] = dirty.dirty;
+  out["schema"] = dirty.schema;
+  out["failed_version"] = dirty.failed_version;
+  out["repair"] = repair;
+  throw FailureWithOutput(
+      MI2_FAILED,
+      "the migrator Job " + name + " of instance " + t.instance_id + " " + what + ". " + repair,
+      out);
 }
 
 Json migrate_status(const KubectlClient& kubectl) {

@@ -82,6 +82,9 @@ TEST_F(ApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) {
       "the rollout of deployment/sourcegraph-frontend (error: deployment \"sourcegraph-frontend\" "
       "exceeded its progress deadline) did not finish within 600s after the apply in instance "
       "src-1a2b3c; run `mi2 instance rollback` to undo it.");
+  ASSERT_EQ(call.output["workloads"].size(), 4u);  // the per-workload report, on failure too
+  EXPECT_FALSE(call.output["workloads"][2]["ok"]);
+  EXPECT_TRUE(call.output["workloads"][3]["ok"]);
 
   size_t before = kubectl.calls().size();
   PluginCall undo = call_plugin(plugin, "apply", "rollback", fleet.input({{"mode", "undo"}}));

@@ -76,6 +76,10 @@ TEST_F(MigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
   EXPECT_NE(call.error.find("`migrator add-log -db=frontend -version=1528395968`"),
             std::string::npos);
   EXPECT_NE(call.error.find("The old workload keeps serving"), std::string::npos);
+  // The contract's partial output on failure.
+  EXPECT_TRUE(call.output["dirty"]);
+  EXPECT_EQ(call.output["failed_version"], "1528395968");
+  EXPECT_NE(call.output["repair"].get<std::string>().find("add-log"), std::string::npos);
   // The failing log lines reach the journal through the host's log.
   bool logged = false;
   for (const auto& line : fake.logs)
@@ -131,6 +135,20 @@ TEST_F(MigrateTest, MultiVersionPathRunsUpgradeFromTo) {
             Json::array({"upgrade", "--from=v4.0", "--to=v4.3", "--disable-animation"}));
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["image"],
             "index.docker.io/sourcegraph/migrator:4.3.0");
+}
+
+TEST_F(MigrateTest, ForcedRunTakesTheMultiVersionPath) {
+  kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
+  kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
+  write_file(fleet.root() / "run.jsonl",
+             R"({"event":"run_started","run_id":"r","force":true,"target_version":"4.3.0"})"
+             "\n");
+  Json input = fleet.input({}, "4.3.0", "4.0.0");
+  input["run_log"] = (fleet.root() / "run.jsonl").string();
+  KubectlPlugin plugin(fake.host(), config);
+  ASSERT_EQ(call_plugin(plugin, "migrate", "up", input).status, MI2_OK);
+  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"][0], "upgrade");
 }
 
 TEST_F(MigrateTest, NextMajorZeroIsAStandardUpgrade) {

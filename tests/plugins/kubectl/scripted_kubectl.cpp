@@ -136,6 +136,8 @@ PluginCall call_plugin(kubectl::KubectlPlugin& plugin, const std::string& role,
     return MI2_OK;
   });
   if (call.status == MI2_OK) call.output = Json::parse(output);
+  if (call.status != MI2_OK && !plugin.failure_output().empty())
+    call.output = Json::parse(plugin.failure_output());
   return call;
 }
 
