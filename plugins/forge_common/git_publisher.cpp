@@ -130,7 +130,8 @@ GitPublishResult commit_and_push(const sdk::Host& host, const GitPublishRequest&
   scratch.run({"read-tree", "HEAD"}, false);
   scratch.run(with_paths({"add", "-A"}, paths), false);
   std::string tree = scratch.out({"write-tree"});
-  if (tree == git.out({"rev-parse", "HEAD^{tree}"})) {
+  // A dry run never wrote the files it would publish: plan the commit anyway.
+  if (tree == git.out({"rev-parse", "HEAD^{tree}"}) && !host.dry_run()) {
     throw sdk::failed("nothing to publish: the files under " + request.work_dir +
                       " do not differ from HEAD (" + current + "); was the change already merged?");
   }

@@ -36,7 +36,7 @@ struct Published {
   int code = -1;
 };
 
-Published upgrade_on(Kind kind, const fs::path& root) {
+Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false) {
   FakeForgeServer server(kind, kToken);
   server.add_repository("acme/deployments");
   bool github = kind == Kind::kGitHub;
@@ -49,6 +49,7 @@ Published upgrade_on(Kind kind, const fs::path& root) {
       root, yaml, {{"prod", "src-a1", "acme", "4.0.0"}, {"prod", "src-b2", "globex", "4.0.0"}});
   sdk::FakeHost::ExecCall call;
   call.argv = {MI2_EXE, "instance", "upgrade", "-target-version", "4.1.0"};
+  if (dry_run) call.argv.push_back("--dry-run");
   call.cwd = (fleet / "environments/prod/deployments/src-a1").string();
   call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kToken,
               "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR, "GITHUB_SERVER_URL=", "CI_JOB_URL="};
@@ -58,6 +59,18 @@ Published upgrade_on(Kind kind, const fs::path& root) {
   p.code = result.exit_code;
   p.out = result.out;
   p.err = result.err;
+  // Nothing the run wrote down holds the token.
+  for (const auto& entry : fs::recursive_directory_iterator(fleet / ".mi2"))
+    if (entry.is_regular_file())
+      EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
+  EXPECT_EQ(p.out.find(kToken), std::string::npos);
+  EXPECT_EQ(p.err.find(kToken), std::string::npos);
+  if (dry_run) {
+    for (const auto& r : server.requests()) EXPECT_EQ(r.method, "GET") << r.target;
+    EXPECT_TRUE(server.issues().empty());
+    EXPECT_NE(git_in(root / "origin.git", {"branch", "--list"}).find("main"), std::string::npos);
+    EXPECT_EQ(git_in(root / "origin.git", {"branch", "--list", "acme/*"}), "");
+  }
   Json pulls = server.pulls();
   if (pulls.size() != 1) return p;
   p.pr = pulls[0];
@@ -67,12 +80,6 @@ Published upgrade_on(Kind kind, const fs::path& root) {
     p.labels.push_back(label.is_string() ? label.get<std::string>() : label.value("name", ""));
   p.branch = github ? p.pr["head"]["ref"] : p.pr["source_branch"];
   p.base = github ? p.pr["base"]["ref"] : p.pr["target_branch"];
-  // Nothing the run wrote down holds the token.
-  for (const auto& entry : fs::recursive_directory_iterator(fleet / ".mi2"))
-    if (entry.is_regular_file())
-      EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
-  EXPECT_EQ(p.out.find(kToken), std::string::npos);
-  EXPECT_EQ(p.err.find(kToken), std::string::npos);
   return p;
 }
 
@@ -104,6 +111,16 @@ TEST(UpgradePr, SameRunOpensTheSamePrOnGitHubAndGitLab) {
   EXPECT_NE(github.body.find("Run log: "), std::string::npos) << github.body;
   EXPECT_NE(github.body.find("## Test plan"), std::string::npos) << github.body;
   EXPECT_EQ(comparable(gitlab.body), comparable(github.body));
+}
+
+TEST(UpgradePr, DryRunPlansThePrAndOpensNothing) {
+  ScratchDir scratch;
+  for (Kind kind : {Kind::kGitHub, Kind::kGitLab}) {
+    Published plan = upgrade_on(kind, scratch.path() / (kind == Kind::kGitHub ? "gh" : "gl"), true);
+    EXPECT_EQ(plan.code, 0) << plan.out << plan.err;
+    EXPECT_TRUE(plan.pr.is_null());
+    EXPECT_NE(plan.out.find("git push"), std::string::npos) << plan.out;
+  }
 }
 
 }  // namespace

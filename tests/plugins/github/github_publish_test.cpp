@@ -146,3 +146,21 @@ TEST_F(GitHubPublishTest, NothingChangedIsASentence) {
 
 }  // namespace
 }  // namespace mi2::test
+
+namespace mi2::test {
+namespace {
+
+TEST_F(GitHubPublishTest, DryRunWithoutChangesStillPlansThePush) {
+  git_in(fleet, {"checkout", "-q", "--", "."});  // a dry run wrote nothing
+  fake.dry_run = true;
+  Json out = publish();
+  EXPECT_TRUE(out["dry_run"].get<bool>());
+  bool planned_push = false;
+  for (const auto& call : fake.exec_calls) planned_push |= call.argv[1] == "push" && call.mutating;
+  EXPECT_TRUE(planned_push);
+  EXPECT_EQ(origin_branch(), "");
+  EXPECT_TRUE(server.pulls().empty());
+}
+
+}  // namespace
+}  // namespace mi2::test
