@@ -28,9 +28,9 @@ std::string configured_version(const fs::path& instance_dir) {
   return at == std::string::npos ? "" : config.substr(at + 21, config.find('"', at + 21) - at - 21);
 }
 
-using UpgradeE2eTest = FleetE2eTest;
+using LocalFleetE2eTest = FleetE2eTest;
 
-TEST_F(UpgradeE2eTest, CleanUpgradeServesTheTargetRecordsMigrationsAndOpensThePr) {
+TEST_F(LocalFleetE2eTest, CleanUpgradeServesTheTargetRecordsMigrationsAndOpensThePr) {
   first_deploy("src-1a2b3c");
   ASSERT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
 
@@ -76,7 +76,7 @@ TEST_F(UpgradeE2eTest, CleanUpgradeServesTheTargetRecordsMigrationsAndOpensThePr
   EXPECT_TRUE(contains(changed, "src-1a2b3c/terraform/stacks/app/cdk.tf.json"));
 }
 
-TEST_F(UpgradeE2eTest, BrokenReleaseIsRolledBackAutomatically) {
+TEST_F(LocalFleetE2eTest, BrokenReleaseIsRolledBackAutomatically) {
   edit_mi2_yaml("rollout_timeout_ms: 8000", "rollout_timeout_ms: 1500");
   first_deploy("src-0d1e2f");
   auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0-rc.1"}, "src-0d1e2f");
@@ -94,7 +94,7 @@ TEST_F(UpgradeE2eTest, BrokenReleaseIsRolledBackAutomatically) {
   EXPECT_FALSE(fs::exists(root() / ".mi2/forge/pulls/1.json"));  // no PR for a failed run
 }
 
-TEST_F(UpgradeE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair) {
+TEST_F(LocalFleetE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair) {
   first_deploy("src-1a2b3c");
   auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0-rc.2"});
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
@@ -129,7 +129,7 @@ TEST_F(UpgradeE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair) {
             std::vector<std::string>({"3"}));
 }
 
-TEST_F(UpgradeE2eTest, KilledDuringDeployThenResumedEndsHealthyAtTheTarget) {
+TEST_F(LocalFleetE2eTest, KilledDuringDeployThenResumedEndsHealthyAtTheTarget) {
   edit_mi2_yaml("rollout_timeout_ms: 8000", "rollout_timeout_ms: 8000\n    ready_after_ms: 2500");
   first_deploy("src-1a2b3c");
   pid_t upgrade = mi2_in_background({"instance", "upgrade", "-target-version", "4.2.0"});
@@ -152,7 +152,7 @@ TEST_F(UpgradeE2eTest, KilledDuringDeployThenResumedEndsHealthyAtTheTarget) {
   EXPECT_EQ(live_workload_pids().size(), 2u);  // no orphan from the killed attempt
 }
 
-TEST_F(UpgradeE2eTest, ASecondUpgradeOfTheSameInstanceIsRefusedByTheLock) {
+TEST_F(LocalFleetE2eTest, ASecondUpgradeOfTheSameInstanceIsRefusedByTheLock) {
   edit_mi2_yaml("rollout_timeout_ms: 8000", "rollout_timeout_ms: 8000\n    ready_after_ms: 2000");
   first_deploy("src-1a2b3c");
   pid_t first = mi2_in_background({"instance", "upgrade", "-target-version", "4.2.0"});

@@ -4,7 +4,7 @@
 namespace mi2::local::test {
 namespace {
 
-class ForgeTest : public LocalFleetTest {
+class LocalForgeTest : public LocalFleetTest {
  protected:
   void SetUp() override {
     LocalFleetTest::SetUp();
@@ -42,7 +42,7 @@ class ForgeTest : public LocalFleetTest {
   fs::path origin_;
 };
 
-TEST_F(ForgeTest, PublishCommitsPushesAndOpensOnePullRequest) {
+TEST_F(LocalForgeTest, PublishCommitsPushesAndOpensOnePullRequest) {
   call("render", "render", input("4.2.0"));
   json out = call("vcs", "publish", input("4.2.0", publish_params()));
   EXPECT_EQ(out["branch"], "acme/upgrade-instance");
@@ -73,7 +73,7 @@ TEST_F(ForgeTest, PublishCommitsPushesAndOpensOnePullRequest) {
   EXPECT_TRUE(call("vcs", "pr-list", input("4.2.0", {{"label", "other"}}))["prs"].empty());
 }
 
-TEST_F(ForgeTest, ApproveAndSquashMergeIntoOriginMain) {
+TEST_F(LocalForgeTest, ApproveAndSquashMergeIntoOriginMain) {
   call("render", "render", input("4.2.0"));
   call("vcs", "publish", input("4.2.0", publish_params()));
   call("vcs", "pr-approve", input("4.2.0", {{"number", 1}}));
@@ -94,7 +94,7 @@ TEST_F(ForgeTest, ApproveAndSquashMergeIntoOriginMain) {
   EXPECT_TRUE(call("vcs", "pr-list", input("4.2.0", {{"label", "mi-upgrade"}}))["prs"].empty());
 }
 
-TEST_F(ForgeTest, TrackingIssueIsIdempotentByTitle) {
+TEST_F(LocalForgeTest, TrackingIssueIsIdempotentByTitle) {
   json params = {{"version", "4.2.0"},
                  {"environment", "dev"},
                  {"title", "Upgrade dev to 4.2.0"},
@@ -110,7 +110,7 @@ TEST_F(ForgeTest, TrackingIssueIsIdempotentByTitle) {
   EXPECT_EQ(call("vcs", "latest-version", input("4.2.0"))["version"], "4.2.0");
 }
 
-TEST_F(ForgeTest, RefusesBadBranchesAndPathsOutsideTheFleet) {
+TEST_F(LocalForgeTest, RefusesBadBranchesAndPathsOutsideTheFleet) {
   json bad = publish_params();
   bad["branch"] = "acme/..bad";
   EXPECT_THROW(call("vcs", "publish", input("4.2.0", bad)), sdk::Error);

@@ -9,7 +9,7 @@
 namespace mi2::local::test {
 namespace {
 
-TEST(VersionOrderTest, PreReleasesSortBeforeTheirRelease) {
+TEST(LocalVersionOrderTest, PreReleasesSortBeforeTheirRelease) {
   EXPECT_LT(compare_versions("4.1.0", "4.2.0-rc.1"), 0);
   EXPECT_LT(compare_versions("4.2.0-rc.1", "4.2.0-rc.2"), 0);
   EXPECT_LT(compare_versions("4.2.0-rc.2", "4.2.0"), 0);
@@ -19,7 +19,7 @@ TEST(VersionOrderTest, PreReleasesSortBeforeTheirRelease) {
   EXPECT_FALSE(is_version("4.1.0-rc.1;rm"));
 }
 
-TEST(ReleaseCatalogTest, CandidatesCountOnlyForThemselves) {
+TEST(LocalReleaseCatalogTest, CandidatesCountOnlyForThemselves) {
   auto catalog = ReleaseCatalog::load(MI2_SOURCE_DIR "/examples/fleet/releases");
   EXPECT_EQ(catalog.latest(), "4.2.0");
   std::vector<std::string> ids;
@@ -31,9 +31,9 @@ TEST(ReleaseCatalogTest, CandidatesCountOnlyForThemselves) {
   EXPECT_FALSE(catalog.get("4.2.0").workload_unhealthy("frontend"));
 }
 
-using RenderTest = LocalFleetTest;
+using LocalRenderTest = LocalFleetTest;
 
-TEST_F(RenderTest, RewritesTagsAndPinsAndKeepsTheRest) {
+TEST_F(LocalRenderTest, RewritesTagsAndPinsAndKeepsTheRest) {
   json out = call("render", "render", input("4.2.0"));
   EXPECT_EQ(out["changed_files"],
             json({"kubernetes/kustomization.yaml", "terraform/stacks/app/cdk.tf.json",
@@ -49,7 +49,7 @@ TEST_F(RenderTest, RewritesTagsAndPinsAndKeepsTheRest) {
   EXPECT_TRUE(call("render", "render", input("4.2.0"))["changed_files"].empty());
 }
 
-TEST_F(RenderTest, DryRunChangesNothing) {
+TEST_F(LocalRenderTest, DryRunChangesNothing) {
   fake_.dry_run = true;
   json out = call("render", "render", input("4.2.0"));
   EXPECT_EQ(out["changed_files"].size(), 3u);
@@ -57,9 +57,9 @@ TEST_F(RenderTest, DryRunChangesNothing) {
             std::string::npos);
 }
 
-using MigrateTest = LocalFleetTest;
+using LocalMigrateTest = LocalFleetTest;
 
-TEST_F(MigrateTest, AppliesAndRecordsEachMigrationOnce) {
+TEST_F(LocalMigrateTest, AppliesAndRecordsEachMigrationOnce) {
   json out = call("migrate", "up", input("4.1.0"));
   EXPECT_EQ(out["applied"].size(), 4u);
   EXPECT_TRUE(call("migrate", "up", input("4.1.0"))["applied"].empty());
@@ -78,7 +78,7 @@ TEST_F(MigrateTest, AppliesAndRecordsEachMigrationOnce) {
             json({"4.2.0/001_create_audit_log.sql", "4.2.0/002_create_repo_topics.sql"}));
 }
 
-TEST_F(MigrateTest, FailureLeavesDirtyStateAndRepairReappliesOnlyThatOne) {
+TEST_F(LocalMigrateTest, FailureLeavesDirtyStateAndRepairReappliesOnlyThatOne) {
   call("migrate", "up", input("4.1.0"));
   try {
     call("migrate", "up", input("4.2.0-rc.2"));
@@ -116,7 +116,7 @@ TEST_F(MigrateTest, FailureLeavesDirtyStateAndRepairReappliesOnlyThatOne) {
   EXPECT_FALSE(call("migrate", "status", input("4.2.0-rc.2"))["dirty"]);
 }
 
-TEST_F(MigrateTest, AnUnfinishedMigrationCountsAsDirty) {
+TEST_F(LocalMigrateTest, AnUnfinishedMigrationCountsAsDirty) {
   call("migrate", "up", input("4.1.0"));
   {
     SqliteDb db(state() / "db.sqlite", false);  // as if mi2 was killed mid-migration
@@ -132,7 +132,7 @@ TEST_F(MigrateTest, AnUnfinishedMigrationCountsAsDirty) {
 }
 
 // The built .so, through the C ABI: a failed call still hands over its output.
-TEST_F(MigrateTest, PluginSoGivesPartialOutputOnFailure) {
+TEST_F(LocalMigrateTest, PluginSoGivesPartialOutputOnFailure) {
   void* so = dlopen(MI2_BUILD_PLUGIN_DIR "/mi2-plugin-local.so", RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(so, nullptr) << dlerror();
   using Entry =

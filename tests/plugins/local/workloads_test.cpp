@@ -7,13 +7,13 @@
 namespace mi2::local::test {
 namespace {
 
-using WorkloadsTest = LocalFleetTest;
+using LocalWorkloadsTest = LocalFleetTest;
 
 bool alive(const json& process) {
   return daemon_alive(process["pid"].get<int>(), "mi2-workload");
 }
 
-TEST_F(WorkloadsTest, DeployServesTheVersionAndChecksPass) {
+TEST_F(LocalWorkloadsTest, DeployServesTheVersionAndChecksPass) {
   deploy("4.1.0");
   json d = deployment();
   EXPECT_EQ(d["version"], "4.1.0");
@@ -34,7 +34,7 @@ TEST_F(WorkloadsTest, DeployServesTheVersionAndChecksPass) {
   EXPECT_EQ(wrong["checks"][0]["details"][0]["remote_version"], "4.1.0");
 }
 
-TEST_F(WorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreHealthy) {
+TEST_F(LocalWorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreHealthy) {
   deploy("4.1.0");
   json before = deployment()["workloads"];
   call("render", "render", input("4.2.0"));
@@ -56,7 +56,7 @@ TEST_F(WorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreHealth
   EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
 }
 
-TEST_F(WorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
+TEST_F(LocalWorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
   deploy("4.1.0");
   json before = deployment()["workloads"];
   call("render", "render", input("4.2.0-rc.1"));
@@ -78,7 +78,7 @@ TEST_F(WorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
   EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
 }
 
-TEST_F(WorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
+TEST_F(LocalWorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
   deploy("4.1.0");
   call("render", "render", input("4.2.0"));
   // As if mi2 died while waiting: candidates recorded, old still current.
@@ -94,7 +94,7 @@ TEST_F(WorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
   EXPECT_TRUE(call("healthcheck", "check", input("4.2.0"))["ok"]);
 }
 
-TEST_F(WorkloadsTest, AWorkloadThatDiesIsReported) {
+TEST_F(LocalWorkloadsTest, AWorkloadThatDiesIsReported) {
   deploy("4.1.0");
   json w = deployment()["workloads"][1];
   stop_daemon(w["pid"], "mi2-workload");
@@ -103,7 +103,7 @@ TEST_F(WorkloadsTest, AWorkloadThatDiesIsReported) {
   EXPECT_EQ(health["checks"][0]["summary"], "1/2 workloads healthy");
 }
 
-TEST_F(WorkloadsTest, EnforceDeploysAnInstanceThatNeverRan) {
+TEST_F(LocalWorkloadsTest, EnforceDeploysAnInstanceThatNeverRan) {
   json before = call("healthcheck", "check", input("4.1.0", {{"checks", {"pods-health"}}}));
   EXPECT_FALSE(before["ok"]);
   json after = call("healthcheck", "check",
@@ -112,7 +112,7 @@ TEST_F(WorkloadsTest, EnforceDeploysAnInstanceThatNeverRan) {
   EXPECT_TRUE(fs::exists(state() / "db.sqlite"));
 }
 
-TEST_F(WorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
+TEST_F(LocalWorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
   deploy("4.1.0");
   json created = call("backup", "create", input("4.1.0", {{"name", "before-upgrade"}}));
   EXPECT_EQ(created["checkpoint"]["id"], "before-upgrade");
@@ -141,7 +141,7 @@ TEST_F(WorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
   EXPECT_THROW(call("backup", "restore", input("4.2.0", {{"backup_name", "nope"}})), sdk::Error);
 }
 
-TEST_F(WorkloadsTest, StopAllLeavesNoProcess) {
+TEST_F(LocalWorkloadsTest, StopAllLeavesNoProcess) {
   deploy("4.1.0");
   json workloads = deployment()["workloads"];
   LocalContext ctx = LocalContext::from_input(fake_.host(), LocalConfig::parse(config_json()),
