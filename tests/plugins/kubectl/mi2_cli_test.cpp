@@ -1,0 +1,240 @@
+// The runbook's manual path with mi2 alone, end to end: the built mi2 binary on
+// a temp fleet whose mi2.yaml binds every role but vcs to the kubectl plugin,
+// with the scripted kubectl first on PATH and /__version served on 127.0.0.1.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "tests/plugins/kubectl/scripted_kubectl.h"
+#include "tests/support/mi2_process.h"
+
+namespace mi2::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Answers GET /<slug>/__version with `version`.
+class VersionServer {
+ public:
+  VersionServer() {
+    server_.Get(R"(/(\w+)/__version)", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      res.set_content(version_, "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ~VersionServer() {
+    server_.stop();
+    thread_.join();
+  }
+  void set(const std::string& version) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    version_ = version;
+  }
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::string version_ = "4.0.0";
+  int port_ = 0;
+};
+
+class Mi2KubectlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(fleet.root() / "mi2.yaml", std::ios::app)
+        << "    poll_interval_s: 0\n"
+        << "    version_url: \"http://127.0.0.1:" << server.port() << "/{slug}/__version\"\n";
+    kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
+    kubectl.pass_kustomize_through();
+  }
+
+  void script_upgrade(const std::string& job = "job-complete.json",
+                      const std::string& logs = "migrator-ok.log") {
+    kubectl.rule({"get", kKinds}, {Json{{"stdout_file", "export.json"}}});
+    kubectl.rule({"get", "persistentvolumeclaims"}, {Json{{"stdout_file", "pvcs.json"}}});
+    kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "created\n"}}});
+    kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
+    kubectl.rule({"get", "job"}, {Json{{"stdout_file", job}}});
+    kubectl.rule({"logs"}, {Json{{"stdout_file", logs}}});
+    kubectl.rule({"get", "deployments,statefulsets"},
+                 {Json{{"stdout_file", "workloads-before.json"}},
+                  Json{{"stdout_file", "workloads-after.json"}}});
+    kubectl.rule({"apply", "-f", "-"}, {Json{{"stdout", "configured\n"}}});
+    kubectl.rule({"rollout", "status"}, {Json{{"stdout", "successfully rolled out\n"}}});
+    kubectl.rule({"rollout", "undo"}, {Json{{"stdout", "rolled back\n"}}});
+  }
+
+  Mi2Result mi2(const std::vector<std::string>& args) {
+    return run_mi2(args, fleet.instance_dir(), kubectl.env());
+  }
+  std::string kustomize_dir() const { return (fleet.instance_dir() / "kubernetes").string(); }
+  Argv kustomize() const {
+    return {"kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", kustomize_dir()};
+  }
+  std::string journal() const {
+    std::string all;
+    for (const auto& e : fs::directory_iterator(fleet.state_dir() / "runs"))
+      if (e.path().extension() == ".jsonl") all += read_file(e.path());
+    return all;
+  }
+
+  static constexpr const char* kKinds =
+      "deployments,statefulsets,daemonsets,cronjobs,services,configmaps,serviceaccounts,roles,"
+      "rolebindings,persistentvolumeclaims,ingresses";
+  VersionServer server;
+  ScriptedKubectl kubectl;
+  SampleFleet fleet;
+};
+
+TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
+  script_upgrade();
+  server.set("4.1.0");
+  Mi2Result r = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Upgrade succeeded"), std::string::npos) << r.out;
+
+  std::string snapshots = "mi2.sourcegraph.com/checkpoint=mi2-";
+  std::vector<Argv> argvs = kubectl.argvs();
+  std::vector<Argv> expected = {
+      kubectl_argv({"get", "pods", "-o", "json"}),  // precheck
+      kustomize(),                                  // render
+      kubectl_argv({"get", kKinds, "-o", "json"}),  // checkpoint
+      kubectl_argv({"get", "persistentvolumeclaims", "-o", "json"}),
+      kubectl_argv({"create", "-f", "-"}),
+      argvs.size() > 5 ? argvs[5] : Argv{},         // get volumesnapshots -l ...
+      kubectl_argv({"create", "-f", "-"}),          // migrate
+      argvs.size() > 7 ? argvs[7] : Argv{},         // get job migrator-xxxxx
+      argvs.size() > 8 ? argvs[8] : Argv{},         // logs job/migrator-xxxxx
+      kubectl_argv({"get", "pods", "-o", "json"}),  // postmigrate-check
+      kustomize(),                                  // deploy
+      kubectl_argv({"get", "deployments,statefulsets", "-o", "json"}),
+      kubectl_argv({"apply", "-f", "-"}),
+      kubectl_argv({"get", "deployments,statefulsets", "-o", "json"}),
+      kubectl_argv({"rollout", "status", "deployment/sourcegraph-frontend", "--timeout=600s"}),
+      kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"}),
+      kubectl_argv({"get", "pods", "-o", "json"})};  // verify
+  EXPECT_EQ(argvs, expected);
+  ASSERT_GE(argvs.size(), 9u);
+  EXPECT_EQ(argvs[5][3], "get");
+  EXPECT_EQ(argvs[5][4], "volumesnapshots");
+  EXPECT_EQ(argvs[5][6].rfind(snapshots, 0), 0u);
+  EXPECT_EQ(argvs[7][4], "job");
+  EXPECT_EQ(argvs[8][3], "logs");
+
+  // Files: version bumped (comment kept), tags rendered; the apply got them.
+  EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml")
+                .find("sourcegraphVersion: 4.1.0 # bumped by mi2"),
+            std::string::npos);
+  auto calls = kubectl.calls();
+  EXPECT_NE(calls[12].stdin_data.find("image: index.docker.io/sourcegraph/frontend:4.1.0"),
+            std::string::npos);
+  Json job = Json::parse(calls[6].stdin_data);
+  EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["image"],
+            "index.docker.io/sourcegraph/migrator:4.1.0");
+  // The migrator's logs are in the run journal.
+  EXPECT_NE(journal().find("Schema(s) are up-to-date"), std::string::npos);
+}
+
+TEST_F(Mi2KubectlTest, DryRunPrintsTheExactKubectlCommands) {
+  script_upgrade();
+  Mi2Result r = mi2({"instance", "upgrade", "--dry-run", "-target-version", "4.1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string prefix =
+      "$ kubectl --context=gke_src-acme-prj_us-central1_src-acme-cluster --namespace=src-acme ";
+  EXPECT_NE(r.out.find(prefix + "get pods -o json   [ran: read-only]"), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find("$ kubectl kustomize --load-restrictor LoadRestrictionsNone " + kustomize_dir()),
+      std::string::npos);
+  EXPECT_NE(r.out.find(prefix + "create -f -   [would run]"), std::string::npos);
+  EXPECT_NE(r.out.find(prefix + "apply -f -   [would run]"), std::string::npos);
+  EXPECT_NE(r.out.find("GET http://127.0.0.1:" + std::to_string(server.port()) + "/acme/__version"),
+            std::string::npos);
+  // Nothing that changes the cluster ran, and config.yaml is untouched.
+  for (const Argv& argv : kubectl.argvs()) {
+    EXPECT_NE(argv[3], "apply");
+    EXPECT_NE(argv[3], "create");
+  }
+  EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml").find("sourcegraphVersion: 4.0.0"),
+            std::string::npos);
+}
+
+TEST_F(Mi2KubectlTest, CheckPodsHealthAndApplicationVersion) {
+  server.set("4.0.0");
+  Mi2Result r = mi2({"instance", "check", "pods-health", "src-application-version"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("pods-health: 3 pods healthy in namespace src-acme"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("src-application-version: remote version 4.0.0 equals"), std::string::npos);
+
+  server.set("3.43.0");
+  Mi2Result wrong = mi2({"instance", "check", "src-application-version"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.out.find("remote version 3.43.0 is not spec.sourcegraphVersion 4.0.0"),
+            std::string::npos)
+      << wrong.out << wrong.err;
+}
+
+TEST_F(Mi2KubectlTest, CheckReportsACrashLoopingPod) {
+  ScriptedKubectl crashing;
+  crashing.rule({"get", "pods"}, {Json{{"stdout_file", "pods-crashloop.json"}}});
+  Mi2Result r = run_mi2({"instance", "check", "pods-health"}, fleet.instance_dir(), crashing.env());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("searcher-6f7d8-abcde/searcher CrashLoopBackOff"), std::string::npos)
+      << r.out << r.err;
+}
+
+TEST_F(Mi2KubectlTest, FailedMigrationStopsBeforeTheDeploy) {
+  script_upgrade("job-failed.json", "migrator-failed.log");
+  Mi2Result r = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
+  EXPECT_NE(r.exit_code, 0);
+  std::string all = r.out + r.err;
+  EXPECT_NE(all.find("dirty at migration 1528395968"), std::string::npos) << all;
+  for (const Argv& argv : kubectl.argvs()) EXPECT_NE(argv[3], "apply");  // old workload serves on
+}
+
+TEST_F(Mi2KubectlTest, RollbackUndoesWhatTheUpgradeChanged) {
+  script_upgrade();
+  server.set("4.1.0");
+  ASSERT_EQ(mi2({"instance", "upgrade", "-target-version", "4.1.0"}).exit_code, 0);
+  size_t before = kubectl.calls().size();
+
+  server.set("4.0.0");
+  Mi2Result r = mi2({"instance", "rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<Argv> all = kubectl.argvs();
+  std::vector<Argv> rollback(all.begin() + before, all.end());
+  std::vector<Argv> expected = {
+      kustomize(),  // render the earlier version
+      kubectl_argv({"rollout", "undo", "deployment/sourcegraph-frontend"}),
+      kubectl_argv({"rollout", "undo", "statefulset/gitserver"}),
+      kubectl_argv({"rollout", "status", "deployment/sourcegraph-frontend", "--timeout=600s"}),
+      kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"}),
+      kubectl_argv({"get", "pods", "-o", "json"})};
+  EXPECT_EQ(rollback, expected);
+  EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml").find("sourcegraphVersion: 4.0.0"),
+            std::string::npos);
+  EXPECT_NE(read_file(fleet.kustomization()).find("newTag: 4.0.0 # the frontend"),
+            std::string::npos);
+}
+
+TEST_F(Mi2KubectlTest, WorkonPrintsTheClusterCommands) {
+  Mi2Result r = mi2({"instance", "workon"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out,
+            "gcloud container clusters get-credentials src-acme-cluster --project=src-acme-prj "
+            "--region=us-central1\n"
+            "kubectl config use-context gke_src-acme-prj_us-central1_src-acme-cluster\n"
+            "kubectl config set-context --current --namespace=src-acme\n");
+  EXPECT_TRUE(kubectl.calls().empty());
+}
+
+}  // namespace
+}  // namespace mi2::test
