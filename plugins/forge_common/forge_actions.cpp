@@ -86,11 +86,20 @@ Json tracking_issue(const sdk::Host& host, Forge& forge, const VcsOptions& optio
                     const Json& params) {
   std::string title = required(params, "title", "tracking-issue");
   std::vector<std::string> labels = tracking_labels(options, params);
-  if (auto found = forge.find_issue(title, labels)) return {{"issue", issue_json(*found, false)}};
-  Issue issue = forge.create_issue(title, string_param(params, "body"), labels);
-  Json out = {{"issue", issue_json(issue, true)}};
-  if (host.dry_run()) out["dry_run"] = true;
-  return out;
+  // create_issue does not retry a 5xx itself: the issue may exist anyway, so
+  // look again before each new try (idempotent by title).
+  for (int attempt = 1;; ++attempt) {
+    if (auto found = forge.find_issue(title, labels)) return {{"issue", issue_json(*found, false)}};
+    try {
+      Issue issue = forge.create_issue(title, string_param(params, "body"), labels);
+      Json out = {{"issue", issue_json(issue, true)}};
+      if (host.dry_run()) out["dry_run"] = true;
+      return out;
+    } catch (const sdk::Error& e) {
+      if (e.status() != MI2_RETRYABLE || attempt >= 3) throw;
+      host.warn(std::string(e.what()) + " Looking for the issue before trying again.");
+    }
+  }
 }
 
 Json tracking_issue_check(const sdk::Host& host, Forge& forge, const VcsOptions& options,

@@ -122,7 +122,7 @@ void RestClient::give_up(int status, const std::string& endpoint, const ApiRespo
 }
 
 ApiResponse RestClient::call(const std::string& method, const std::string& path, const Json& body,
-                             std::vector<int> accept) {
+                             std::vector<int> accept, bool retry_server_errors) {
   if (!ready_) {
     if (settings_.before_first_request) settings_.before_first_request();
     ready_ = true;
@@ -147,6 +147,7 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
   request.mutating = method != "GET" && method != "HEAD";
 
   const int max_attempts = std::max(1, settings_.retry.max_attempts);
+  const int server_error_attempts = retry_server_errors ? max_attempts : 1;
   for (int attempt = 1;; ++attempt) {
     uint32_t backoff = settings_.retry.backoff_base_ms * (1u << std::min(attempt - 1, 10));
     std::string attempts = " after " + std::to_string(attempt) + " attempts";
@@ -159,9 +160,10 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
       response.skipped_dry_run = raw.skipped_dry_run;
     } catch (const sdk::Error& e) {
       if (e.status() == MI2_CANCELLED || e.status() == MI2_INVALID_INPUT) throw;
-      if (attempt >= max_attempts) {
-        throw sdk::retryable(settings_.forge + " API " + endpoint + " got no response" + attempts +
-                             " (" + e.what() + "); check api_url and the network.");
+      if (attempt >= server_error_attempts) {
+        throw sdk::retryable(settings_.forge + " API " + endpoint + " got no response" +
+                             (attempt > 1 ? attempts : "") + " (" + e.what() +
+                             "); check api_url and the network.");
       }
       host_.warn(settings_.forge + " API " + endpoint + " got no response; retrying in " +
                  std::to_string(backoff) + " ms");
@@ -193,7 +195,9 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
       }
     }
     if (response.status >= 500) {
-      if (attempt >= max_attempts) give_up(response.status, endpoint, response, attempts);
+      if (attempt >= server_error_attempts) {
+        give_up(response.status, endpoint, response, attempt > 1 ? attempts : "");
+      }
       host_.warn(settings_.forge + " API " + endpoint + " answered " +
                  std::to_string(response.status) + "; retrying in " + std::to_string(backoff) +
                  " ms");

@@ -56,8 +56,10 @@ class RestClient {
   // `path` starts with '/' and is appended to base_url; an absolute URL is
   // used as is (pagination links). Statuses in `accept` (besides 2xx) are
   // returned to the caller; any other non-2xx throws sdk::Error.
+  // `retry_server_errors` false: a 5xx or a lost response is not retried here
+  // (for creations a 5xx may hide: the caller looks before it tries again).
   ApiResponse call(const std::string& method, const std::string& path, const Json& body = nullptr,
-                   std::vector<int> accept = {});
+                   std::vector<int> accept = {}, bool retry_server_errors = true);
 
   // GET every page of a list endpoint (following rel="next"), concatenated.
   std::vector<Json> get_all(const std::string& path, size_t max_items = 10000);

@@ -339,7 +339,7 @@ Issue GitHubForge::create_issue(const std::string& title, const std::string& bod
   Json request = {{"title", title}, {"body", body}};
   if (!labels.empty()) request["labels"] = labels;
   forge::ApiResponse response =
-      client_.call("POST", "/repos/" + config_.tracking_repository + "/issues", request);
+      client_.call("POST", "/repos/" + config_.tracking_repository + "/issues", request, {}, false);
   if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};
   return issue_from(response.json());
 }
@@ -366,8 +366,9 @@ Json GitHubForge::dispatch_workflow(const std::string& workflow, const std::stri
       config_.web_url + "/" + config_.repository + "/actions/workflows/" + workflow;
   // Runs created from one second before the dispatch on are candidates (GitHub keeps seconds).
   std::string since = utc_timestamp(std::chrono::system_clock::now() - std::chrono::seconds(1));
-  forge::ApiResponse response =
-      client_.call("POST", base + "/dispatches", {{"ref", ref}, {"inputs", string_inputs}});
+  // Not retried on a 5xx: a second dispatch would start a second run.
+  forge::ApiResponse response = client_.call("POST", base + "/dispatches",
+                                             {{"ref", ref}, {"inputs", string_inputs}}, {}, false);
   if (response.skipped_dry_run) return {{"url", fallback}, {"found", false}, {"dry_run", true}};
   // Newer GitHub answers 200 with the run's details.
   Json details = response.json();

@@ -285,7 +285,7 @@ Issue GitLabForge::create_issue(const std::string& title, const std::string& bod
   Json request = {{"title", title}, {"description", body}};
   if (!labels.empty()) request["labels"] = join(labels);
   forge::ApiResponse response =
-      client_.call("POST", project_path(config_.tracking_project) + "/issues", request);
+      client_.call("POST", project_path(config_.tracking_project) + "/issues", request, {}, false);
   if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};
   return issue_from(response.json());
 }
@@ -310,8 +310,9 @@ Json GitLabForge::dispatch_workflow(const std::string& workflow, const std::stri
     variables.push_back(
         {{"key", key}, {"value", value.is_string() ? value.get<std::string>() : value.dump()}});
   }
+  // Not retried on a 5xx: a second request would start a second pipeline.
   forge::ApiResponse response = client_.call("POST", project_path(config_.project) + "/pipeline",
-                                             {{"ref", ref}, {"variables", variables}});
+                                             {{"ref", ref}, {"variables", variables}}, {}, false);
   std::string pipelines = config_.web_url + "/" + config_.project + "/-/pipelines";
   if (response.skipped_dry_run) return {{"url", pipelines}, {"found", false}, {"dry_run", true}};
   Json pipeline = response.json();

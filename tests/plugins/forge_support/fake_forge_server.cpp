@@ -151,9 +151,10 @@ void FakeForgeServer::set_page_size(int size) {
 
 void FakeForgeServer::inject(const std::string& method, const std::string& path_prefix, int status,
                              std::map<std::string, std::string> headers, std::string body,
-                             int times) {
+                             int times, bool after_handling) {
   std::lock_guard lock(mutex_);
-  faults_.push_back({method, path_prefix, status, std::move(headers), std::move(body), times});
+  faults_.push_back(
+      {method, path_prefix, status, std::move(headers), std::move(body), times, after_handling});
 }
 
 void FakeForgeServer::set_checks_pending(bool pending) {
@@ -313,6 +314,12 @@ void FakeForgeServer::handle(const httplib::Request& req, httplib::Response& res
     if (fault.times <= 0 || fault.method != r.method || r.path.rfind(fault.prefix, 0) != 0)
       continue;
     --fault.times;
+    if (fault.after_handling) {
+      if (kind_ == Kind::kGitHub)
+        handle_github(r, res);
+      else
+        handle_gitlab(r, res);
+    }
     res.status = fault.status;
     for (const auto& [k, v] : fault.headers) res.set_header(k, v);
     res.set_content(fault.body, "application/json");

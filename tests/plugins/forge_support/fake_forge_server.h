@@ -56,8 +56,11 @@ class FakeForgeServer {
   void set_page_size(int size);
   // The next `times` requests with this method whose raw path starts with
   // `path_prefix` get this answer instead.
+  // `after_handling`: the request is served as usual first (a 5xx that hides
+  // a success), then answered with this status and body.
   void inject(const std::string& method, const std::string& path_prefix, int status,
-              std::map<std::string, std::string> headers, std::string body, int times = 1);
+              std::map<std::string, std::string> headers, std::string body, int times = 1,
+              bool after_handling = false);
   // Merges are refused (405) until checks pass: auto-merge is the way in.
   void set_checks_pending(bool pending);
   void set_latest_release(const std::string& tag);
@@ -84,6 +87,7 @@ class FakeForgeServer {
     std::map<std::string, std::string> headers;
     std::string body;
     int times;
+    bool after_handling;
   };
 
   void handle(const httplib::Request& req, httplib::Response& res);

@@ -319,6 +319,27 @@ TEST_F(GitHubPluginTest, ServerErrorIsRetriedThenSucceeds) {
   EXPECT_EQ(server.issues().size(), 1u);
 }
 
+TEST_F(GitHubPluginTest, ServerErrorHidingACreatedIssueDoesNotDuplicateIt) {
+  server.inject("POST", "/repos/acme/customer/issues", 502, {}, "<html>Bad Gateway</html>", 1,
+                true);
+  Outcome out = invoke("tracking-issue", issue_params());
+  ASSERT_EQ(out.status, MI2_OK) << out.error;
+  EXPECT_EQ(server.issues().size(), 1u);
+  EXPECT_EQ(server.requests_to("POST", "/repos/acme/customer/issues").size(), 1u);
+  EXPECT_EQ(out.output["issue"]["number"], server.issues()[0]["number"]);
+}
+
+TEST_F(GitHubPluginTest, DispatchIsNotRepeatedAfterAServerError) {
+  server.inject("POST", "/repos/acme/deployments/actions/workflows/", 502, {}, "{}", 1, true);
+  Outcome out = invoke("dispatch-workflow", {{"workflow", "mi_upgrade.yml"}, {"ref", "main"}});
+  EXPECT_EQ(out.status, MI2_RETRYABLE);
+  EXPECT_NE(
+      out.error.find("POST /repos/acme/deployments/actions/workflows/mi_upgrade.yml/dispatches"),
+      std::string::npos)
+      << out.error;
+  EXPECT_EQ(server.runs().size(), 1u);
+}
+
 TEST_F(GitHubPluginTest, PersistentServerErrorGivesUpNamingEndpointAndStatus) {
   server.inject("GET", "/repos/acme/deployments/pulls/", 503, {}, R"({"message":"unavailable"})",
                 10);
