@@ -3,14 +3,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>  // libyaml
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -18,193 +16,13 @@
 #include "core/jq_native.h"
 #include "core/jq_program.h"
 #include "core/scan_cache.h"
-#include "core/yaml_scalar.h"
+#include "core/yaml_jv.h"
 
 namespace mi2 {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-jv plain_scalar_to_jv(std::string_view text) {
-  PlainScalar scalar = classify_plain_scalar(text);
-  switch (scalar.kind) {
-    case PlainScalarKind::kNull:
-      return jv_null();
-    case PlainScalarKind::kBool:
-      return jv_bool(scalar.boolean);
-    case PlainScalarKind::kInt:
-      return jv_number(scalar.is_unsigned ? static_cast<double>(scalar.unsigned_integer)
-                                          : static_cast<double>(scalar.integer));
-    case PlainScalarKind::kFloat:
-      return jv_number(scalar.number);
-    case PlainScalarKind::kString:
-      break;
-  }
-  return jv_string_sized(text.data(), static_cast<int>(text.size()));
-}
-
-// Builds one jv document from libyaml events (the first document only, as
-// YAML::Load does). Anchors and aliases are resolved; keys are the raw text.
-class JvBuilder {
- public:
-  ~JvBuilder() {
-    for (auto& frame : stack_) {
-      jv_free(frame.value);
-      jv_free(frame.key);
-    }
-    for (auto& [name, value] : anchors_) jv_free(value);
-    jv_free(result_);
-  }
-
-  // Returns false with `error` set on an error (a non-scalar key).
-  bool on_event(const yaml_event_t& event, std::string& error) {
-    switch (event.type) {
-      case YAML_SCALAR_EVENT: {
-        std::string_view text(reinterpret_cast<const char*>(event.data.scalar.value),
-                              event.data.scalar.length);
-        const char* tag = reinterpret_cast<const char*>(event.data.scalar.tag);
-        bool as_string = event.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-                         (tag && std::strcmp(tag, "tag:yaml.org,2002:str") == 0);
-        if (!stack_.empty() && stack_.back().is_map && !jv_is_valid(stack_.back().key)) {
-          // A mapping key: its raw text.
-          jv_free(stack_.back().key);
-          stack_.back().key = jv_string_sized(text.data(), static_cast<int>(text.size()));
-          remember(event.data.scalar.anchor, stack_.back().key);
-          return true;
-        }
-        jv value = as_string ? jv_string_sized(text.data(), static_cast<int>(text.size()))
-                             : plain_scalar_to_jv(text);
-        remember(event.data.scalar.anchor, value);
-        return add(value, error, event);
-      }
-      case YAML_ALIAS_EVENT: {
-        auto it = anchors_.find(reinterpret_cast<const char*>(event.data.alias.anchor));
-        jv value = it == anchors_.end() ? jv_null() : jv_copy(it->second);
-        if (!stack_.empty() && stack_.back().is_map && !jv_is_valid(stack_.back().key)) {
-          if (jv_get_kind(value) != JV_KIND_STRING) {
-            jv_free(value);
-            return key_error(error, event);
-          }
-          jv_free(stack_.back().key);
-          stack_.back().key = value;
-          return true;
-        }
-        return add(value, error, event);
-      }
-      case YAML_SEQUENCE_START_EVENT:
-      case YAML_MAPPING_START_EVENT: {
-        if (!stack_.empty() && stack_.back().is_map && !jv_is_valid(stack_.back().key))
-          return key_error(error, event);
-        bool is_map = event.type == YAML_MAPPING_START_EVENT;
-        const yaml_char_t* anchor =
-            is_map ? event.data.mapping_start.anchor : event.data.sequence_start.anchor;
-        stack_.push_back(Frame{is_map ? jv_object() : jv_array(), jv_invalid(), is_map,
-                               anchor ? reinterpret_cast<const char*>(anchor) : ""});
-        return true;
-      }
-      case YAML_SEQUENCE_END_EVENT:
-      case YAML_MAPPING_END_EVENT: {
-        Frame frame = stack_.back();
-        stack_.pop_back();
-        jv_free(frame.key);
-        if (!frame.anchor.empty()) {
-          auto& slot = anchors_[frame.anchor];
-          jv_free(slot);
-          slot = jv_copy(frame.value);
-        }
-        return add(frame.value, error, event);
-      }
-      case YAML_DOCUMENT_END_EVENT:
-        done_ = true;
-        return true;
-      default:
-        return true;
-    }
-  }
-
-  bool done() const { return done_; }
-  // The document (null when empty); the caller owns it.
-  jv take() {
-    jv out = have_result_ ? result_ : jv_null();
-    result_ = jv_invalid();
-    have_result_ = false;
-    return out;
-  }
-
- private:
-  struct Frame {
-    jv value;
-    jv key;  // invalid until the key of the next entry is read
-    bool is_map;
-    std::string anchor;
-  };
-
-  void remember(const yaml_char_t* anchor, jv value) {
-    if (!anchor) return;
-    auto& slot = anchors_[reinterpret_cast<const char*>(anchor)];
-    jv_free(slot);
-    slot = jv_copy(value);
-  }
-
-  bool key_error(std::string& error, const yaml_event_t& event) {
-    error = "line " + std::to_string(event.start_mark.line + 1) +
-            ": a mapping key must be a plain value, not a list or a mapping";
-    return false;
-  }
-
-  bool add(jv value, std::string&, const yaml_event_t&) {
-    if (stack_.empty()) {
-      jv_free(result_);
-      result_ = value;
-      have_result_ = true;
-      return true;
-    }
-    Frame& top = stack_.back();
-    if (top.is_map) {
-      top.value = jv_object_set(top.value, top.key, value);
-      top.key = jv_invalid();
-    } else {
-      top.value = jv_array_append(top.value, value);
-    }
-    return true;
-  }
-
-  std::vector<Frame> stack_;
-  std::map<std::string, jv> anchors_;
-  jv result_ = jv_invalid();
-  bool have_result_ = false;
-  bool done_ = false;
-};
-
-// Parses `text` into a jv (owned by the caller), or an error naming `path`.
-Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path) {
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) return make_error("cannot start the YAML parser.");
-  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text), size);
-  JvBuilder builder;
-  std::string error;
-  for (;;) {
-    yaml_event_t event;
-    if (!yaml_parser_parse(&parser, &event)) {
-      std::string problem = parser.problem ? parser.problem : "syntax error";
-      size_t line = parser.problem_mark.line + 1;
-      if (parser.context) problem = std::string(parser.context) + ", " + problem;
-      yaml_parser_delete(&parser);
-      return make_error(path + ":" + std::to_string(line) + ": invalid YAML: " + problem + ".");
-    }
-    bool end = event.type == YAML_STREAM_END_EVENT;
-    bool ok = builder.on_event(event, error);
-    yaml_event_delete(&event);
-    if (!ok) {
-      yaml_parser_delete(&parser);
-      return make_error(path + ":" + error + ".");
-    }
-    if (end || builder.done()) break;
-  }
-  yaml_parser_delete(&parser);
-  return builder.take();
-}
 
 // Reads `relative` under the folder `dir_fd` (a short path walk per file).
 bool read_whole_file(int dir_fd, const char* relative, std::string& buffer, int& error) {
@@ -228,14 +46,6 @@ bool read_whole_file(int dir_fd, const char* relative, std::string& buffer, int&
   }
   ::close(fd);
   return true;
-}
-
-std::string dump_jv(jv value) {
-  jv text = jv_dump_string(jv_copy(value), 0);
-  std::string out(jv_string_value(text),
-                  static_cast<size_t>(jv_string_length_bytes(jv_copy(text))));
-  jv_free(text);
-  return out;
 }
 
 // The instance folders of an environment, sorted by id, without a stat per
@@ -268,6 +78,29 @@ struct Slot {
   std::string_view cached;  // the cache's JSON when it was used
   std::string fresh;        // JSON to cache, when parsed now
 };
+
+// Rewrites the cache when an instance was parsed now or went away; returns
+// how many instances came from the cache.
+size_t refresh_cache(const ScanCache& cache, const std::vector<InstanceRef>& refs,
+                     const std::vector<Slot>& slots) {
+  size_t hits = 0, entries = 0;
+  bool changed = false;
+  for (const Slot& slot : slots) {
+    hits += !slot.cached.empty();
+    entries += !slot.cached.empty() || !slot.fresh.empty();
+    changed = changed || !slot.fresh.empty();
+  }
+  if (!changed && entries == cache.size()) return hits;
+  std::string contents;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const Slot& slot = slots[i];
+    std::string_view json = slot.cached.empty() ? std::string_view(slot.fresh) : slot.cached;
+    if (json.empty() || refs[i].id.find_first_of("\t\n") != std::string::npos) continue;
+    ScanCache::append_entry(contents, refs[i].id, slot.stamp, json);
+  }
+  cache.write(contents);  // best effort: a read-only checkout just parses every time
+  return hits;
+}
 
 }  // namespace
 
@@ -363,7 +196,7 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
           slot.error = parsed.message();
         } else {
           doc = *parsed;
-          if (cache) slot.fresh = dump_jv(doc);
+          if (cache && !append_json(slot.fresh, doc)) slot.fresh.clear();
         }
       }
       if (slot.state != Slot::kFailed) {
@@ -398,28 +231,7 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
   ::close(dir_fd);
 
   if (first_failure.load() < count) return make_error(slots[first_failure.load()].error);
-  size_t cache_hits = 0;
-  if (cache) {
-    size_t entries = 0;
-    bool changed = false;
-    for (size_t i = 0; i < count; ++i) {
-      if (slots[i].state == Slot::kSkipped) continue;
-      ++entries;
-      cache_hits += !slots[i].cached.empty();
-      changed = changed || slots[i].cached.empty();
-    }
-    if (changed || entries != cache->size()) {
-      std::string contents;
-      for (size_t i = 0; i < count; ++i) {
-        const Slot& slot = slots[i];
-        if (slot.state == Slot::kSkipped) continue;
-        if ((*refs)[i].id.find_first_of("\t\n") != std::string::npos) continue;
-        ScanCache::append_entry(contents, (*refs)[i].id, slot.stamp,
-                                slot.cached.empty() ? std::string_view(slot.fresh) : slot.cached);
-      }
-      cache->write(contents);  // best effort: a read-only checkout just parses every time
-    }
-  }
+  size_t cache_hits = cache ? refresh_cache(*cache, *refs, slots) : 0;
   std::vector<ScannedInstance> selected;
   for (size_t i = 0; i < count; ++i) {
     if (slots[i].state == Slot::kSelected)

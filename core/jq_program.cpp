@@ -229,20 +229,18 @@ Result<bool> jq_matches(const JqProgram& program, jv input, const std::string& s
   jq_state* state = program.native();
   int count = 0;
   bool result = false;
+  bool first_is_boolean = true;
   Json first;
   std::string error;
   bool ok = run_jv(
       state, input,
       [&](jv out) {
-        jv_kind kind = jv_get_kind(out);
-        if (count == 0) {
-          if (kind == JV_KIND_TRUE || kind == JV_KIND_FALSE)
-            result = kind == JV_KIND_TRUE;
-          else
-            first = jv_to_json(out);
+        if (++count == 1) {
+          jv_kind kind = jv_get_kind(out);
+          first_is_boolean = kind == JV_KIND_TRUE || kind == JV_KIND_FALSE;
+          result = kind == JV_KIND_TRUE;
+          if (!first_is_boolean) first = jv_to_json(out);
         }
-        if (count == 0 && kind != JV_KIND_TRUE && kind != JV_KIND_FALSE) count = -1000000;
-        ++count;
         jv_free(out);
       },
       error);
@@ -251,11 +249,11 @@ Result<bool> jq_matches(const JqProgram& program, jv input, const std::string& s
     return make_error("filter '" + expression + "' failed on instance " + subject + ": " + error +
                       ".");
   }
-  if (count == 1) return result;
+  if (count == 1 && first_is_boolean) return result;
   std::string gave;
   if (count == 0)
     gave = "no output";
-  else if (count < 0)
+  else if (!first_is_boolean)
     gave = describe(first) + " (not a boolean)";
   else
     gave = std::to_string(count) + " outputs";

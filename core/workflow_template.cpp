@@ -166,6 +166,21 @@ Result<RenderedWorkflow> render_workflow(const WorkflowTemplate& workflow,
   return out;
 }
 
+bool needs_target_version(const WorkflowTemplate& workflow) {
+  for (const auto& [name, text] : workflow.inputs) {
+    for (size_t open = text.find("{{"); open != std::string::npos;
+         open = text.find("{{", open + 2)) {
+      size_t close = text.find("}}", open);
+      if (close == std::string::npos) break;
+      std::string key = text.substr(open + 2, close - open - 2);
+      key.erase(0, key.find_first_not_of(' '));
+      key.erase(key.find_last_not_of(' ') + 1);
+      if (key == "target_version") return true;
+    }
+  }
+  return false;
+}
+
 std::string shell_quote(std::string_view word) {
   bool safe = !word.empty();
   for (char c : word) {

@@ -61,6 +61,9 @@ struct RenderedWorkflow {
 Result<RenderedWorkflow> render_workflow(const WorkflowTemplate& workflow,
                                          const WorkflowVariables& variables);
 
+// True when an input uses {{target_version}}.
+bool needs_target_version(const WorkflowTemplate& workflow);
+
 // `word` as one shell word: unchanged when it holds only safe characters,
 // else in single quotes.
 std::string shell_quote(std::string_view word);

@@ -169,6 +169,10 @@ int env_workflow_run(CommandContext& ctx) {
   if (!session) return fail(ctx, session.message());
   auto workflow = find_workflow_template(session->config, parsed->positional[0]);
   if (!workflow) return fail(ctx, workflow.message());
+  if (!target_version && needs_target_version(*workflow)) {
+    return fail(ctx, "workflow " + workflow->name +
+                         " needs a target version: pass -target-version V or set TARGET_VERSION.");
+  }
 
   ScanOptions scan;
   scan.filter = filter;

@@ -58,6 +58,8 @@ TEST(WorkflowTemplate, FleetDefinedTemplatesWithFieldPlaceholders) {
   EXPECT_EQ(rendered->command,
             "gh workflow run mi_reload.yml --ref release -f channel=stable -f customer=acme -f "
             "dns=https://acme.example.com/ -f id=src-1 -f replicas=3");
+  EXPECT_FALSE(needs_target_version(*workflow));
+  EXPECT_TRUE(needs_target_version(*find_workflow_template(config, "upgrade-instance")));
   EXPECT_EQ(workflow_template_names(config),
             (std::vector<std::string>{"reload-frontend", "upgrade-instance"}));
 

@@ -1,0 +1,22 @@
+// The fast, read-only path from config.yaml text to jq values: libyaml events
+// straight into a jv (no tree, no nlohmann::json), typed like the tree loader
+// (YAML 1.2 core schema), and jv back to compact JSON for the scan cache.
+// Includes <jv.h>: only .cpp files of mi2_core may include this header.
+#pragma once
+
+#include <string>
+
+#include "core/jq_native.h"
+#include "core/result.h"
+
+namespace mi2 {
+
+// `text` as a jv the caller owns (null for an empty document; the first
+// document only). The error names `path` and the line.
+Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path);
+
+// Appends `value` as compact JSON; false when it holds a number JSON cannot
+// carry (inf, nan). Faster than jv_dump_string.
+bool append_json(std::string& out, jv value);
+
+}  // namespace mi2
