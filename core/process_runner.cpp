@@ -27,9 +27,13 @@ constexpr std::chrono::milliseconds kKillGrace{2000};
 
 // The program to exec: argv[0] itself when it names a path, else the first
 // executable match on PATH. Empty when there is none.
-std::string resolve_program(const std::string& program, const std::string& path_value) {
-  if (program.find('/') != std::string::npos)
-    return access(program.c_str(), X_OK) == 0 ? program : std::string();
+std::string resolve_program(const std::string& program, const std::string& path_value,
+                            const std::string& cwd) {
+  if (program.find('/') != std::string::npos) {
+    // A relative path is taken from the child's working directory, as exec will.
+    std::string where = program[0] != '/' && !cwd.empty() ? cwd + "/" + program : program;
+    return access(where.c_str(), X_OK) == 0 ? program : std::string();
+  }
   size_t start = 0;
   while (start <= path_value.size()) {
     size_t end = path_value.find(':', start);
@@ -141,7 +145,7 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
   }
   const std::string& name = request.argv[0];
   std::vector<std::string> env = child_environment(request.env);
-  std::string program = resolve_program(name, lookup_path(env));
+  std::string program = resolve_program(name, lookup_path(env), request.cwd);
   if (program.empty()) {
     result.spawn_error = name.find('/') != std::string::npos
                              ? "'" + name + "' does not exist or is not executable"

@@ -89,6 +89,18 @@ TEST(ProcessRunner, LooksUpThePathOfTheAddedEnvironment) {
   EXPECT_EQ(result.out, "fake tool ran\n");
 }
 
+TEST(ProcessRunner, ARelativeProgramPathIsTakenFromTheWorkingDirectory) {
+  test::TempDir dir;
+  test::write_file(dir / "bin" / "tool", "#!/bin/sh\necho relative tool ran\n");
+  std::filesystem::permissions(dir / "bin" / "tool", std::filesystem::perms::owner_all);
+  ProcessRequest request;
+  request.argv = {"./bin/tool"};
+  request.cwd = dir.path().string();
+  ProcessResult result = SystemProcessRunner().run(request);
+  ASSERT_TRUE(result.started()) << result.spawn_error;
+  EXPECT_EQ(result.out, "relative tool ran\n");
+}
+
 TEST(ProcessRunner, AddsAndReplacesEnvironmentVariables) {
   setenv("MI2_RUNNER_TEST_OLD", "old", 1);
   ProcessRequest request;
