@@ -11,6 +11,8 @@
 namespace mi2::kubectl {
 namespace {
 
+const char* kMigratorSelector = "app.kubernetes.io/managed-by=mi2,job=migrator";
+
 struct MinorVersion {
   int major = 0, minor = 0;
 };
@@ -215,6 +217,11 @@ Json migrate_up(const KubectlClient& kubectl) {
   std::string name = job_name(t, args);
   std::string image = s.registry + "/migrator:" + t.target_version;
   Json manifest = job_manifest(kubectl, name, image, args);
+  // Earlier mi2 migrator Jobs (a failed attempt's pod would fail pods-health
+  // for good) go first; their logs are in the journal of the run that made them.
+  kubectl.change_or_throw({"delete", "jobs", "-l", kMigratorSelector,
+                           "--field-selector=metadata.name!=" + name, "--cascade=foreground",
+                           "--ignore-not-found=true"});
   sdk::ExecResult created = kubectl.change({"create", "-f", "-"}, manifest.dump(2) + "\n");
   // A resumed run finds its own Job (same run, version and args): watch it again.
   bool resumed = !created.ok() && created.err.find("AlreadyExists") != std::string::npos;
@@ -292,8 +299,7 @@ Json migrate_up(const KubectlClient& kubectl) {
 
 Json migrate_status(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
-  Json jobs = kubectl.read_json(
-      {"get", "jobs", "-l", "app.kubernetes.io/managed-by=mi2,job=migrator", "-o", "json"});
+  Json jobs = kubectl.read_json({"get", "jobs", "-l", kMigratorSelector, "-o", "json"});
   Json latest;
   for (const Json& job : jobs.value("items", Json::array())) {
     std::string created = job["metadata"].value("creationTimestamp", "");

@@ -12,7 +12,7 @@ using kubectl::KubectlPlugin;
 
 const char* kRolledOut = "deployment \"x\" successfully rolled out\n";
 
-class ApplyTest : public ::testing::Test {
+class KubectlApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fake.on_exec = kubectl.runner();
@@ -37,7 +37,7 @@ class ApplyTest : public ::testing::Test {
   sdk::FakeHost fake;
 };
 
-TEST_F(ApplyTest, AppliesTheBuildAndWaitsForChangedWorkloadsOnly) {
+TEST_F(KubectlApplyTest, AppliesTheBuildAndWaitsForChangedWorkloadsOnly) {
   kubectl.rule({"rollout", "status"}, {Json{{"stdout", kRolledOut}}});
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "apply", "apply", fleet.input());
@@ -66,7 +66,7 @@ TEST_F(ApplyTest, AppliesTheBuildAndWaitsForChangedWorkloadsOnly) {
   EXPECT_FALSE(workloads[1]["changed"]);  // searcher: same generation
 }
 
-TEST_F(ApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) {
+TEST_F(KubectlApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) {
   kubectl.rule(
       {"rollout", "status", "deployment/sourcegraph-frontend"},
       {Json{{"exit", 1},
@@ -107,7 +107,7 @@ TEST_F(ApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) {
   EXPECT_NE(again.error.find("already rolled back"), std::string::npos);
 }
 
-TEST_F(ApplyTest, UndoWithoutARecordPointsToTheOtherPath) {
+TEST_F(KubectlApplyTest, UndoWithoutARecordPointsToTheOtherPath) {
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "apply", "rollback", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
@@ -116,7 +116,7 @@ TEST_F(ApplyTest, UndoWithoutARecordPointsToTheOtherPath) {
   EXPECT_TRUE(kubectl.calls().empty());
 }
 
-TEST_F(ApplyTest, RestoreOriginMainReappliesTheManifestsOfMain) {
+TEST_F(KubectlApplyTest, RestoreOriginMainReappliesTheManifestsOfMain) {
   auto git = [&](const Argv& args) {
     Argv argv = {"git", "-C", fleet.root().string()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -156,7 +156,7 @@ TEST_F(ApplyTest, RestoreOriginMainReappliesTheManifestsOfMain) {
   EXPECT_EQ(call.output["mode"], "restore-origin-main");
 }
 
-TEST_F(ApplyTest, DryRunRecordsTheApplyAndRunsNoClusterCommand) {
+TEST_F(KubectlApplyTest, DryRunRecordsTheApplyAndRunsNoClusterCommand) {
   fake.dry_run = true;
   Json input = fleet.input();
   input["dry_run"] = true;
@@ -171,7 +171,7 @@ TEST_F(ApplyTest, DryRunRecordsTheApplyAndRunsNoClusterCommand) {
   EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kustomize()});  // only the build really ran
 }
 
-TEST_F(ApplyTest, WorkonPrintsTheCommandsForTheInstance) {
+TEST_F(KubectlApplyTest, WorkonPrintsTheCommandsForTheInstance) {
   sdk::FakeHost recorder;
   KubectlPlugin plugin(recorder.host(), "{}");
   PluginCall call = call_plugin(plugin, "apply", "workon", fleet.input());
@@ -192,7 +192,7 @@ TEST_F(ApplyTest, WorkonPrintsTheCommandsForTheInstance) {
   EXPECT_TRUE(recorder.exec_calls[0].mutating);
 }
 
-TEST_F(ApplyTest, UnknownContextIsASentenceAboutWhatToSet) {
+TEST_F(KubectlApplyTest, UnknownContextIsASentenceAboutWhatToSet) {
   Json input = fleet.input();
   input["instance"].erase("status");
   KubectlPlugin plugin(fake.host(), "{}");

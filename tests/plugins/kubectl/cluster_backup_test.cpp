@@ -14,7 +14,7 @@ const char* kKinds =
     "rolebindings,persistentvolumeclaims,ingresses";
 const char* kCheckpoint = "mi2-20261127t101500z-3f2a";
 
-class ClusterBackupTest : public ::testing::Test {
+class KubectlBackupTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fake.on_exec = kubectl.runner();
@@ -35,7 +35,7 @@ class ClusterBackupTest : public ::testing::Test {
   sdk::FakeHost fake;
 };
 
-TEST_F(ClusterBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
+TEST_F(KubectlBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-pending.json"}},
                                             Json{{"stdout_file", "snapshots-ready.json"}}});
   KubectlPlugin plugin(fake.host(), config);
@@ -88,7 +88,7 @@ TEST_F(ClusterBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
   EXPECT_EQ(list.output["backups"][0]["snapshots"], 1);
 }
 
-TEST_F(ClusterBackupTest, SnapshotErrorFailsTheCheckpoint) {
+TEST_F(KubectlBackupTest, SnapshotErrorFailsTheCheckpoint) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-error.json"}}});
   KubectlPlugin plugin(fake.host(), config);
   PluginCall call = call_plugin(plugin, "backup", "create", fleet.input());
@@ -97,7 +97,7 @@ TEST_F(ClusterBackupTest, SnapshotErrorFailsTheCheckpoint) {
   EXPECT_NE(call.error.find("the upgrade must not go on"), std::string::npos);
 }
 
-TEST_F(ClusterBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) {
+TEST_F(KubectlBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
   KubectlPlugin plugin(fake.host(), config);
   ASSERT_EQ(call_plugin(plugin, "backup", "create", fleet.input()).status, MI2_OK);
@@ -130,7 +130,7 @@ TEST_F(ClusterBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) 
   EXPECT_EQ(call.output["restored"], kCheckpoint);
 }
 
-TEST_F(ClusterBackupTest, ManifestsRestoreOnlyReapplies) {
+TEST_F(KubectlBackupTest, ManifestsRestoreOnlyReapplies) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
   KubectlPlugin plugin(fake.host(), config);
   ASSERT_EQ(call_plugin(plugin, "backup", "create", fleet.input()).status, MI2_OK);
@@ -145,7 +145,7 @@ TEST_F(ClusterBackupTest, ManifestsRestoreOnlyReapplies) {
   EXPECT_EQ(Json::parse(calls[before].stdin_data)["items"].size(), 4u);
 }
 
-TEST_F(ClusterBackupTest, UnknownCheckpointIsASentence) {
+TEST_F(KubectlBackupTest, UnknownCheckpointIsASentence) {
   KubectlPlugin plugin(fake.host(), config);
   PluginCall call =
       call_plugin(plugin, "backup", "restore", fleet.input({{"backup_name", "nope"}}));

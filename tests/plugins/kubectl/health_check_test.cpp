@@ -9,7 +9,7 @@ namespace {
 
 using kubectl::KubectlPlugin;
 
-class HealthCheckTest : public ::testing::Test {
+class KubectlHealthCheckTest : public ::testing::Test {
  protected:
   void SetUp() override { fake.on_exec = kubectl.runner(); }
 
@@ -25,7 +25,7 @@ class HealthCheckTest : public ::testing::Test {
   sdk::FakeHost fake;
 };
 
-TEST_F(HealthCheckTest, HealthyPodsAndACompletedJobPass) {
+TEST_F(KubectlHealthCheckTest, HealthyPodsAndACompletedJobPass) {
   PluginCall call = pods_health("pods-healthy.json");
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_TRUE(call.output["ok"]);
@@ -34,7 +34,7 @@ TEST_F(HealthCheckTest, HealthyPodsAndACompletedJobPass) {
   EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kubectl_argv({"get", "pods", "-o", "json"})});
 }
 
-TEST_F(HealthCheckTest, CrashLoopBackOffFailsNamingPodAndContainer) {
+TEST_F(KubectlHealthCheckTest, CrashLoopBackOffFailsNamingPodAndContainer) {
   PluginCall call = pods_health("pods-crashloop.json");
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_FALSE(call.output["ok"]);
@@ -48,7 +48,7 @@ TEST_F(HealthCheckTest, CrashLoopBackOffFailsNamingPodAndContainer) {
             "CrashLoopBackOff");
 }
 
-TEST_F(HealthCheckTest, ImagePullBackOffFailsEvenWithinTheGracePeriod) {
+TEST_F(KubectlHealthCheckTest, ImagePullBackOffFailsEvenWithinTheGracePeriod) {
   PluginCall call = pods_health("pods-imagepull.json");
   ASSERT_EQ(call.status, MI2_OK);
   const Json& details = only_check(call)["details"];
@@ -58,7 +58,7 @@ TEST_F(HealthCheckTest, ImagePullBackOffFailsEvenWithinTheGracePeriod) {
   EXPECT_NE(details[0]["message"].get<std::string>().find("frontend:9.9.9"), std::string::npos);
 }
 
-TEST_F(HealthCheckTest, RecentOomKillFailsAndAnOldRestartDoesNot) {
+TEST_F(KubectlHealthCheckTest, RecentOomKillFailsAndAnOldRestartDoesNot) {
   PluginCall call = pods_health("pods-oomkilled.json");
   ASSERT_EQ(call.status, MI2_OK);
   EXPECT_FALSE(call.output["ok"]);
@@ -69,13 +69,13 @@ TEST_F(HealthCheckTest, RecentOomKillFailsAndAnOldRestartDoesNot) {
   EXPECT_EQ(details[0]["reason"], "OOMKilled");
 }
 
-TEST_F(HealthCheckTest, RestartOutsideAShortWindowPasses) {
+TEST_F(KubectlHealthCheckTest, RestartOutsideAShortWindowPasses) {
   PluginCall call = pods_health("pods-oomkilled.json", R"({"restart_window_s": 60})");
   ASSERT_EQ(call.status, MI2_OK);
   EXPECT_TRUE(call.output["ok"]) << call.output.dump();
 }
 
-TEST_F(HealthCheckTest, PendingPastTheGracePeriodFailsAndAFreshOneDoesNot) {
+TEST_F(KubectlHealthCheckTest, PendingPastTheGracePeriodFailsAndAFreshOneDoesNot) {
   PluginCall call = pods_health("pods-pending.json");
   ASSERT_EQ(call.status, MI2_OK);
   const Json& details = only_check(call)["details"];
@@ -86,14 +86,14 @@ TEST_F(HealthCheckTest, PendingPastTheGracePeriodFailsAndAFreshOneDoesNot) {
             std::string::npos);
 }
 
-TEST_F(HealthCheckTest, NoPodsIsNotHealthy) {
+TEST_F(KubectlHealthCheckTest, NoPodsIsNotHealthy) {
   PluginCall call = pods_health("pods-empty.json");
   ASSERT_EQ(call.status, MI2_OK);
   EXPECT_FALSE(call.output["ok"]);
   EXPECT_EQ(only_check(call)["summary"], "no pods in namespace src-acme");
 }
 
-TEST_F(HealthCheckTest, UnreachableClusterMeansTheCheckCouldNotRun) {
+TEST_F(KubectlHealthCheckTest, UnreachableClusterMeansTheCheckCouldNotRun) {
   kubectl.rule(
       {"get", "pods"},
       {Json{{"exit", 1},
@@ -106,7 +106,7 @@ TEST_F(HealthCheckTest, UnreachableClusterMeansTheCheckCouldNotRun) {
       << call.error;
 }
 
-TEST_F(HealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
+TEST_F(KubectlHealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
   fake.on_http = [](const sdk::HttpRequest&) {
     return sdk::HttpResponse{200, {}, "4.1.0\n", false};
   };
@@ -121,7 +121,7 @@ TEST_F(HealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
   EXPECT_FALSE(fake.http_calls[0].mutating);
 }
 
-TEST_F(HealthCheckTest, ApplicationVersionMismatchFails) {
+TEST_F(KubectlHealthCheckTest, ApplicationVersionMismatchFails) {
   fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.0.0", false}; };
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "healthcheck", "check",
@@ -132,7 +132,7 @@ TEST_F(HealthCheckTest, ApplicationVersionMismatchFails) {
             "remote version 4.0.0 is not spec.sourcegraphVersion 4.1.0");
 }
 
-TEST_F(HealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
+TEST_F(KubectlHealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
   fake.on_http = [](const sdk::HttpRequest&) {
     return sdk::HttpResponse{502, {}, "bad gateway", false};
   };
@@ -149,7 +149,7 @@ TEST_F(HealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
                                   "wget", "-q", "-O", "-", "http://127.0.0.1:3080/__version"})});
 }
 
-TEST_F(HealthCheckTest, NoNamesRunsBothChecks) {
+TEST_F(KubectlHealthCheckTest, NoNamesRunsBothChecks) {
   kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
   fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.1.0", false}; };
   KubectlPlugin plugin(fake.host(), "{}");
@@ -159,7 +159,7 @@ TEST_F(HealthCheckTest, NoNamesRunsBothChecks) {
   EXPECT_TRUE(call.output["ok"]);
 }
 
-TEST_F(HealthCheckTest, UnknownCheckIsInvalidInput) {
+TEST_F(KubectlHealthCheckTest, UnknownCheckIsInvalidInput) {
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call =
       call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));

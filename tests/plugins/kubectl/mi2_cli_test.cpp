@@ -61,6 +61,7 @@ class Mi2KubectlTest : public ::testing::Test {
     kubectl.rule({"get", kKinds}, {Json{{"stdout_file", "export.json"}}});
     kubectl.rule({"get", "persistentvolumeclaims"}, {Json{{"stdout_file", "pvcs.json"}}});
     kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "created\n"}}});
+    kubectl.rule({"delete", "jobs"}, {Json{{"stdout", ""}}});
     kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
     kubectl.rule({"get", "job"}, {Json{{"stdout_file", job}}});
     kubectl.rule({"logs"}, {Json{{"stdout_file", logs}}});
@@ -109,10 +110,11 @@ TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
       kubectl_argv({"get", kKinds, "-o", "json"}),  // checkpoint
       kubectl_argv({"get", "persistentvolumeclaims", "-o", "json"}),
       kubectl_argv({"create", "-f", "-"}),
-      argvs.size() > 5 ? argvs[5] : Argv{},         // get volumesnapshots -l ...
-      kubectl_argv({"create", "-f", "-"}),          // migrate
-      argvs.size() > 7 ? argvs[7] : Argv{},         // get job migrator-xxxxx
-      argvs.size() > 8 ? argvs[8] : Argv{},         // logs job/migrator-xxxxx
+      argvs.size() > 5 ? argvs[5] : Argv{},  // get volumesnapshots -l ...
+      argvs.size() > 6 ? argvs[6] : Argv{},  // migrate: delete earlier migrator Jobs
+      kubectl_argv({"create", "-f", "-"}),
+      argvs.size() > 8 ? argvs[8] : Argv{},         // get job migrator-xxxxx
+      argvs.size() > 9 ? argvs[9] : Argv{},         // logs job/migrator-xxxxx
       kubectl_argv({"get", "pods", "-o", "json"}),  // postmigrate-check
       kustomize(),                                  // deploy
       kubectl_argv({"get", "deployments,statefulsets", "-o", "json"}),
@@ -122,21 +124,22 @@ TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
       kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"}),
       kubectl_argv({"get", "pods", "-o", "json"})};  // verify
   EXPECT_EQ(argvs, expected);
-  ASSERT_GE(argvs.size(), 9u);
+  ASSERT_GE(argvs.size(), 10u);
   EXPECT_EQ(argvs[5][3], "get");
   EXPECT_EQ(argvs[5][4], "volumesnapshots");
   EXPECT_EQ(argvs[5][6].rfind(snapshots, 0), 0u);
-  EXPECT_EQ(argvs[7][4], "job");
-  EXPECT_EQ(argvs[8][3], "logs");
+  EXPECT_EQ(argvs[6][3], "delete");
+  EXPECT_EQ(argvs[8][4], "job");
+  EXPECT_EQ(argvs[9][3], "logs");
 
   // Files: version bumped (comment kept), tags rendered; the apply got them.
   EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml")
                 .find("sourcegraphVersion: 4.1.0 # bumped by mi2"),
             std::string::npos);
   auto calls = kubectl.calls();
-  EXPECT_NE(calls[12].stdin_data.find("image: index.docker.io/sourcegraph/frontend:4.1.0"),
+  EXPECT_NE(calls[13].stdin_data.find("image: index.docker.io/sourcegraph/frontend:4.1.0"),
             std::string::npos);
-  Json job = Json::parse(calls[6].stdin_data);
+  Json job = Json::parse(calls[7].stdin_data);
   EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["image"],
             "index.docker.io/sourcegraph/migrator:4.1.0");
   // The migrator's logs are in the run journal.
@@ -161,6 +164,7 @@ TEST_F(Mi2KubectlTest, DryRunPrintsTheExactKubectlCommands) {
   for (const Argv& argv : kubectl.argvs()) {
     EXPECT_NE(argv[3], "apply");
     EXPECT_NE(argv[3], "create");
+    EXPECT_NE(argv[3], "delete");
   }
   EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml").find("sourcegraphVersion: 4.0.0"),
             std::string::npos);

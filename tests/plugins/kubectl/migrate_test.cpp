@@ -9,10 +9,11 @@ namespace {
 
 using kubectl::KubectlPlugin;
 
-class MigrateTest : public ::testing::Test {
+class KubectlMigrateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fake.on_exec = kubectl.runner();
+    kubectl.rule({"delete", "jobs"}, {Json{{"stdout", "job.batch \"migrator-old01\" deleted\n"}}});
     kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "job.batch/migrator created\n"}}});
   }
   const std::string config = R"({"poll_interval_s": 0})";
@@ -21,7 +22,7 @@ class MigrateTest : public ::testing::Test {
   sdk::FakeHost fake;
 };
 
-TEST_F(MigrateTest, CompletedJobSucceedsAndCapturesLogs) {
+TEST_F(KubectlMigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}},
                                 Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
@@ -35,15 +36,20 @@ TEST_F(MigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   EXPECT_NE(call.output["logs"].get<std::string>().find("up-to-date"), std::string::npos);
 
   auto calls = kubectl.calls();
-  ASSERT_EQ(calls.size(), 4u);
-  EXPECT_EQ(calls[0].argv, kubectl_argv({"create", "-f", "-"}));
-  EXPECT_EQ(calls[1].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(calls[0].argv,
+            kubectl_argv({"delete", "jobs", "-l", "app.kubernetes.io/managed-by=mi2,job=migrator",
+                          "--field-selector=metadata.name!=" + job, "--cascade=foreground",
+                          "--ignore-not-found=true"}));
+  EXPECT_EQ(calls[1].argv, kubectl_argv({"create", "-f", "-"}));
   EXPECT_EQ(calls[2].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
-  EXPECT_EQ(calls[3].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
+  EXPECT_EQ(calls[3].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
+  EXPECT_EQ(calls[4].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
   EXPECT_TRUE(fake.exec_calls[0].mutating);
-  EXPECT_FALSE(fake.exec_calls[1].mutating);
+  EXPECT_TRUE(fake.exec_calls[1].mutating);
+  EXPECT_FALSE(fake.exec_calls[2].mutating);
 
-  Json manifest = Json::parse(calls[0].stdin_data);
+  Json manifest = Json::parse(calls[1].stdin_data);
   EXPECT_EQ(manifest["kind"], "Job");
   EXPECT_EQ(manifest["metadata"]["name"], job);
   EXPECT_EQ(manifest["metadata"]["namespace"], "src-acme");
@@ -62,7 +68,7 @@ TEST_F(MigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   EXPECT_EQ(env[10]["name"], "CODEINSIGHTS_PGHOST");
 }
 
-TEST_F(MigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
+TEST_F(KubectlMigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-failed.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-failed.log"}}});
   KubectlPlugin plugin(fake.host(), config);
@@ -100,19 +106,19 @@ TEST_F(MigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
                           "-o", "json"}));
 }
 
-TEST_F(MigrateTest, IgnoreSingleDirtyLogIsPassedToTheMigrator) {
+TEST_F(KubectlMigrateTest, IgnoreSingleDirtyLogIsPassedToTheMigrator) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
   KubectlPlugin plugin(fake.host(), config);
   ASSERT_EQ(
       call_plugin(plugin, "migrate", "up", fleet.input({{"ignore_single_dirty_log", true}})).status,
       MI2_OK);
-  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
             Json::array({"up", "-db=all", "--ignore-single-dirty-log"}));
 }
 
-TEST_F(MigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
+TEST_F(KubectlMigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
   KubectlPlugin plugin(fake.host(), config);
   PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input({}, "4.3.0", "4.0.0"));
   EXPECT_EQ(call.status, MI2_FAILED);
@@ -123,21 +129,21 @@ TEST_F(MigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
   EXPECT_TRUE(kubectl.calls().empty());
 }
 
-TEST_F(MigrateTest, MultiVersionPathRunsUpgradeFromTo) {
+TEST_F(KubectlMigrateTest, MultiVersionPathRunsUpgradeFromTo) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", "done\n"}}});
   KubectlPlugin plugin(fake.host(), config);
   PluginCall call = call_plugin(plugin, "migrate", "up",
                                 fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
-  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
             Json::array({"upgrade", "--from=v4.0", "--to=v4.3", "--disable-animation"}));
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["image"],
             "index.docker.io/sourcegraph/migrator:4.3.0");
 }
 
-TEST_F(MigrateTest, ForcedRunTakesTheMultiVersionPath) {
+TEST_F(KubectlMigrateTest, ForcedRunTakesTheMultiVersionPath) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
   write_file(fleet.root() / "run.jsonl",
@@ -147,11 +153,11 @@ TEST_F(MigrateTest, ForcedRunTakesTheMultiVersionPath) {
   input["run_log"] = (fleet.root() / "run.jsonl").string();
   KubectlPlugin plugin(fake.host(), config);
   ASSERT_EQ(call_plugin(plugin, "migrate", "up", input).status, MI2_OK);
-  Json manifest = Json::parse(kubectl.calls()[0].stdin_data);
+  Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"][0], "upgrade");
 }
 
-TEST_F(MigrateTest, NextMajorZeroIsAStandardUpgrade) {
+TEST_F(KubectlMigrateTest, NextMajorZeroIsAStandardUpgrade) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
   KubectlPlugin plugin(fake.host(), config);
@@ -159,20 +165,22 @@ TEST_F(MigrateTest, NextMajorZeroIsAStandardUpgrade) {
             MI2_OK);
 }
 
-TEST_F(MigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
+TEST_F(KubectlMigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
   fake.dry_run = true;
   KubectlPlugin plugin(fake.host(), config);
   Json input = fleet.input();
   input["dry_run"] = true;
   PluginCall call = call_plugin(plugin, "migrate", "up", input);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
-  ASSERT_EQ(fake.exec_calls.size(), 1u);
-  EXPECT_EQ(fake.exec_calls[0].argv, kubectl_argv({"create", "-f", "-"}));
+  ASSERT_EQ(fake.exec_calls.size(), 2u);
+  EXPECT_EQ(fake.exec_calls[0].argv[3], "delete");
+  EXPECT_EQ(fake.exec_calls[1].argv, kubectl_argv({"create", "-f", "-"}));
   EXPECT_TRUE(fake.exec_calls[0].mutating);
+  EXPECT_TRUE(fake.exec_calls[1].mutating);
   EXPECT_TRUE(kubectl.calls().empty());
 }
 
-TEST_F(MigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
+TEST_F(KubectlMigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", "Applying migration\n"}}});
   KubectlPlugin plugin(fake.host(), R"({"poll_interval_s": 0, "migrate_timeout_s": 0})");
@@ -181,7 +189,7 @@ TEST_F(MigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
   EXPECT_NE(call.error.find("did not finish within 0s"), std::string::npos) << call.error;
 }
 
-TEST_F(MigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
+TEST_F(KubectlMigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
   KubectlPlugin plugin(fake.host(),
@@ -190,7 +198,7 @@ TEST_F(MigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
                        "PGUSER": {"secretKeyRef": {"name": "db", "key": "user"}}}})");
   ASSERT_EQ(call_plugin(plugin, "migrate", "up", fleet.input()).status, MI2_OK);
   Json container =
-      Json::parse(kubectl.calls()[0].stdin_data)["spec"]["template"]["spec"]["containers"][0];
+      Json::parse(kubectl.calls()[1].stdin_data)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(container["image"], "us-docker.pkg.dev/acme/sg/migrator:4.1.0");
   EXPECT_EQ(container["env"].size(), 3u);
   EXPECT_EQ(fake.secrets, std::vector<std::string>{"s3cret"});

@@ -12,7 +12,7 @@ namespace {
 
 using kubectl::KubectlPlugin;
 
-class RenderTest : public ::testing::Test {
+class KubectlRenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     kubectl.pass_kustomize_through();
@@ -23,7 +23,7 @@ class RenderTest : public ::testing::Test {
   sdk::FakeHost fake;
 };
 
-TEST_F(RenderTest, SetsApplicationTagsKeepingCommentsAndOrder) {
+TEST_F(KubectlRenderTest, SetsApplicationTagsKeepingCommentsAndOrder) {
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
@@ -74,7 +74,7 @@ labels:
   EXPECT_NE(built.find("replicas: 2"), std::string::npos);  // the patch from outside the folder
 }
 
-TEST_F(RenderTest, OnlyTheConfiguredImagesChange) {
+TEST_F(KubectlRenderTest, OnlyTheConfiguredImagesChange) {
   KubectlPlugin plugin(fake.host(), R"({"images": ["frontend"]})");
   ASSERT_EQ(call_plugin(plugin, "render", "render", fleet.input()).status, MI2_OK);
   std::string text = read_file(fleet.kustomization());
@@ -82,7 +82,7 @@ TEST_F(RenderTest, OnlyTheConfiguredImagesChange) {
   EXPECT_NE(text.find("newTag: \"4.0.0\""), std::string::npos);
 }
 
-TEST_F(RenderTest, SecondRenderChangesNothing) {
+TEST_F(KubectlRenderTest, SecondRenderChangesNothing) {
   KubectlPlugin plugin(fake.host(), "{}");
   ASSERT_EQ(call_plugin(plugin, "render", "render", fleet.input()).status, MI2_OK);
   PluginCall again = call_plugin(plugin, "render", "render", fleet.input());
@@ -90,7 +90,7 @@ TEST_F(RenderTest, SecondRenderChangesNothing) {
   EXPECT_TRUE(again.output["changed_files"].empty());
 }
 
-TEST_F(RenderTest, DryRunLeavesTheFile) {
+TEST_F(KubectlRenderTest, DryRunLeavesTheFile) {
   std::string before = read_file(fleet.kustomization());
   KubectlPlugin plugin(fake.host(), "{}");
   Json input = fleet.input();
@@ -101,7 +101,7 @@ TEST_F(RenderTest, DryRunLeavesTheFile) {
   EXPECT_EQ(read_file(fleet.kustomization()), before);
 }
 
-TEST_F(RenderTest, BrokenKustomizationFailsWithKubectlsReason) {
+TEST_F(KubectlRenderTest, BrokenKustomizationFailsWithKubectlsReason) {
   write_file(
       fleet.kustomization(),
       "resources:\n  - missing.yaml\nimages:\n  - name: index.docker.io/sourcegraph/frontend\n");
@@ -114,7 +114,7 @@ TEST_F(RenderTest, BrokenKustomizationFailsWithKubectlsReason) {
   EXPECT_NE(call.error.find("src-1a2b3c"), std::string::npos);
 }
 
-TEST_F(RenderTest, HelmChartsWithoutHelmOnPathSaySo) {
+TEST_F(KubectlRenderTest, HelmChartsWithoutHelmOnPathSaySo) {
   write_file(fleet.kustomization(),
              "helmCharts:\n  - name: sourcegraph\n    repo: https://helm.sourcegraph.com/release\n"
              "images:\n  - name: index.docker.io/sourcegraph/frontend\n    newTag: 4.0.0\n");
@@ -127,7 +127,7 @@ TEST_F(RenderTest, HelmChartsWithoutHelmOnPathSaySo) {
   EXPECT_NE(call.error.find("no `helm` is on PATH"), std::string::npos) << call.error;
 }
 
-TEST_F(RenderTest, NoApplicationImageIsAnError) {
+TEST_F(KubectlRenderTest, NoApplicationImageIsAnError) {
   write_file(fleet.kustomization(), "images:\n  - name: busybox\n    newTag: \"1.36\"\n");
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
@@ -136,7 +136,7 @@ TEST_F(RenderTest, NoApplicationImageIsAnError) {
       << call.error;
 }
 
-TEST_F(RenderTest, VersionThatCannotBeATagIsRefused) {
+TEST_F(KubectlRenderTest, VersionThatCannotBeATagIsRefused) {
   KubectlPlugin plugin(fake.host(), "{}");
   PluginCall call = call_plugin(plugin, "render", "render", fleet.input({}, "4.1.0; rm -rf /"));
   EXPECT_EQ(call.status, MI2_INVALID_INPUT);
@@ -144,7 +144,7 @@ TEST_F(RenderTest, VersionThatCannotBeATagIsRefused) {
 }
 
 // The text editor on its own: list styles the generated files use.
-TEST(KustomizationImages, IndentlessListCrlfAndInsertion) {
+TEST(KubectlKustomizationImages, IndentlessListCrlfAndInsertion) {
   kubectl::Settings settings;
   auto filter = kubectl::application_images(settings);
   std::string text =
@@ -159,14 +159,14 @@ TEST(KustomizationImages, IndentlessListCrlfAndInsertion) {
   EXPECT_EQ(result.edits.size(), 2u);
 }
 
-TEST(KustomizationImages, NumericLookingTagsAreQuoted) {
+TEST(KubectlKustomizationImages, NumericLookingTagsAreQuoted) {
   kubectl::Settings settings;
   auto result = kubectl::set_image_tags("images:\n  - name: sourcegraph/x\n    newTag: a\n",
                                         kubectl::application_images(settings), "5.10", "k.yaml");
   EXPECT_EQ(result.text, "images:\n  - name: sourcegraph/x\n    newTag: \"5.10\"\n");
 }
 
-TEST(KustomizationImages, FlowStyleIsRefusedWithASentence) {
+TEST(KubectlKustomizationImages, FlowStyleIsRefusedWithASentence) {
   kubectl::Settings settings;
   try {
     kubectl::set_image_tags("images: [{name: sourcegraph/x, newTag: a}]\n",
