@@ -3,6 +3,7 @@
 #include <mi2/sdk/host.hpp>
 
 #include <cctype>
+#include <regex>
 #include <sstream>
 
 namespace mi2::forge {
@@ -72,6 +73,23 @@ std::string strip_v_prefix(const std::string& tag) {
   if (tag.size() > 1 && (tag[0] == 'v' || tag[0] == 'V') && std::isdigit((unsigned char)tag[1]))
     return tag.substr(1);
   return tag;
+}
+
+std::string newest_main_branch_tag(const std::vector<std::string>& tags) {
+  // The same shape the host accepts as a version (core/version_policy.cpp).
+  static const std::regex pattern(R"((\d{5,7})_\d{4}-\d{2}-\d{2}_[0-9A-Za-z.\-]*[0-9a-f]{7,40})");
+  std::string newest;
+  long long newest_build = -1;
+  for (const auto& tag : tags) {
+    std::smatch match;
+    if (!std::regex_match(tag, match, pattern)) continue;
+    long long build = std::stoll(match[1].str());
+    if (build > newest_build) {
+      newest_build = build;
+      newest = tag;
+    }
+  }
+  return newest;
 }
 
 int64_t parse_number(const nlohmann::json& value, const std::string& what) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mi2::forge {
 
@@ -21,6 +22,10 @@ TickResult tick_checklist(std::string& body, const std::string& instance);
 
 // "v4.1.0" -> "4.1.0"; anything else unchanged.
 std::string strip_v_prefix(const std::string& tag);
+
+// The main-branch build tag ("208045_2023-04-01_5.0-0c4a8d6bb3e2") with the
+// highest build number among `tags`; empty when none is one.
+std::string newest_main_branch_tag(const std::vector<std::string>& tags);
 
 // A PR/issue number from a step input value: 12, "12" or "#12". Throws
 // sdk::invalid_input naming `what` otherwise.

@@ -108,6 +108,9 @@ GitHubConfig load_github_config(const sdk::Host& host, const std::string& config
   c.release_repository = forge::config_string(config, "github", "release_repository");
   if (!c.release_repository.empty() && !valid_repository(c.release_repository))
     throw sdk::invalid_input("mi2.yaml: plugins.github.release_repository must be 'owner/name'.");
+  c.latest_source = forge::config_string(config, "github", "latest_source", c.latest_source);
+  if (c.latest_source != "release" && c.latest_source != "main-tag")
+    throw sdk::invalid_input("mi2.yaml: plugins.github.latest_source must be release or main-tag.");
   c.api_url = forge::config_string(config, "github", "api_url", c.api_url);
   while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
   if (c.api_url.rfind("https://", 0) != 0 && c.api_url.rfind("http://", 0) != 0)
@@ -395,6 +398,17 @@ std::string GitHubForge::latest_version() {
   if (config_.release_repository.empty()) {
     throw sdk::failed(
         "latest-version needs plugins.github.release_repository (owner/name) in mi2.yaml.");
+  }
+  if (config_.latest_source == "main-tag") {
+    std::vector<std::string> names;
+    for (const Json& tag :
+         client_.get_all("/repos/" + config_.release_repository + "/tags?per_page=100", 20000))
+      names.push_back(text_of(tag, "name"));
+    std::string newest = forge::newest_main_branch_tag(names);
+    if (newest.empty())
+      throw sdk::failed("GitHub repository " + config_.release_repository +
+                        " has no main-branch tag (like 208045_2023-04-01_5.0-0c4a8d6bb3e2).");
+    return newest;
   }
   Json release =
       client_.call("GET", "/repos/" + config_.release_repository + "/releases/latest").json();

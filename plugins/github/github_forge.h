@@ -15,7 +15,9 @@
 //   PATCH /repos/TRACK/issues/N                              tick its checklist
 //   POST  /repos/REPO/actions/workflows/W/dispatches         workflow_dispatch
 //   GET   /repos/REPO/actions/workflows/W/runs?event=workflow_dispatch&branch=REF  find the run
-//   GET   /repos/RELEASES/releases/latest                    latest-version
+//   GET   /repos/RELEASES/releases/latest                    latest-version (latest_source:
+//   release) GET   /repos/RELEASES/tags?per_page=100 (all pages)       latest-version
+//   (latest_source: main-tag)
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -30,9 +32,10 @@ namespace mi2::github {
 using forge::Json;
 
 struct GitHubConfig {
-  std::string repository;           // owner/name: branches, PRs, workflows
-  std::string tracking_repository;  // owner/name: issues
-  std::string release_repository;   // owner/name: latest-version (optional)
+  std::string repository;                 // owner/name: branches, PRs, workflows
+  std::string tracking_repository;        // owner/name: issues
+  std::string release_repository;         // owner/name: latest-version (optional)
+  std::string latest_source = "release";  // latest-version: "release" or "main-tag"
   std::string api_url = "https://api.github.com";
   std::string graphql_url;   // derived from api_url when empty
   std::string web_url;       // derived from api_url when empty

@@ -18,6 +18,7 @@ const char* GitHubPlugin::describe() {
       "repository": {"type": "string", "description": "owner/name of the deployments repository (branches, PRs, workflows)"},
       "tracking_repository": {"type": "string", "description": "owner/name for tracking issues; default: repository"},
       "release_repository": {"type": "string", "description": "owner/name whose latest release latest-version reports"},
+      "latest_source": {"type": "string", "default": "release", "description": "latest-version: the latest release, or main-tag: the newest main-branch build tag"},
       "api_url": {"type": "string", "default": "https://api.github.com", "description": "REST root; GitHub Enterprise: https://HOST/api/v3"},
       "graphql_url": {"type": "string", "description": "default: derived from api_url"},
       "tracking_labels": {"type": "array", "items": {"type": "string"}, "description": "labels of tracking issues (created and searched with them); default: the host's (team/cloud)"},

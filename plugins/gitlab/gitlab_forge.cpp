@@ -100,6 +100,9 @@ GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config
   if (!c.release_project.empty() && !valid_project(c.release_project))
     throw sdk::invalid_input(
         "mi2.yaml: plugins.gitlab.release_project must be a project path or id.");
+  c.latest_source = forge::config_string(config, "gitlab", "latest_source", c.latest_source);
+  if (c.latest_source != "release" && c.latest_source != "main-tag")
+    throw sdk::invalid_input("mi2.yaml: plugins.gitlab.latest_source must be release or main-tag.");
   c.api_url = forge::config_string(config, "gitlab", "api_url", c.api_url);
   while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
   if (c.api_url.rfind("https://", 0) != 0 && c.api_url.rfind("http://", 0) != 0)
@@ -324,6 +327,17 @@ Json GitLabForge::dispatch_workflow(const std::string& workflow, const std::stri
 std::string GitLabForge::latest_version() {
   if (config_.release_project.empty())
     throw sdk::failed("latest-version needs plugins.gitlab.release_project in mi2.yaml.");
+  if (config_.latest_source == "main-tag") {
+    std::vector<std::string> names;
+    for (const Json& tag : client_.get_all(
+             project_path(config_.release_project) + "/repository/tags?per_page=100", 20000))
+      names.push_back(text_of(tag, "name"));
+    std::string newest = forge::newest_main_branch_tag(names);
+    if (newest.empty())
+      throw sdk::failed("GitLab project " + config_.release_project +
+                        " has no main-branch tag (like 208045_2023-04-01_5.0-0c4a8d6bb3e2).");
+    return newest;
+  }
   Json releases = client_
                       .call("GET", project_path(config_.release_project) +
                                        "/releases?order_by=released_at&sort=desc&per_page=1")

@@ -27,9 +27,10 @@ namespace mi2::gitlab {
 using forge::Json;
 
 struct GitLabConfig {
-  std::string project;           // path (group/name) or numeric id
-  std::string tracking_project;  // issues; default: project
-  std::string release_project;   // latest-version (optional)
+  std::string project;                    // path (group/name) or numeric id
+  std::string tracking_project;           // issues; default: project
+  std::string release_project;            // latest-version (optional)
+  std::string latest_source = "release";  // latest-version: "release" or "main-tag"
   std::string api_url = "https://gitlab.com/api/v4";
   std::string web_url;  // derived from api_url when empty
   std::string token;

@@ -19,6 +19,7 @@ const char* GitLabPlugin::describe() {
       "tracking_project": {"type": "string", "description": "project for tracking issues; default: project"},
       "release_project": {"type": "string", "description": "project whose latest release latest-version reports"},
       "api_url": {"type": "string", "default": "https://gitlab.com/api/v4"},
+      "latest_source": {"type": "string", "default": "release", "description": "latest-version: the latest release, or main-tag: the newest main-branch build tag"},
       "tracking_labels": {"type": "array", "items": {"type": "string"}, "description": "labels of tracking issues (created and searched with them); default: the host's (team/cloud)"},
       "token": {"type": "string", "sensitive": true, "description": "default: $GITLAB_TOKEN"},
       "max_attempts": {"type": "integer", "default": 5},

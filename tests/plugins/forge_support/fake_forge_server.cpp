@@ -167,6 +167,11 @@ void FakeForgeServer::set_latest_release(const std::string& tag) {
   latest_tag_ = tag;
 }
 
+void FakeForgeServer::set_tags(const std::vector<std::string>& names) {
+  std::lock_guard lock(mutex_);
+  tags_ = names;
+}
+
 std::vector<RecordedRequest> FakeForgeServer::requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
@@ -496,6 +501,11 @@ void FakeForgeServer::handle_github(const RecordedRequest& r, httplib::Response&
       return reply(res, 200, {{"total_count", list.size()}, {"workflow_runs", list}});
     }
   }
+  if (rest.size() == 1 && rest[0] == "tags" && r.method == "GET") {
+    Json items = Json::array();
+    for (const auto& name : tags_) items.push_back({{"name", name}});
+    return page(r, items, res);
+  }
   if (rest.size() == 2 && rest[0] == "releases" && rest[1] == "latest" && r.method == "GET")
     return reply(res, 200, {{"tag_name", latest_tag_}, {"name", latest_tag_}});
   reply(res, 404, not_found);
@@ -636,6 +646,11 @@ void FakeForgeServer::handle_gitlab(const RecordedRequest& r, httplib::Response&
                 {"web_url", web + "/-/pipelines/" + std::to_string(id)}};
     runs_.push_back(run);
     return reply(res, 201, run);
+  }
+  if (rest.size() == 2 && rest[0] == "repository" && rest[1] == "tags" && r.method == "GET") {
+    Json items = Json::array();
+    for (const auto& name : tags_) items.push_back({{"name", name}});
+    return page(r, items, res);
   }
   if (rest.size() == 1 && rest[0] == "releases" && r.method == "GET")
     return reply(res, 200, Json::array({{{"tag_name", latest_tag_}, {"name", latest_tag_}}}));

@@ -64,6 +64,7 @@ class FakeForgeServer {
   // Merges are refused (405) until checks pass: auto-merge is the way in.
   void set_checks_pending(bool pending);
   void set_latest_release(const std::string& tag);
+  void set_tags(const std::vector<std::string>& names);
 
   // State, as plain JSON copies.
   std::vector<RecordedRequest> requests() const;
@@ -111,6 +112,7 @@ class FakeForgeServer {
   int page_size_ = 100;
   bool checks_pending_ = false;
   std::string latest_tag_ = "v4.1.0";
+  std::vector<std::string> tags_;
   int64_t next_number_ = 1;
   int64_t next_id_ = 1000;
   Json pulls_ = Json::array();

@@ -232,6 +232,18 @@ TEST_F(GitHubPluginTest, LatestVersionStripsTheV) {
   EXPECT_EQ(out.output["version"], "4.2.1");
 }
 
+TEST_F(GitHubPluginTest, LatestMainBranchTagHasTheHighestBuildNumber) {
+  server.add_repository("sourcegraph/sourcegraph");
+  server.set_page_size(2);
+  server.set_tags({"v5.0.0", "208045_2023-04-01_5.0-0c4a8d6bb3e2", "not-a-tag",
+                   "210001_2023-05-02_5.0-1d2e3f4a5b6c", "199999_2023-01-01_4.5-abcdef1"});
+  Outcome out =
+      invoke("latest-version", Json::object(), Json::object(),
+             {{"release_repository", "sourcegraph/sourcegraph"}, {"latest_source", "main-tag"}});
+  ASSERT_EQ(out.status, MI2_OK) << out.error;
+  EXPECT_EQ(out.output["version"], "210001_2023-05-02_5.0-1d2e3f4a5b6c");
+}
+
 TEST_F(GitHubPluginTest, BadTokenFromEnvironmentNamesTheVariable) {
   setenv("GITHUB_TOKEN", "ghp_WRONG_TOKEN_value", 1);
   Json c = config();

@@ -185,6 +185,24 @@ TEST_F(GitLabPluginTest, PipelineWithVariablesReturnsItsUrl) {
   EXPECT_EQ(out.output["url"], server.runs()[0]["web_url"]);
 }
 
+TEST_F(GitLabPluginTest, LatestVersionFromReleasesOrMainBranchTags) {
+  server.add_repository("sourcegraph/sourcegraph");
+  server.set_latest_release("v4.2.0");
+  Outcome release = invoke("latest-version", Json::object(), Json::object(),
+                           {{"release_project", "sourcegraph/sourcegraph"}});
+  ASSERT_EQ(release.status, MI2_OK) << release.error;
+  EXPECT_EQ(release.output["version"], "4.2.0");
+  server.set_tags({"208045_2023-04-01_5.0-0c4a8d6bb3e2", "210001_2023-05-02_5.0-1d2e3f4a5b6c"});
+  Outcome tag =
+      invoke("latest-version", Json::object(), Json::object(),
+             {{"release_project", "sourcegraph/sourcegraph"}, {"latest_source", "main-tag"}});
+  ASSERT_EQ(tag.status, MI2_OK) << tag.error;
+  EXPECT_EQ(tag.output["version"], "210001_2023-05-02_5.0-1d2e3f4a5b6c");
+  EXPECT_FALSE(
+      server.requests_to("GET", "/api/v4/projects/sourcegraph%2Fsourcegraph/repository/tags")
+          .empty());
+}
+
 TEST_F(GitLabPluginTest, ErrorsNameTokenProjectAndEndpoint) {
   Outcome unknown = invoke("pr-list", {{"label", "x"}}, Json::object(), {{"project", "acme/nope"}});
   EXPECT_EQ(unknown.status, MI2_FAILED);
