@@ -24,30 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads `relative` under the folder `dir_fd` (a short path walk per file).
-bool read_whole_file(int dir_fd, const char* relative, std::string& buffer, int& error) {
-  int fd = ::openat(dir_fd, relative, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = errno;
-    return false;
-  }
-  buffer.clear();
-  char chunk[16384];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = errno;
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    buffer.append(chunk, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
 // The instance folders of an environment, sorted by id, without a stat per
 // entry (the readers find out which hold a config.yaml).
 Result<std::vector<InstanceRef>> candidate_instances(const Fleet& fleet, const std::string& env) {
@@ -79,6 +55,76 @@ struct Slot {
   std::string fresh;        // JSON to cache, when parsed now
 };
 
+enum class Loaded { kNoInstance, kDocument, kFailed };
+
+// Instance `ref`'s config.yaml as a jv (into `doc`): from the cache when its
+// stamp matches, else read and parsed. Cold files cost open, fstat, one read
+// and close; relative paths under `dir_fd` keep the path walk short.
+Loaded load_document(int dir_fd, const InstanceRef& ref, const ScanCache* cache,
+                     std::string& buffer, Slot& slot, jv& doc) {
+  std::string relative = ref.id + "/config.yaml";
+  auto failed = [&](int err) {
+    slot.state = Slot::kFailed;
+    slot.error = "cannot read " + ref.config_path().string() + ": " + std::strerror(err) + ".";
+    return Loaded::kFailed;
+  };
+  auto missing = [](int err) { return err == ENOENT || err == ENOTDIR; };
+  struct stat st {};
+  if (cache && cache->contains(ref.id)) {
+    if (::fstatat(dir_fd, relative.c_str(), &st, 0) != 0)
+      return missing(errno) ? Loaded::kNoInstance : failed(errno);
+    if (!S_ISREG(st.st_mode)) return Loaded::kNoInstance;
+    slot.stamp = FileStamp::of(st);
+    std::string_view cached = cache->find(ref.id, slot.stamp);
+    if (!cached.empty()) {
+      doc = jv_parse_sized(cached.data(), static_cast<int>(cached.size()));
+      if (jv_is_valid(doc)) {
+        slot.cached = cached;
+        return Loaded::kDocument;
+      }
+      jv_free(doc);
+    }
+  }
+  int fd = ::openat(dir_fd, relative.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return missing(errno) ? Loaded::kNoInstance : failed(errno);
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return failed(err);
+  }
+  if (!S_ISREG(st.st_mode)) {  // e.g. a folder named config.yaml
+    ::close(fd);
+    return Loaded::kNoInstance;
+  }
+  slot.stamp = FileStamp::of(st);
+  // One read for the size fstat gave (plus one byte to see a file that grew).
+  buffer.resize(static_cast<size_t>(st.st_size) + 1);
+  size_t filled = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data() + filled, buffer.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return failed(err);
+    }
+    filled += static_cast<size_t>(n);
+    if (n == 0 || filled < buffer.size()) break;
+    buffer.resize(buffer.size() * 2);
+  }
+  ::close(fd);
+  buffer.resize(filled);
+  auto parsed = parse_to_jv(buffer.data(), buffer.size(), ref.config_path().string());
+  if (!parsed) {
+    slot.state = Slot::kFailed;
+    slot.error = parsed.message();
+    return Loaded::kFailed;
+  }
+  doc = *parsed;
+  if (cache && !append_json(slot.fresh, doc)) slot.fresh.clear();
+  return Loaded::kDocument;
+}
+
 // Rewrites the cache when an instance was parsed now or went away; returns
 // how many instances came from the cache.
 size_t refresh_cache(const ScanCache& cache, const std::vector<InstanceRef>& refs,
@@ -92,6 +138,9 @@ size_t refresh_cache(const ScanCache& cache, const std::vector<InstanceRef>& ref
   }
   if (!changed && entries == cache.size()) return hits;
   std::string contents;
+  size_t bytes = 64;
+  for (const Slot& slot : slots) bytes += slot.cached.size() + slot.fresh.size() + 96;
+  contents.reserve(bytes);
   for (size_t i = 0; i < slots.size(); ++i) {
     const Slot& slot = slots[i];
     std::string_view json = slot.cached.empty() ? std::string_view(slot.fresh) : slot.cached;
@@ -103,6 +152,14 @@ size_t refresh_cache(const ScanCache& cache, const std::vector<InstanceRef>& ref
 }
 
 }  // namespace
+
+Result<Json> parse_yaml_with_libyaml(const std::string& text, const std::string& path) {
+  auto doc = parse_to_jv_with_libyaml(text.data(), text.size(), path);
+  if (!doc) return doc.error();
+  Json json = jv_to_json(*doc);
+  jv_free(*doc);
+  return json;
+}
 
 Result<Json> parse_yaml_fast(const std::string& text, const std::string& path) {
   auto doc = parse_to_jv(text.data(), text.size(), path);
@@ -162,43 +219,9 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
       if (i >= count || i > first_failure.load()) return;
       const InstanceRef& ref = (*refs)[i];
       Slot& slot = slots[i];
-      std::string relative = ref.id + "/config.yaml";
-      struct stat st {};
-      if (::fstatat(dir_fd, relative.c_str(), &st, 0) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) continue;  // a folder that is no instance
-        slot.state = Slot::kFailed;
-        slot.error =
-            "cannot read " + ref.config_path().string() + ": " + std::strerror(errno) + ".";
-      } else if (!S_ISREG(st.st_mode)) {
-        continue;
-      }
-      slot.stamp = FileStamp::of(st);
       jv doc = jv_invalid();
-      if (slot.state != Slot::kFailed && cache) {
-        std::string_view cached = cache->find(ref.id, slot.stamp);
-        if (!cached.empty()) {
-          doc = jv_parse_sized(cached.data(), static_cast<int>(cached.size()));
-          if (jv_is_valid(doc)) slot.cached = cached;
-        }
-      }
-      if (slot.state != Slot::kFailed && !jv_is_valid(doc)) {
-        jv_free(doc);
-        doc = jv_invalid();
-        int err = 0;
-        if (!read_whole_file(dir_fd, relative.c_str(), buffer, err)) {
-          slot.state = Slot::kFailed;
-          slot.error =
-              "cannot read " + ref.config_path().string() + ": " + std::strerror(err) + ".";
-        } else if (auto parsed =
-                       parse_to_jv(buffer.data(), buffer.size(), ref.config_path().string());
-                   !parsed) {
-          slot.state = Slot::kFailed;
-          slot.error = parsed.message();
-        } else {
-          doc = *parsed;
-          if (cache && !append_json(slot.fresh, doc)) slot.fresh.clear();
-        }
-      }
+      Loaded loaded = load_document(dir_fd, ref, cache ? &*cache : nullptr, buffer, slot, doc);
+      if (loaded == Loaded::kNoInstance) continue;
       if (slot.state != Slot::kFailed) {
         bool selected = true;
         if (program) {

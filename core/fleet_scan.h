@@ -49,5 +49,8 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
 // config.yaml text as JSON through the same fast parser; `path` names the file
 // in errors.
 Result<Json> parse_yaml_fast(const std::string& text, const std::string& path);
+// The same through libyaml alone, never the block-YAML shortcut (for tests
+// that hold the two to the same answers).
+Result<Json> parse_yaml_with_libyaml(const std::string& text, const std::string& path);
 
 }  // namespace mi2

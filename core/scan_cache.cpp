@@ -51,15 +51,16 @@ ScanCache::ScanCache(std::filesystem::path file) : file_(std::move(file)) {
     pos = tab + 1;
     Entry entry;
     size_t length = 0;
+    std::uint64_t mtime = 0, ctime = 0;
     if (!read_number(all, pos, '\t', entry.stamp.inode) ||
-        !read_number(all, pos, '\t', entry.stamp.size) ||
-        !read_number(all, pos, '\t', entry.stamp.mtime_ns) ||
-        !read_number(all, pos, '\t', entry.stamp.ctime_ns) ||
-        !read_number(all, pos, '\n', length) || pos + length + 1 > all.size() ||
-        all[pos + length] != '\n') {
+        !read_number(all, pos, '\t', entry.stamp.size) || !read_number(all, pos, '\t', mtime) ||
+        !read_number(all, pos, '\t', ctime) || !read_number(all, pos, '\n', length) ||
+        pos + length + 1 > all.size() || all[pos + length] != '\n') {
       entries_.clear();  // a torn or foreign file: start over
       return;
     }
+    entry.stamp.mtime_ns = static_cast<std::int64_t>(mtime);  // written as two's complement
+    entry.stamp.ctime_ns = static_cast<std::int64_t>(ctime);
     entry.json = all.substr(pos, length);
     pos += length + 1;
     entries_[std::move(id)] = entry;
@@ -76,9 +77,14 @@ void ScanCache::append_entry(std::string& out, const std::string& id, const File
                              std::string_view json) {
   if (out.empty()) out = kHeader;
   out += id;
-  out += '\t' + std::to_string(stamp.inode) + '\t' + std::to_string(stamp.size) + '\t' +
-         std::to_string(stamp.mtime_ns) + '\t' + std::to_string(stamp.ctime_ns) + '\t' +
-         std::to_string(json.size()) + '\n';
+  char number[24];
+  for (std::uint64_t value :
+       {stamp.inode, stamp.size, static_cast<std::uint64_t>(stamp.mtime_ns),
+        static_cast<std::uint64_t>(stamp.ctime_ns), static_cast<std::uint64_t>(json.size())}) {
+    out += '\t';
+    out.append(number, std::to_chars(number, number + sizeof number, value).ptr);
+  }
+  out += '\n';
   out += json;
   out += '\n';
 }

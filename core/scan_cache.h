@@ -31,6 +31,7 @@ class ScanCache {
 
   // The JSON text cached for instance `id` when `stamp` matches, else empty.
   std::string_view find(const std::string& id, const FileStamp& stamp) const;
+  bool contains(const std::string& id) const { return entries_.count(id) != 0; }
   size_t size() const { return entries_.size(); }
   const std::filesystem::path& file() const { return file_; }
 

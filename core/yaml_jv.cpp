@@ -8,6 +8,7 @@
 #include <map>
 #include <vector>
 
+#include "core/yaml_block_reader.h"
 #include "core/yaml_scalar.h"
 
 namespace mi2 {
@@ -168,6 +169,11 @@ class JvBuilder {
 }  // namespace
 
 Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path) {
+  if (auto simple = read_simple_block_yaml(std::string_view(text, size))) return *simple;
+  return parse_to_jv_with_libyaml(text, size, path);
+}
+
+Result<jv> parse_to_jv_with_libyaml(const char* text, size_t size, const std::string& path) {
   yaml_parser_t parser;
   if (!yaml_parser_initialize(&parser)) return make_error("cannot start the YAML parser.");
   yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text), size);

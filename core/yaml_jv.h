@@ -13,7 +13,10 @@ namespace mi2 {
 
 // `text` as a jv the caller owns (null for an empty document; the first
 // document only). The error names `path` and the line.
+// Plain block YAML goes through read_simple_block_yaml, the rest through libyaml.
 Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path);
+// libyaml alone.
+Result<jv> parse_to_jv_with_libyaml(const char* text, size_t size, const std::string& path);
 
 // Appends `value` as compact JSON; false when it holds a number JSON cannot
 // carry (inf, nan). Faster than jv_dump_string.
