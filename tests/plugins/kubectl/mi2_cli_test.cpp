@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -238,6 +239,86 @@ TEST_F(Mi2KubectlTest, WorkonPrintsTheClusterCommands) {
             "kubectl config use-context gke_src-acme-prj_us-central1_src-acme-cluster\n"
             "kubectl config set-context --current --namespace=src-acme\n");
   EXPECT_TRUE(kubectl.calls().empty());
+}
+
+TEST_F(Mi2KubectlTest, FailedVerifyRollsTheWorkloadBackAutomatically) {
+  script_upgrade();
+  server.set("4.0.0");  // the new version never comes up
+  Mi2Result r = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("rolled_back"), std::string::npos) << r.out << r.err;
+  std::vector<Argv> argvs = kubectl.argvs();
+  auto has = [&](const Argv& argv) {
+    return std::find(argvs.begin(), argvs.end(), argv) != argvs.end();
+  };
+  EXPECT_TRUE(has(kubectl_argv({"rollout", "undo", "deployment/sourcegraph-frontend"})));
+  EXPECT_TRUE(has(kubectl_argv({"rollout", "undo", "statefulset/gitserver"})));
+  EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml").find("sourcegraphVersion: 4.0.0"),
+            std::string::npos);
+}
+
+TEST_F(Mi2KubectlTest, RollbackCanReapplyTheManifestsOfOriginMain) {
+  auto git = [&](const Argv& args) {
+    Argv argv = {"git",         "-C", fleet.root().string(),      "-c",
+                 "user.name=t", "-c", "user.email=t@example.test"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_for_output(argv);
+  };
+  git({"init", "-q", "-b", "main"});
+  git({"add", "."});
+  git({"commit", "-q", "-m", "fleet"});
+  run_for_output({"git", "clone", "-q", "--bare", fleet.root().string(),
+                  (fleet.root() / ".origin.git").string()});
+  git({"remote", "add", "origin", (fleet.root() / ".origin.git").string()});
+  git({"fetch", "-q", "origin"});
+  std::string main_text = read_file(fleet.kustomization());
+  script_upgrade();
+  server.set("4.1.0");
+  ASSERT_EQ(mi2({"instance", "upgrade", "-target-version", "4.1.0"}).exit_code, 0);
+  // Someone edited the rendered folder by hand; origin/main is the known-good state.
+  std::ofstream(fleet.kustomization(), std::ios::app) << "# local edit\n";
+  size_t before = kubectl.calls().size();
+
+  server.set("4.0.0");
+  Mi2Result r = mi2({"instance", "rollback", "--mode", "restore-origin-main"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read_file(fleet.kustomization()), main_text);
+  EXPECT_NE(
+      journal().find(R"("git","restore","--source=origin/main","--worktree","--","kubernetes")"),
+      std::string::npos);
+  auto calls = kubectl.calls();
+  std::string applied;
+  for (size_t i = before; i < calls.size(); ++i)
+    if (calls[i].argv == kubectl_argv({"apply", "-f", "-"})) applied = calls[i].stdin_data;
+  EXPECT_NE(applied.find("image: index.docker.io/sourcegraph/frontend:4.0.0"), std::string::npos);
+}
+
+TEST_F(Mi2KubectlTest, BackupCreateListAndRestore) {
+  script_upgrade();
+  Mi2Result created = mi2({"instance", "backup", "create", "--name", "before-test"});
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  EXPECT_EQ(Json::parse(created.out)["checkpoint"]["id"], "before-test");
+  Mi2Result list = mi2({"instance", "backup", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(Json::parse(list.out)["backups"][0]["id"], "before-test");
+  size_t before = kubectl.calls().size();
+  Mi2Result restored = mi2({"instance", "restore", "create", "--backup-name", "before-test",
+                            "--restore-type", "manifests"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  auto calls = kubectl.calls();
+  ASSERT_EQ(calls.size(), before + 1);
+  EXPECT_EQ(calls[before].argv, kubectl_argv({"apply", "-f", "-"}));
+}
+
+TEST_F(Mi2KubectlTest, DbStatusAfterAFailedMigrationSaysDirty) {
+  script_upgrade("job-failed.json", "migrator-failed.log");
+  ASSERT_NE(mi2({"instance", "upgrade", "-target-version", "4.1.0"}).exit_code, 0);
+  kubectl.rule({"get", "jobs", "-l"}, {Json{{"stdout_file", "jobs-list.json"}}});
+  Mi2Result status = mi2({"instance", "db", "status"});
+  EXPECT_NE(status.exit_code, 0);
+  Json out = Json::parse(status.out);
+  EXPECT_TRUE(out["dirty"]);
+  EXPECT_EQ(out["failed_version"], "1528395968");
 }
 
 }  // namespace
