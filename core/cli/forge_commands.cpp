@@ -292,17 +292,26 @@ int env_create_tracking_issue(CommandContext& ctx) {
   po::options_description options("Options");
   options.add_options()("environment,e", po::value<std::string>(), "Environment (required)")(
       "dry-run", "Show what would be created; change nothing");
-  auto parsed = parse(ctx, "-e ENV VERSION", options, code, "version", 1);
+  auto parsed = parse(ctx, "-e ENV VERSION|latest", options, code, "version", 1);
   if (!parsed) return code;
   std::string environment = option_string(*parsed, "environment");
   if (environment.empty()) return usage_error(ctx, "pass the environment with -e ENV");
   if (parsed->positional.empty()) return usage_error(ctx, "name the VERSION to track");
-  const std::string version = parsed->positional[0];
-  if (auto valid = validate_version(version); !valid) return usage_error(ctx, valid.message());
+  std::string version = parsed->positional[0];
+  if (version != "latest") {
+    if (auto valid = validate_version(version); !valid) return usage_error(ctx, valid.message());
+  }
 
   auto forge = open_forge(ctx);
   if (!forge) return fail(ctx, forge.message());
   forge->dry_run = parsed->vm.count("dry-run") > 0;
+  if (version == "latest") {
+    auto latest = call(*forge, "env create-tracking-issue", "latest-version", Json::object());
+    if (!latest) return fail(ctx, latest.message());
+    version = latest->value("version", "");
+    if (auto valid = validate_version(version); !valid)
+      return fail(ctx, "the vcs plugin's latest version is not usable: " + valid.message());
+  }
   if (auto instances = forge->session.fleet->instances(environment); !instances)
     return fail(ctx, instances.message());
   Json params = tracking_issue_params(*forge->session.fleet, environment, version);
