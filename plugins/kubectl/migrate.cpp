@@ -7,6 +7,7 @@
 
 #include "plugins/kubectl/actions.h"
 #include "plugins/kubectl/failure_output.h"
+#include "plugins/kubectl/kustomization_images.h"
 
 namespace mi2::kubectl {
 namespace {
@@ -70,7 +71,8 @@ Json job_env(const KubectlClient& kubectl) {
   Json env = Json::array();
   for (const auto& [name, value] : configured.items()) {
     if (value.is_string()) {
-      if (name.find("PASSWORD") != std::string::npos)
+      if (name.find("PASSWORD") != std::string::npos || name.find("SECRET") != std::string::npos ||
+          name.find("TOKEN") != std::string::npos)
         kubectl.host().redact(value.get<std::string>());
       env.push_back({{"name", name}, {"value", value}});
     } else if (value.is_object()) {
@@ -165,6 +167,28 @@ std::string tail_lines(const std::string& text, size_t count) {
   return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
 }
 
+// A migrator pod that cannot start (wrong registry, missing tag, missing
+// secret) would otherwise only end at the deadline.
+void stuck_pod_check(const KubectlClient& kubectl, const std::string& job) {
+  static const char* fatal[] = {"ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+                                "CreateContainerConfigError"};
+  Json pods = kubectl.read_json({"get", "pods", "-l", "job-name=" + job, "-o", "json"});
+  for (const Json& pod : pods.value("items", Json::array())) {
+    for (const Json& cs :
+         pod.value("status", Json::object()).value("containerStatuses", Json::array())) {
+      Json waiting = cs.value("state", Json::object()).value("waiting", Json::object());
+      std::string reason = waiting.value("reason", "");
+      for (const char* f : fatal)
+        if (reason == f)
+          throw sdk::failed("the migrator Job " + job + " of instance " +
+                            kubectl.target().instance_id + " cannot start its pod (" + reason +
+                            ": " + waiting.value("message", "") +
+                            "); nothing was migrated: fix plugins.kubectl.registry or migrator_env "
+                            "in mi2.yaml and run the upgrade again.");
+    }
+  }
+}
+
 // `mi2 instance upgrade --force` is recorded in the run's journal (its first
 // line, run_started) but not in the step input, so read it from there.
 bool run_was_forced(const Target& t) {
@@ -213,6 +237,10 @@ std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
 Json migrate_up(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Settings& s = kubectl.settings();
+  if (!is_image_tag(t.target_version))
+    throw sdk::invalid_input("the version '" + t.target_version + "' of instance " + t.instance_id +
+                             " cannot be a migrator image tag; set spec.sourcegraphVersion to a "
+                             "release like 4.1.0.");
   std::vector<std::string> args = migrator_args(kubectl);  // refuses a skip before any Job
   std::string name = job_name(t, args);
   std::string image = s.registry + "/migrator:" + t.target_version;
@@ -241,6 +269,7 @@ Json migrate_up(const KubectlClient& kubectl) {
     job = kubectl.read_json({"get", "job", name, "-o", "json"});
     state = job_state(job);
     if (!state.empty() || now_seconds() >= deadline) break;
+    stuck_pod_check(kubectl, name);
     kubectl.host().progress(-1, "migrator Job " + name + " is running");
     pause(kubectl.host(), s.poll_interval_s);
   }

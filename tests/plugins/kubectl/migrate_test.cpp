@@ -15,6 +15,7 @@ class KubectlMigrateTest : public ::testing::Test {
     fake.on_exec = kubectl.runner();
     kubectl.rule({"delete", "jobs"}, {Json{{"stdout", "job.batch \"migrator-old01\" deleted\n"}}});
     kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "job.batch/migrator created\n"}}});
+    kubectl.rule({"get", "pods", "-l"}, {Json{{"stdout_file", "pods-empty.json"}}});
   }
   const std::string config = R"({"poll_interval_s": 0})";
   ScriptedKubectl kubectl;
@@ -36,15 +37,16 @@ TEST_F(KubectlMigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   EXPECT_NE(call.output["logs"].get<std::string>().find("up-to-date"), std::string::npos);
 
   auto calls = kubectl.calls();
-  ASSERT_EQ(calls.size(), 5u);
+  ASSERT_EQ(calls.size(), 6u);
   EXPECT_EQ(calls[0].argv,
             kubectl_argv({"delete", "jobs", "-l", "app.kubernetes.io/managed-by=mi2,job=migrator",
                           "--field-selector=metadata.name!=" + job, "--cascade=foreground",
                           "--ignore-not-found=true"}));
   EXPECT_EQ(calls[1].argv, kubectl_argv({"create", "-f", "-"}));
   EXPECT_EQ(calls[2].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
-  EXPECT_EQ(calls[3].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
-  EXPECT_EQ(calls[4].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
+  EXPECT_EQ(calls[3].argv, kubectl_argv({"get", "pods", "-l", "job-name=" + job, "-o", "json"}));
+  EXPECT_EQ(calls[4].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
+  EXPECT_EQ(calls[5].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
   EXPECT_TRUE(fake.exec_calls[0].mutating);
   EXPECT_TRUE(fake.exec_calls[1].mutating);
   EXPECT_FALSE(fake.exec_calls[2].mutating);
@@ -178,6 +180,21 @@ TEST_F(KubectlMigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
   EXPECT_TRUE(fake.exec_calls[0].mutating);
   EXPECT_TRUE(fake.exec_calls[1].mutating);
   EXPECT_TRUE(kubectl.calls().empty());
+}
+
+TEST_F(KubectlMigrateTest, PodThatCannotPullItsImageFailsFast) {
+  ScriptedKubectl pulling;
+  pulling.rule({"delete", "jobs"}, {Json{{"stdout", ""}}});
+  pulling.rule({"create", "-f", "-"}, {Json{{"stdout", "created\n"}}});
+  pulling.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}}});
+  pulling.rule({"get", "pods", "-l"}, {Json{{"stdout_file", "pods-imagepull.json"}}});
+  fake.on_exec = pulling.runner();
+  KubectlPlugin plugin(fake.host(), config);
+  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  EXPECT_EQ(call.status, MI2_FAILED);
+  EXPECT_NE(call.error.find("cannot start its pod (ImagePullBackOff"), std::string::npos)
+      << call.error;
+  EXPECT_EQ(pulling.calls().size(), 4u);
 }
 
 TEST_F(KubectlMigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
