@@ -111,6 +111,18 @@ TEST_P(ForgeCliTest, CreateTrackingIssueCreatesOnceThenFindsIt) {
   expect_no_token(second);
 }
 
+TEST_P(ForgeCliTest, CreateTrackingIssueForLatestAsksTheForge) {
+  bool github = GetParam() == Kind::kGitHub;
+  write_text(fleet / "mi2.yaml",
+             mi2_yaml(GetParam(), github ? "    release_repository: acme/deployments\n"
+                                         : "    release_project: acme/deployments\n"));
+  server.set_latest_release("v4.1.0");
+  CliRun run = mi2({"env", "create-tracking-issue", "-e", "prod", "latest"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  ASSERT_EQ(server.issues().size(), 1u);
+  EXPECT_EQ(server.issues()[0]["title"], "Upgrade prod to 4.1.0");
+}
+
 TEST_P(ForgeCliTest, ReviewCommandsListViewApproveMergeAndTickTheIssue) {
   server.seed_issue("acme/customer", "Upgrade prod to 4.1.0",
                     "- [ ] acme (src-a1)\n- [ ] globex (src-b2)\n", {"team/cloud"});
