@@ -32,6 +32,11 @@ std::optional<uint64_t> parse_uint(const std::string& text) {
   return value;
 }
 
+std::string lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
   size_t e = s.find_last_not_of(" \t");
@@ -177,6 +182,10 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
     if (response.status == 429 || response.status == 403) {
       std::optional<uint64_t> wait_ms = rate_limit_wait_ms(response);
       if (!wait_ms && response.status == 429) wait_ms = backoff;
+      // GitHub's secondary rate limit may come without headers: its docs say
+      // to wait at least a minute.
+      if (!wait_ms && lower(api_message(response.body)).find("rate limit") != std::string::npos)
+        wait_ms = 60000;
       if (wait_ms) {
         if (*wait_ms > settings_.retry.max_retry_wait_ms) {
           give_up(response.status, endpoint, response,

@@ -323,6 +323,17 @@ TEST_F(GitHubPluginTest, RateLimitResettingTooLateGivesUpWithASentence) {
   EXPECT_NE(out.error.find("403"), std::string::npos) << out.error;
 }
 
+TEST_F(GitHubPluginTest, SecondaryRateLimitWithoutHeadersIsNotAPermissionError) {
+  server.inject("POST", "/repos/acme/deployments/pulls/", 403, {},
+                R"({"message":"You have exceeded a secondary rate limit."})");
+  Outcome out = invoke("pr-approve", {{"number", 3}});
+  EXPECT_EQ(out.status, MI2_RETRYABLE);
+  EXPECT_NE(out.error.find("POST /repos/acme/deployments/pulls/3/reviews"), std::string::npos)
+      << out.error;
+  EXPECT_NE(out.error.find("rate limited"), std::string::npos) << out.error;
+  EXPECT_EQ(out.error.find("lacks permission"), std::string::npos) << out.error;
+}
+
 TEST_F(GitHubPluginTest, ServerErrorIsRetriedThenSucceeds) {
   server.inject("POST", "/repos/acme/customer/issues", 502, {}, "<html>Bad Gateway</html>");
   Outcome out = invoke("tracking-issue", issue_params());
