@@ -55,7 +55,15 @@ std::map<std::string, Workload> live_workloads(const KubectlClient& kubectl) {
 // The Deployments and StatefulSets the manifests declare.
 std::map<std::string, Workload> declared_workloads(const std::string& manifests) {
   std::map<std::string, Workload> out;
-  for (const YAML::Node& doc : YAML::LoadAll(manifests)) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(manifests);
+  } catch (const YAML::Exception& e) {
+    throw sdk::failed("the manifests kubectl kustomize printed are not YAML (" +
+                      std::string(e.what()) +
+                      "); check the kustomization and its kubectl version.");
+  }
+  for (const YAML::Node& doc : docs) {
     if (!doc.IsMap() || !doc["kind"]) continue;
     std::string kind = lower(doc["kind"].as<std::string>());
     if (kind != "deployment" && kind != "statefulset") continue;

@@ -71,12 +71,18 @@ Json job_env(const KubectlClient& kubectl) {
   Json env = Json::array();
   for (const auto& [name, value] : configured.items()) {
     if (value.is_string()) {
+      // Per-instance values come from placeholders ({instance_id}, {project}, ...).
+      std::string text = expand(value.get<std::string>(), kubectl.target());
       if (name.find("PASSWORD") != std::string::npos || name.find("SECRET") != std::string::npos ||
           name.find("TOKEN") != std::string::npos)
-        kubectl.host().redact(value.get<std::string>());
-      env.push_back({{"name", name}, {"value", value}});
+        kubectl.host().redact(text);
+      env.push_back({{"name", name}, {"value", text}});
     } else if (value.is_object()) {
-      env.push_back({{"name", name}, {"valueFrom", value}});
+      Json from = value;
+      for (const char* ref : {"secretKeyRef", "configMapKeyRef"})
+        if (from.contains(ref) && from[ref].contains("name") && from[ref]["name"].is_string())
+          from[ref]["name"] = expand(from[ref]["name"].get<std::string>(), kubectl.target());
+      env.push_back({{"name", name}, {"valueFrom", from}});
     } else if (value.is_number()) {
       env.push_back({{"name", name}, {"value", value.dump()}});
     }

@@ -211,13 +211,15 @@ TEST_F(KubectlMigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacte
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
   KubectlPlugin plugin(fake.host(),
                        R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
-      "migrator_env": {"PGHOST": "10.1.2.3", "PGPASSWORD": "s3cret",
-                       "PGUSER": {"secretKeyRef": {"name": "db", "key": "user"}}}})");
+      "migrator_env": {"PGHOST": "{instance_id}-db.internal", "PGPASSWORD": "s3cret",
+                       "PGUSER": {"secretKeyRef": {"name": "{slug}-db", "key": "user"}}}})");
   ASSERT_EQ(call_plugin(plugin, "migrate", "up", fleet.input()).status, MI2_OK);
   Json container =
       Json::parse(kubectl.calls()[1].stdin_data)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(container["image"], "us-docker.pkg.dev/acme/sg/migrator:4.1.0");
   EXPECT_EQ(container["env"].size(), 3u);
+  EXPECT_EQ(container["env"][0]["value"], "src-1a2b3c-db.internal");
+  EXPECT_EQ(container["env"][2]["valueFrom"]["secretKeyRef"]["name"], "acme-db");
   EXPECT_EQ(fake.secrets, std::vector<std::string>{"s3cret"});
 }
 
