@@ -366,7 +366,9 @@ json check_pods_health(LocalContext& ctx) {
   }
   std::string summary =
       state["workloads"].empty()
-          ? "no workload of instance " + ctx.instance_id + " has been deployed"
+          ? "no workload of instance " + ctx.instance_id +
+                " has been deployed; deploy it first (the sample fleet's mi2.yaml has a "
+                "first-deploy recipe: mi2 instance upgrade --recipe first-deploy -target-version V)"
           : std::to_string(healthy) + "/" + std::to_string(state["workloads"].size()) +
                 " workloads healthy" +
                 (state["candidates"].empty()
