@@ -1,7 +1,9 @@
 #include "core/scan_cache.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -93,22 +95,24 @@ bool ScanCache::write(const std::string& contents) const {
   std::error_code ec;
   std::filesystem::create_directories(file_.parent_path(), ec);
   if (ec) return false;
-  // Atomic (temp + rename) but not synced: a cache lost in a crash is rebuilt.
-  std::filesystem::path temp = file_;
-  temp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    if (!out.flush()) {
-      out.close();
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
+  // Atomic (a unique temp file + rename) but not synced: a cache lost in a
+  // crash is rebuilt. mkstemp keeps concurrent writers (threads or processes)
+  // from sharing a temp file.
+  std::string temp = file_.string() + ".tmp-XXXXXX";
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) return false;
+  size_t written = 0;
+  while (written < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
   }
-  std::filesystem::rename(temp, file_, ec);
-  if (!ec) return true;
-  std::filesystem::remove(temp, ec);
-  return false;
+  ::fchmod(fd, 0644);
+  bool ok =
+      ::close(fd) == 0 && written == contents.size() && ::rename(temp.c_str(), file_.c_str()) == 0;
+  if (!ok) ::unlink(temp.c_str());
+  return ok;
 }
 
 }  // namespace mi2
