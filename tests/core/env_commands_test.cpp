@@ -197,3 +197,35 @@ TEST_F(EnvWorkflowRunTest, ExecDispatchesThroughTheVcsPlugin) {
 
 }  // namespace
 }  // namespace mi2
+
+namespace mi2 {
+namespace {
+
+TEST_F(EnvWorkflowRunTest, ExecReportsEachFailedDispatchByInstance) {
+  if (!fs::exists(fs::path(MI2_BUILD_PLUGIN_DIR) / "mi2-plugin-github.so"))
+    GTEST_SKIP() << "the github plugin is not built";
+  httplib::Server server;
+  server.Post(R"(/repos/acme/deployments/actions/workflows/([^/]+)/dispatches)",
+              [&](const httplib::Request&, httplib::Response& response) {
+                response.status = 404;
+                response.set_content(R"({"message": "Not Found"})", "application/json");
+              });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { server.listen_after_bind(); });
+  write_mi2_yaml(
+      "roles:\n  vcs: github\nplugins:\n  github:\n    repository: acme/deployments\n"
+      "    api_url: http://127.0.0.1:" +
+      std::to_string(port) + "\n    token: test-token\n    run_lookup_attempts: 0\n");
+  auto r = mi2({"env", "workflow", "run", "-e", "prod", "-filter", kProductionFilter, "-exec",
+                "-target-version", "4.1.0", "upgrade-instance"});
+  server.stop();
+  serving.join();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("src-a1: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("src-c3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 of 2 dispatches failed"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace mi2
