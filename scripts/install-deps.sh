@@ -8,8 +8,8 @@ packages=(
   libboost-dev libboost-program-options-dev
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
-  libcurl4-openssl-dev libjq-dev libonig-dev libsqlite3-dev libcpp-httplib-dev
-  sqlite3 jq curl python3
+  libcurl4-openssl-dev libjq-dev libonig-dev libsqlite3-dev libcpp-httplib-dev libyaml-dev
+  sqlite3 jq yq curl python3 time
 )
 
 missing=()
