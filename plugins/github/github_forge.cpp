@@ -1,9 +1,8 @@
 #include "github/github_forge.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
+#include <set>
 
 #include "forge_common/forge_text.h"
 
@@ -68,15 +67,6 @@ Issue issue_from(const Json& j) {
   issue.body = text_of(j, "body");
   issue.state = text_of(j, "state");
   return issue;
-}
-
-std::string utc_timestamp(std::chrono::system_clock::time_point when) {
-  std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -367,8 +357,15 @@ Json GitHubForge::dispatch_workflow(const std::string& workflow, const std::stri
   const std::string base = "/repos/" + config_.repository + "/actions/workflows/" + workflow;
   const std::string fallback =
       config_.web_url + "/" + config_.repository + "/actions/workflows/" + workflow;
-  // Runs created from one second before the dispatch on are candidates (GitHub keeps seconds).
-  std::string since = utc_timestamp(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  // The runs listed before the dispatch are not ours (ids, not clocks: ours may be skewed).
+  const std::string runs_path =
+      base + "/runs?event=workflow_dispatch&branch=" + url_encode(ref) + "&per_page=20";
+  std::set<int64_t> earlier;
+  if (config_.run_lookup_attempts > 0) {
+    Json before = client_.call("GET", runs_path).json();
+    if (before.is_object() && before.contains("workflow_runs"))
+      for (const Json& run : before["workflow_runs"]) earlier.insert(run.value("id", int64_t{0}));
+  }
   // Not retried on a 5xx: a second dispatch would start a second run.
   forge::ApiResponse response = client_.call("POST", base + "/dispatches",
                                              {{"ref", ref}, {"inputs", string_inputs}}, {}, false);
@@ -380,13 +377,10 @@ Json GitHubForge::dispatch_workflow(const std::string& workflow, const std::stri
 
   for (int attempt = 0; attempt < config_.run_lookup_attempts; ++attempt) {
     if (attempt > 0) client_.wait(config_.run_lookup_wait_ms);
-    Json runs = client_
-                    .call("GET", base + "/runs?event=workflow_dispatch&branch=" + url_encode(ref) +
-                                     "&per_page=20")
-                    .json();
+    Json runs = client_.call("GET", runs_path).json();
     if (!runs.is_object() || !runs.contains("workflow_runs")) continue;
     for (const Json& run : runs["workflow_runs"]) {
-      if (text_of(run, "created_at") >= since && !text_of(run, "html_url").empty())
+      if (!earlier.count(run.value("id", int64_t{0})) && !text_of(run, "html_url").empty())
         return {{"url", run["html_url"]}, {"run_id", run.value("id", int64_t{0})}, {"found", true}};
     }
   }

@@ -14,9 +14,9 @@
 //   POST  /repos/TRACK/issues                                create it
 //   PATCH /repos/TRACK/issues/N                              tick its checklist
 //   POST  /repos/REPO/actions/workflows/W/dispatches         workflow_dispatch
-//   GET   /repos/REPO/actions/workflows/W/runs?event=workflow_dispatch&branch=REF  find the run
-//   GET   /repos/RELEASES/releases/latest                    latest-version (latest_source:
-//   release) GET   /repos/RELEASES/tags?per_page=100 (all pages)       latest-version
+//   GET   /repos/REPO/actions/workflows/W/runs?event=workflow_dispatch&branch=REF  before and
+//   after: the new run GET   /repos/RELEASES/releases/latest                    latest-version
+//   (latest_source: release) GET   /repos/RELEASES/tags?per_page=100 (all pages) latest-version
 //   (latest_source: main-tag)
 #pragma once
 

@@ -221,6 +221,12 @@ TEST_F(GitHubPluginTest, DispatchesWorkflowAndReturnsTheRunUrl) {
   EXPECT_EQ(posts[0].json()["inputs"]["customer"], "acme");
   EXPECT_TRUE(out.output["found"].get<bool>());
   EXPECT_EQ(out.output["url"], server.runs()[0]["html_url"]);
+
+  // A second dispatch finds its own run, not the earlier one.
+  Outcome again = invoke("dispatch-workflow", {{"workflow", "mi_upgrade.yml"}, {"ref", "main"}});
+  ASSERT_EQ(again.status, MI2_OK) << again.error;
+  ASSERT_EQ(server.runs().size(), 2u);
+  EXPECT_EQ(again.output["url"], server.runs()[1]["html_url"]);
 }
 
 TEST_F(GitHubPluginTest, LatestVersionStripsTheV) {

@@ -96,8 +96,9 @@ TEST_F(GitHubPublishTest, CommitsPushesAndOpensALabelledPr) {
 
   for (const auto& call : fake.exec_calls) {
     EXPECT_EQ(call.argv[0], "git");
-    if (call.argv[1] == "push" || call.argv[1] == "commit-tree" || call.argv[1] == "update-ref")
+    if (call.argv[1] == "push" || call.argv[1] == "commit-tree" || call.argv[1] == "update-ref") {
       EXPECT_TRUE(call.mutating) << call.argv[1];
+    }
   }
 }
 
