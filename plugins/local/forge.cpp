@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "release_catalog.h"
@@ -145,6 +146,10 @@ json publish(LocalContext& ctx) {
       !git.run({"check-ref-format", "--branch", base}, false).ok())
     throw sdk::invalid_input("'" + branch + "' or '" + base + "' is not a valid branch name");
   std::string origin = git.out({"remote", "get-url", "origin"}, false);
+  // One publish at a time per forge: parallel upgrades share the fleet repo,
+  // and concurrent fetches race on its refs.
+  std::optional<ForgeLock> lock;
+  if (!ctx.dry_run()) lock.emplace(ctx.forge_dir());
 
   // Paths to commit, relative to the fleet root (params are relative to the instance).
   std::vector<std::string> paths;
@@ -228,7 +233,6 @@ json publish(LocalContext& ctx) {
   if (ctx.dry_run())
     return {
         {"branch", branch}, {"commit", commit}, {"pr", {{"created", false}}}, {"dry_run", true}};
-  ForgeLock lock(ctx.forge_dir());
   json pr;
   for (auto& existing : load_all(ctx.forge_dir() / "pulls"))
     if (existing.value("branch", "") == branch && existing.value("state", "") == "open")

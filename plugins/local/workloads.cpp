@@ -204,6 +204,8 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
                 daemon_alive(w.value("pid", 0), program_name(ctx));
       plan.push_back(
           {{"name", d.name}, {"version", d.version}, {"action", keep ? "keep" : "start"}});
+      ctx.host.info(std::string(keep ? "would keep " : "would start ") + d.name + " " + d.version +
+                    (keep ? "" : ", wait for /healthz, then stop the process it replaces"));
     }
     return {{"workloads", plan}, {"dry_run", true}};
   }

@@ -153,3 +153,46 @@ TEST_F(LocalWorkloadsTest, StopAllLeavesNoProcess) {
 
 }  // namespace
 }  // namespace mi2::local::test
+
+namespace mi2::local::test {
+namespace {
+
+// The workload program on its own: versions, health, SIGTERM.
+TEST(LocalWorkloadProgramTest, ServesVersionAndHealthAndStopsOnSigterm) {
+  mi2::test::TempDir dir("mi2-workload");
+  const std::string program = MI2_BINARY_DIR "/bin/mi2-workload";
+  int port = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof a;
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    port = ntohs(a.sin_port);
+    close(fd);
+  }
+  pid_t pid = spawn_daemon(
+      {program, "--version", "4.2.0-rc.1", "--port", std::to_string(port), "--unhealthy"},
+      dir / "w.log", dir / "w.pid");
+  EXPECT_EQ(std::stoi(slurp(dir / "w.pid")), pid);
+  std::pair<int, std::string> version;
+  for (int i = 0; i < 100 && version.first == 0; ++i) {
+    version = http_get(port, "/__version");
+    if (version.first == 0) usleep(20000);
+  }
+  EXPECT_EQ(version, std::make_pair(200, std::string("4.2.0-rc.1")));
+  EXPECT_EQ(http_get(port, "/healthz").first, 503);  // never healthy
+  EXPECT_EQ(http_get(port, "/other").first, 404);
+  EXPECT_TRUE(daemon_alive(pid, "mi2-workload"));
+  EXPECT_FALSE(daemon_alive(pid, "something-else"));  // a reused pid is not ours
+  stop_daemon(pid, "mi2-workload", 2000);
+  EXPECT_FALSE(daemon_alive(pid, "mi2-workload"));
+  EXPECT_NE(slurp(dir / "w.log").find("stopped"), std::string::npos);  // SIGTERM, not SIGKILL
+  EXPECT_THROW(spawn_daemon({"relative/program"}, dir / "x.log", dir / "x.pid"), sdk::Error);
+  EXPECT_THROW(spawn_daemon({"/nonexistent/program"}, dir / "x.log", dir / "x.pid"), sdk::Error);
+}
+
+}  // namespace
+}  // namespace mi2::local::test
