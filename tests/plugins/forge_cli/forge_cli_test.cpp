@@ -74,8 +74,9 @@ class ForgeCliTest : public ::testing::TestWithParam<Kind> {
     fs::path state = fleet / ".mi2";
     if (!fs::exists(state)) return;
     for (const auto& entry : fs::recursive_directory_iterator(state))
-      if (entry.is_regular_file())
+      if (entry.is_regular_file()) {
         EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
+      }
   }
 
   std::string issue_body(const Json& issue) {

@@ -61,8 +61,9 @@ Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false) {
   p.err = result.err;
   // Nothing the run wrote down holds the token.
   for (const auto& entry : fs::recursive_directory_iterator(fleet / ".mi2"))
-    if (entry.is_regular_file())
+    if (entry.is_regular_file()) {
       EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
+    }
   EXPECT_EQ(p.out.find(kToken), std::string::npos);
   EXPECT_EQ(p.err.find(kToken), std::string::npos);
   if (dry_run) {
