@@ -110,6 +110,7 @@ TEST_P(ForgeCliTest, CreateTrackingIssueCreatesOnceThenFindsIt) {
   EXPECT_EQ(server.issues().size(), 1u);
   expect_no_token(first);
   expect_no_token(second);
+  expect_no_token_on_disk();
 }
 
 TEST_P(ForgeCliTest, CreateTrackingIssueForLatestAsksTheForge) {
@@ -174,6 +175,7 @@ TEST_P(ForgeCliTest, ReviewCommandsListViewApproveMergeAndTickTheIssue) {
   EXPECT_NE(issue_body(server.issues()[0]).find("- [ ] globex (src-b2)"), std::string::npos);
   for (const CliRun* run : {&numbers, &text, &view, &approve, &merge, &queued})
     expect_no_token(*run);
+  expect_no_token_on_disk();
 }
 
 TEST_P(ForgeCliTest, WrongTokenFailsWithASentenceThatHidesIt) {
