@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "release_catalog.h"
 
@@ -380,14 +381,56 @@ json tracking_issue(LocalContext& ctx) {
   return {{"issue", issue_summary(issue, true)}};
 }
 
+// Ticks "- [ ] ... <instance> ..." in `body`; returns whether the instance is listed.
+bool tick_instance(std::string& body, const std::string& instance) {
+  bool listed = false;
+  std::string out;
+  std::istringstream in(body);
+  bool first = true;
+  for (std::string line; std::getline(in, line); first = false) {
+    size_t lead = line.find_first_not_of(' ');
+    bool item = lead != std::string::npos && line.size() >= lead + 5 &&
+                (line[lead] == '-' || line[lead] == '*') && line.compare(lead + 1, 2, " [") == 0 &&
+                line[lead + 4] == ']';
+    size_t at = item ? line.find(instance) : std::string::npos;
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; };
+    if (at != std::string::npos && (at == 0 || !word(line[at - 1])) &&
+        (at + instance.size() == line.size() || !word(line[at + instance.size()]))) {
+      listed = true;
+      line[lead + 3] = 'x';
+    }
+    out += (first ? "" : "\n") + line;
+  }
+  if (!body.empty() && body.back() == '\n') out += '\n';
+  body = out;
+  return listed;
+}
+
+// Finds the tracking issue and ticks the instance off its checklist.
 json tracking_issue_check(LocalContext& ctx) {
   std::string version = ctx.params.value("version", "");
   std::string title = ctx.params.value("title", "Upgrade instances to " + version);
+  std::string instance = ctx.params.value("instance", "");
+  std::optional<ForgeLock> lock;
+  if (!ctx.dry_run()) lock.emplace(ctx.forge_dir());
   json issue = find_issue(ctx, title);
   if (issue.is_null())
     throw sdk::failed("the local forge has no tracking issue titled '" + title +
                       "'; create it with `mi2 env create-tracking-issue " + version + "`");
-  return {{"issue", issue_summary(issue, false)}};
+  bool listed = false;
+  if (!instance.empty()) {
+    std::string body = issue.value("body", "");
+    listed = tick_instance(body, instance);
+    if (listed && body != issue.value("body", "") && !ctx.dry_run()) {
+      issue["body"] = body;
+      issue["updated_at"] = now_utc();
+      write_json_file(item_path(ctx, "issues", issue["number"]), issue);
+    }
+    if (!listed)
+      ctx.host.warn("tracking issue #" + std::to_string(issue["number"].get<int>()) +
+                    " does not list " + instance);
+  }
+  return {{"issue", issue_summary(issue, false)}, {"listed", listed}, {"checked", listed}};
 }
 
 }  // namespace

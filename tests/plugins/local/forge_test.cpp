@@ -122,3 +122,28 @@ TEST_F(LocalForgeTest, RefusesBadBranchesAndPathsOutsideTheFleet) {
 
 }  // namespace
 }  // namespace mi2::local::test
+
+namespace mi2::local::test {
+namespace {
+
+TEST_F(LocalForgeTest, TrackingIssueCheckTicksTheInstance) {
+  json params = {{"version", "4.2.0"},
+                 {"title", "Upgrade dev to 4.2.0"},
+                 {"body", "Instances:\n\n- [ ] acme (src-1a2b3c)\n- [ ] globex (src-4d5e6f)\n"}};
+  call("vcs", "tracking-issue", input("4.2.0", params));
+  json out = call(
+      "vcs", "tracking-issue-check",
+      input("4.2.0",
+            {{"version", "4.2.0"}, {"title", "Upgrade dev to 4.2.0"}, {"instance", "src-1a2b3c"}}));
+  EXPECT_TRUE(out["listed"]);
+  json issue = json::parse(slurp(root() / ".mi2/forge/issues/1.json"));
+  EXPECT_EQ(issue["body"], "Instances:\n\n- [x] acme (src-1a2b3c)\n- [ ] globex (src-4d5e6f)\n");
+  json missing = call("vcs", "tracking-issue-check",
+                      input("4.2.0", {{"version", "4.2.0"},
+                                      {"title", "Upgrade dev to 4.2.0"},
+                                      {"instance", "src-1a2b3"}}));  // a prefix is not a match
+  EXPECT_FALSE(missing["listed"]);
+}
+
+}  // namespace
+}  // namespace mi2::local::test
