@@ -168,7 +168,8 @@ Json config_schema() {
   p["rollout_timeout_s"] = num("deadline of each rollout status (default 600)");
   p["grace_period_s"] = num("a Pending pod fails pods-health after this (default 300)");
   p["restart_window_s"] = num("a container restart this recent fails pods-health (default 900)");
-  p["migrate_timeout_s"] = num("deadline of the migrator Job (default 1800)");
+  p["migrate_timeout_s"] =
+      num("deadline of the migrator Job (default 540; keep it below the migrate step timeout)");
   p["snapshot_timeout_s"] = num("deadline for VolumeSnapshots to be readyToUse (default 900)");
   p["poll_interval_s"] = Json{{"type", "number"}, {"description", "poll period (default 2)"}};
   p["rollback_mode"] = str("undo | restore-origin-main (default undo)");

@@ -25,7 +25,7 @@ struct Settings {
   int rollout_timeout_s = 600;
   int grace_period_s = 300;
   int restart_window_s = 900;
-  int migrate_timeout_s = 1800;
+  int migrate_timeout_s = 540;  // below the recipe's migrate step timeout (600 s)
   int snapshot_timeout_s = 900;
   double poll_interval_s = 2.0;
   std::string rollback_mode = "undo";  // undo | restore-origin-main
