@@ -321,5 +321,22 @@ TEST_F(Mi2KubectlTest, DbStatusAfterAFailedMigrationSaysDirty) {
   EXPECT_EQ(out["failed_version"], "1528395968");
 }
 
+TEST_F(Mi2KubectlTest, ForcedSkipRunsTheMultiVersionMigrator) {
+  script_upgrade();
+  server.set("4.2.0");
+  Mi2Result refused = mi2({"instance", "upgrade", "-target-version", "4.2.0"});
+  EXPECT_NE(refused.exit_code, 0);  // the engine's version policy, before anything changes
+  Mi2Result r = mi2({"instance", "upgrade", "-target-version", "4.2.0", "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json job;
+  for (const auto& call : kubectl.calls())
+    if (call.argv == kubectl_argv({"create", "-f", "-"}) &&
+        call.stdin_data.find("\"kind\": \"Job\"") != std::string::npos)
+      job = Json::parse(call.stdin_data);
+  ASSERT_TRUE(job.is_object());
+  EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["args"],
+            Json::array({"upgrade", "--from=v4.0", "--to=v4.2", "--disable-animation"}));
+}
+
 }  // namespace
 }  // namespace mi2::test
