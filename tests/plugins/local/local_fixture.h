@@ -108,7 +108,7 @@ class LocalFleetTest : public ::testing::Test {
   }
 
   virtual std::string config_json() const {
-    return R"({"releases_dir": "releases", "rollout_timeout_ms": 1500, "ready_after_ms": 50})";
+    return R"({"releases_dir": "releases", "rollout_timeout_ms": 2500, "ready_after_ms": 50})";
   }
 
   fs::path root() const { return dir_.path() / "fleet"; }
