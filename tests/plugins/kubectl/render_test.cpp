@@ -177,5 +177,28 @@ TEST(KubectlKustomizationImages, FlowStyleIsRefusedWithASentence) {
   }
 }
 
+TEST(KubectlRenderHelm, HelmChartsAddEnableHelmWhenHelmIsOnPath) {
+  ScriptedKubectl kubectl;
+  kubectl.rule({"kustomize"}, {Json{{"stdout", "apiVersion: v1\nkind: List\nitems: []\n"}}});
+  write_file(kubectl.bin_dir() / "helm", "#!/bin/sh\nexit 0\n");
+  std::filesystem::permissions(kubectl.bin_dir() / "helm", std::filesystem::perms::owner_all);
+  SampleFleet fleet;
+  write_file(fleet.kustomization(),
+             "helmCharts:\n  - name: sourcegraph\n    repo: https://helm.sourcegraph.com/release\n"
+             "images:\n  - name: index.docker.io/sourcegraph/frontend\n    newTag: 4.0.0\n");
+  sdk::FakeHost fake;
+  fake.on_exec = kubectl.runner();
+  std::string saved = std::getenv("PATH");
+  setenv("PATH", (kubectl.bin_dir().string() + ":" + saved).c_str(), 1);
+  KubectlPlugin plugin(fake.host(), "{}");
+  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  setenv("PATH", saved.c_str(), 1);
+  ASSERT_EQ(call.status, MI2_OK) << call.error;
+  std::vector<Argv> expected = {{"kubectl", "kustomize", "--load-restrictor",
+                                 "LoadRestrictionsNone", "--enable-helm",
+                                 (fleet.instance_dir() / "kubernetes").string()}};
+  EXPECT_EQ(kubectl.argvs(), expected);
+}
+
 }  // namespace
 }  // namespace mi2::test
