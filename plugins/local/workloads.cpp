@@ -337,6 +337,14 @@ json rollback_workloads(LocalContext& ctx) {
   return rollout(ctx, desired, to, false);
 }
 
+// One readable line per workload (what `mi2 instance check` prints and the PR
+// embeds), plus the same as objects under "workloads" for machines.
+std::string detail_line(const json& w) {
+  return (w["ok"].get<bool>() ? "ok     " : "FAILED ") + w["workload"].get<std::string>() + " " +
+         w["version"].get<std::string>() + "  pid " + std::to_string(w["pid"].get<int>()) + "  " +
+         w["url"].get<std::string>() + "  " + w["message"].get<std::string>();
+}
+
 json check_pods_health(LocalContext& ctx) {
   json state = load_state(ctx);
   json details = json::array();
@@ -378,7 +386,13 @@ json check_pods_health(LocalContext& ctx) {
                      : "; " + std::to_string(state["candidates"].size()) +
                            " new processes of an unfinished rollout (apply.rollback "
                            "removes them)");
-  return {{"name", "pods-health"}, {"ok", ok}, {"summary", summary}, {"details", details}};
+  json lines = json::array();
+  for (const auto& d : details) lines.push_back(detail_line(d));
+  return {{"name", "pods-health"},
+          {"ok", ok},
+          {"summary", summary},
+          {"details", lines},
+          {"workloads", details}};
 }
 
 json check_application_version(LocalContext& ctx) {
@@ -405,10 +419,11 @@ json check_application_version(LocalContext& ctx) {
   return {{"name", "src-application-version"},
           {"ok", ok},
           {"summary", summary},
-          {"details", json::array({{{"workload", frontend["name"]},
-                                    {"url", url(frontend, "/__version")},
-                                    {"remote_version", remote},
-                                    {"expected_version", expected}}})}};
+          {"details", json::array({"GET " + url(frontend, "/__version") + " -> " +
+                                   (answered ? remote : "no answer") + " (expected " +
+                                   (expected.empty() ? "unset" : expected) + ")"})},
+          {"remote_version", remote},
+          {"expected_version", expected}};
 }
 
 void stop_all_workloads(LocalContext& ctx) {

@@ -31,7 +31,7 @@ TEST_F(LocalWorkloadsTest, DeployServesTheVersionAndChecksPass) {
   json wrong =
       call("healthcheck", "check", input("4.2.0", {{"checks", {"src-application-version"}}}));
   EXPECT_FALSE(wrong["ok"]);
-  EXPECT_EQ(wrong["checks"][0]["details"][0]["remote_version"], "4.1.0");
+  EXPECT_EQ(wrong["checks"][0]["remote_version"], "4.1.0");
 }
 
 TEST_F(LocalWorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreHealthy) {
@@ -67,7 +67,7 @@ TEST_F(LocalWorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
   json health = call("healthcheck", "check", input("4.2.0-rc.1", {{"checks", {"pods-health"}}}));
   EXPECT_FALSE(health["ok"]);  // the stuck new frontend is reported
   bool reported = false;
-  for (const auto& d : health["checks"][0]["details"])
+  for (const auto& d : health["checks"][0]["workloads"])
     reported |= d["version"] == "4.2.0-rc.1" && d["workload"] == "frontend" && !d["ok"].get<bool>();
   EXPECT_TRUE(reported) << health.dump();
 
