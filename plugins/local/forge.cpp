@@ -170,6 +170,22 @@ json publish(LocalContext& ctx) {
   if (paths.empty()) throw sdk::invalid_input("vcs.publish was given no existing path to commit");
   auto ident = identity_env(git);
 
+  if (ctx.dry_run()) {
+    // The plan writes nothing (no private index, no fetched refs): it says
+    // which files the commit would hold and what would be pushed.
+    std::vector<std::string> status = {"status", "--porcelain", "--"};
+    status.insert(status.end(), paths.begin(), paths.end());
+    json files = json::array();
+    std::istringstream changed(git.out(status, false));
+    for (std::string line; std::getline(changed, line);)
+      if (line.size() > 3) files.push_back(line.substr(3));
+    if (ctx.host.dry_run())  // recorded in the plan, not run
+      git.run({"push", "--force", "origin", "<commit>:refs/heads/" + branch}, true);
+    return {{"branch", branch},
+            {"would_commit", files},
+            {"pr", {{"created", false}}},
+            {"dry_run", true}};
+  }
   git.run({"fetch", "--quiet", "origin"}, false);
   std::string base_ref =
       git.run({"rev-parse", "--verify", "-q", "refs/remotes/origin/" + base}, false).ok()
@@ -305,6 +321,10 @@ json pr_approve(LocalContext& ctx) {
 
 json pr_merge(LocalContext& ctx) {
   int number = number_param(ctx);
+  if (ctx.dry_run()) {
+    load_pr(ctx, number);  // says so when there is no such pull request
+    return {{"merged", false}, {"auto_merge", false}, {"dry_run", true}};
+  }
   ForgeLock lock(ctx.forge_dir());
   json pr = load_pr(ctx, number);
   if (pr.value("state", "") == "merged")

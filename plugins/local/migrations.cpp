@@ -100,10 +100,13 @@ json migrate_status(LocalContext& ctx) {
   std::string version;
   std::error_code ec;
   if (fs::exists(ctx.db_path(), ec)) {
-    SqliteDb db(ctx.db_path(), false);
-    db.exec_or_throw(kSchema);
-    logs = latest_logs(db);
-    auto rows = db.query("SELECT version FROM versions WHERE service = 'frontend'");
+    SqliteDb db(ctx.db_path(), false);  // read only: status changes nothing
+    auto tables =
+        db.query("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('migration_logs', 'versions')");
+    if (tables[0][0] == "2") logs = latest_logs(db);
+    auto rows = tables[0][0] == "2"
+                    ? db.query("SELECT version FROM versions WHERE service = 'frontend'")
+                    : std::vector<SqliteDb::Row>{};
     if (!rows.empty()) version = rows[0][0];
   }
   json applied = json::array(), pending = json::array(), dirty = json::array();

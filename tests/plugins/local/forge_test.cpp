@@ -147,3 +147,25 @@ TEST_F(LocalForgeTest, TrackingIssueCheckTicksTheInstance) {
 
 }  // namespace
 }  // namespace mi2::local::test
+
+namespace mi2::local::test {
+namespace {
+
+TEST_F(LocalForgeTest, DryRunWritesNothing) {
+  call("render", "render", input("4.2.0"));
+  fake_.dry_run = true;
+  json out = call("vcs", "publish", input("4.2.0", publish_params()));
+  EXPECT_TRUE(out["dry_run"]);
+  EXPECT_EQ(out["would_commit"].size(), 3u) << out.dump();
+  EXPECT_FALSE(fs::exists(root() / ".mi2"));  // no index, no forge, no lock
+  EXPECT_EQ(git({"--git-dir", origin_.string(), "branch", "--list", "acme/*"}), "");
+  bool planned_push = false;
+  for (const auto& c : fake_.exec_calls)
+    planned_push |= c.mutating && std::find(c.argv.begin(), c.argv.end(), "push") != c.argv.end();
+  EXPECT_TRUE(planned_push);  // the plan shows the push
+  call("migrate", "status", input("4.2.0"));
+  EXPECT_FALSE(fs::exists(root() / ".mi2"));
+}
+
+}  // namespace
+}  // namespace mi2::local::test
