@@ -149,6 +149,7 @@ Json Run::step_input(const RecipeStep& step, const Json& params) const {
   input["dry_run"] = options_.dry_run;
   input["target_version"] = target_;
   input["previous_version"] = previous_;
+  input["force"] = options_.force;  // a forced skip takes the multi-version migration path
   input["params"] = params.is_null() ? Json::object() : params;
   Json checkpoints = Json::object();
   for (const auto& [name, outputs] : outputs_) {

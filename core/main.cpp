@@ -65,6 +65,19 @@ void print_commands(std::ostream& os, std::string_view prefix) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Global options may come before the command: move them after it.
+  std::vector<std::string> leading;
+  while (!args.empty()) {
+    const std::string& a = args[0];
+    bool takes_value = a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" ||
+                       a == "-log-format";
+    bool flag = a == "-v" || a == "--verbose" || a.rfind("--plugin-dir=", 0) == 0 ||
+                a.rfind("--log-format=", 0) == 0;
+    if (!takes_value && !flag) break;
+    size_t n = takes_value && args.size() > 1 ? 2 : 1;
+    leading.insert(leading.end(), args.begin(), args.begin() + static_cast<long>(n));
+    args.erase(args.begin(), args.begin() + static_cast<long>(n));
+  }
   if (args.empty() || args[0] == "--help" || args[0] == "-help" || args[0] == "-h" ||
       args[0] == "help") {
     print_commands(std::cout, "");
@@ -109,6 +122,7 @@ int main(int argc, char** argv) {
   ctx.name = std::string(best->name);
   ctx.summary = std::string(best->summary);
   ctx.args.assign(args.begin() + static_cast<long>(best_words), args.end());
+  ctx.args.insert(ctx.args.end(), leading.begin(), leading.end());
   std::error_code ec;
   ctx.cwd = std::filesystem::current_path(ec);
   ctx.out = &std::cout;

@@ -45,7 +45,7 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
     std::ostringstream help;
     help << "Usage: mi2 " << ctx.name << ' ' << usage << "\n\n" << ctx.summary << "\n\n";
     if (!options.options().empty()) help << options << '\n';
-    help << global;
+    help << global << '\n';
     *ctx.out << help.str();
     exit_code = kExitOk;
     return std::nullopt;
