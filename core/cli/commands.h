@@ -30,7 +30,6 @@ int run_show(CommandContext& ctx);
 
 // env_commands.cpp
 int env_workflow_run(CommandContext& ctx);
-int env_upgrade(CommandContext& ctx);
 
 // env_upgrade_command.cpp
 int env_upgrade_batch(CommandContext& ctx);

@@ -211,11 +211,4 @@ int env_workflow_run(CommandContext& ctx) {
   return kExitOk;
 }
 
-int env_upgrade(CommandContext& ctx) {
-  int code = 0;
-  po::options_description options("Options");
-  if (!parse(ctx, "[options]", options, code, "args")) return code;
-  return fail(ctx, "this command is not available yet in this build.");
-}
-
 }  // namespace mi2::cli
