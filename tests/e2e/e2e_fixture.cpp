@@ -140,12 +140,22 @@ std::string FleetE2eTest::frontend_get(const std::string& id, const std::string&
   return "";
 }
 
-std::string FleetE2eTest::latest_run(const std::string& id) {
+std::string FleetE2eTest::latest_run(const std::string& id, const std::string& recipe) {
+  // Run ids sort by the second only, so pick by recipe and then by file time.
   std::string newest;
+  fs::file_time_type newest_time{};
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root() / ".mi2/state/dev" / id / "runs", ec))
-    if (entry.path().extension() == ".jsonl" && entry.path().stem().string() > newest)
-      newest = entry.path().stem().string();
+  for (const auto& entry : fs::directory_iterator(root() / ".mi2/state/dev" / id / "runs", ec)) {
+    if (entry.path().extension() != ".jsonl") continue;
+    std::string run = entry.path().stem().string();
+    auto events = journal(id, run);
+    if (events.empty() || events.front().value("recipe", "") != recipe) continue;
+    auto time = fs::last_write_time(entry.path(), ec);
+    if (newest.empty() || time > newest_time) {
+      newest = run;
+      newest_time = time;
+    }
+  }
   return newest;
 }
 
@@ -153,7 +163,7 @@ std::vector<json> FleetE2eTest::journal(const std::string& id, const std::string
   std::vector<json> events;
   std::istringstream in(slurp(root() / ".mi2/state/dev" / id / "runs" / (run + ".jsonl")));
   for (std::string line; std::getline(in, line);)
-    if (!line.empty()) events.push_back(json::parse(line, nullptr, false));
+    if (json e = json::parse(line, nullptr, false); e.is_object()) events.push_back(e);
   return events;
 }
 

@@ -42,8 +42,8 @@ class FleetE2eTest : public ::testing::Test {
   json deployment(const std::string& id);
   // The body of GET http://127.0.0.1:<frontend port>/path ("" when no answer).
   std::string frontend_get(const std::string& id, const std::string& path);
-  // The newest run's id and its journal's events.
-  std::string latest_run(const std::string& id);
+  // The newest run of `recipe` and a run's journal events.
+  std::string latest_run(const std::string& id, const std::string& recipe = "upgrade-instance");
   std::vector<json> journal(const std::string& id, const std::string& run);
   std::string git(const std::vector<std::string>& args);
   // Rows of a query on the instance's SQLite database, columns joined by '|'.
