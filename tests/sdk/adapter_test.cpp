@@ -23,6 +23,8 @@ class CountingPlugin {
   std::string invoke(std::string_view role, std::string_view action, const std::string& input) {
     ++calls_;
     if (input == R"({"fail": true})") throw mi2::sdk::retryable("counting was asked to fail");
+    if (input == R"({"partial": true})")
+      throw mi2::sdk::Error(MI2_FAILED, "half done", R"({"dirty": true})");
     if (input == R"({"empty": true})") return "";
     if (input == R"({"log": true})") host_.info("counting logs");
     return "{\"call\": " + std::to_string(calls_) + ", \"role\": \"" + std::string(role) +
@@ -169,6 +171,21 @@ TEST_F(AdapterTest, DestroyOfNullDoesNothing) {
 
 TEST(AdapterDescribe, AThrowingDescribeGivesAnEmptyObject) {
   EXPECT_STREQ(mi2::sdk::detail::Adapter<ThrowingDescribe>::describe(), "{}");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(AdapterTest, AFailureCanCarryPartialOutput) {
+  mi2_plugin_instance* instance = nullptr;
+  ASSERT_EQ(api_->create(fake_.context(), "{}", &instance), MI2_OK);
+  const char* output = nullptr;
+  EXPECT_EQ(api_->invoke(instance, "render", "render", R"({"partial": true})", &output), MI2_FAILED);
+  ASSERT_NE(output, nullptr);
+  EXPECT_STREQ(output, R"({"dirty": true})");
+  EXPECT_STREQ(api_->last_error(instance), "half done");
+  api_->destroy(instance);
 }
 
 }  // namespace

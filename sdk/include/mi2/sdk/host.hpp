@@ -18,14 +18,18 @@ namespace mi2::sdk {
 
 // The one exception type a plugin throws to fail a call with a given status.
 // Any other exception becomes MI2_FAILED with its what() as the error.
+// `output`, when given, is a JSON object with partial results that the host
+// still receives on failure (e.g. a migration's dirty state).
 class Error : public std::runtime_error {
  public:
-  Error(mi2_status status, const std::string& message)
-      : std::runtime_error(message), status_(status) {}
+  Error(mi2_status status, const std::string& message, std::string output = {})
+      : std::runtime_error(message), status_(status), output_(std::move(output)) {}
   mi2_status status() const noexcept { return status_; }
+  const std::string& output() const noexcept { return output_; }
 
  private:
   mi2_status status_;
+  std::string output_;
 };
 
 // Convenience constructors for the common statuses.

@@ -30,15 +30,20 @@
 
 namespace mi2::sdk {
 
-// Runs `fn`, turning any exception into a status and an error sentence.
+// Runs `fn`, turning any exception into a status and an error sentence (and,
+// when `output` is given, the partial output an Error carries).
 // The one catch-all every export shares.
 template <class Fn>
-mi2_status barrier(std::string& error, Fn&& fn) noexcept {
+mi2_status barrier(std::string& error, std::string* output, Fn&& fn) noexcept {
   try {
     error.clear();
     return fn();
   } catch (const Error& e) {
-    error = e.what();
+    try {
+      error = e.what();
+      if (output) *output = e.output();
+    } catch (...) {
+    }
     return e.status() == MI2_OK ? MI2_FAILED : e.status();
   } catch (const std::bad_alloc&) {
     error = "out of memory";
@@ -48,6 +53,11 @@ mi2_status barrier(std::string& error, Fn&& fn) noexcept {
     error = "unknown exception in plugin";
   }
   return MI2_FAILED;
+}
+
+template <class Fn>
+mi2_status barrier(std::string& error, Fn&& fn) noexcept {
+  return barrier(error, nullptr, std::forward<Fn>(fn));
 }
 
 namespace detail {
@@ -118,12 +128,17 @@ struct Adapter {
     auto* instance = reinterpret_cast<Instance<T>*>(self);
     if (output_json) *output_json = nullptr;
     if (!instance || !instance->object) return MI2_INVALID_INPUT;
-    mi2_status status = barrier(instance->error, [&] {
+    std::string partial;
+    mi2_status status = barrier(instance->error, &partial, [&] {
       instance->output = instance->object->invoke(role ? role : "", action ? action : "",
                                                   std::string(input_json ? input_json : "{}"));
       return MI2_OK;
     });
-    if (status == MI2_OK && output_json) {
+    if (status != MI2_OK) {
+      if (partial.empty()) return status;
+      instance->output.swap(partial);
+    }
+    if (output_json) {
       if (instance->output.empty()) instance->output = "{}";
       *output_json = instance->output.c_str();
     }
