@@ -304,6 +304,35 @@ TEST_F(EngineTest, ARunKilledDuringDeployResumesToCompletion) {
   EXPECT_FALSE(std::filesystem::exists(state_dir_ / "lock.json"));
 }
 
+TEST_F(EngineTest, SigintCancelsTheRunningStepAndLeavesTheRunResumable) {
+  write_fleet(R"({"sleep_ms": {"apply.apply": 20000}})", "");
+  pid_t pid = test::spawn_mi2({"instance", "upgrade", "-target-version", "4.1.0"}, instance_dir_,
+                              dir_.path() / "first.log");
+  std::filesystem::path journal;
+  for (int i = 0; i < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec)) journal = e.path();
+    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos) break;
+  }
+  ASSERT_FALSE(journal.empty());
+  auto start = std::chrono::steady_clock::now();
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // not the 20 s sleep
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  auto ev = events(journal);
+  EXPECT_EQ(ev.back().value("result", ""), "cancelled");
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ / "lock.json"));  // released cleanly
+
+  write_fleet("{}", "");
+  auto r = mi2({"instance", "upgrade", "--resume", run_id_of(journal)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count(events(journal), "step_started", "migrate"), 1);
+}
+
 TEST_F(EngineTest, RunListAndShowReadTheJournal) {
   ASSERT_EQ(mi2({"instance", "upgrade", "-target-version", "4.1.0"}).exit_code, 0);
   auto id = run_id_of(only_journal());
