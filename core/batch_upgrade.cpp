@@ -197,7 +197,7 @@ void Batch::run_one(size_t index) {
   // A run that failed part-way (not rolled back) continues where it stopped.
   if (!entry.run_id.empty()) run.resume_run_id = entry.run_id;
   auto start = Clock::now();
-  RunEngine engine(fleet_, config_, *providers);
+  RunEngine engine(fleet_, *providers);
   RunOutcome outcome = engine.run(ref, recipe_, run);
 
   std::lock_guard lock(mutex_);

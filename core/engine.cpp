@@ -71,10 +71,9 @@ std::string failing_checks(const Json& output) {
 
 class Run : public StepObserver {
  public:
-  Run(const Fleet& fleet, const FleetConfig& config, ProviderSet& providers,
-      const InstanceRef& instance, const Recipe& recipe, const RunOptions& options)
+  Run(const Fleet& fleet, ProviderSet& providers, const InstanceRef& instance, const Recipe& recipe,
+      const RunOptions& options)
       : fleet_(fleet),
-        config_(config),
         providers_(providers),
         instance_(instance),
         recipe_(recipe),
@@ -122,7 +121,6 @@ class Run : public StepObserver {
   bool cancelled() const { return options_.cancel_flag && options_.cancel_flag->load(); }
 
   const Fleet& fleet_;
-  const FleetConfig& config_;
   ProviderSet& providers_;
   InstanceRef instance_;
   const Recipe& recipe_;
@@ -490,9 +488,12 @@ StepResult Run::rollback(const RecipeStep& failed_step) {
   undo.timeout = std::chrono::seconds(900);
   if (auto r = run_role_step(undo, {{"to_version", previous_}}); r.result != "ok" && r.result != "skipped")
     return fail(r.error);
-  RecipeStep verify = failed_step;
-  verify.name = "rollback-verify";
-  if (auto r = run_role_step(verify, failed_step.params); r.result != "ok" && r.result != "skipped")
+  // Verify the old version the way the recipe verifies the new one.
+  RecipeStep verify{"rollback-verify", "healthcheck", "check",
+                    {{"checks", {"pods-health", "src-application-version"}}}};
+  for (const auto& step : recipe_.steps)
+    if (step.role == "healthcheck" && step.on_failure == OnFailure::kRollback) verify.params = step.params;
+  if (auto r = run_role_step(verify, verify.params); r.result != "ok" && r.result != "skipped")
     return fail("after rolling back: " + r.error);
   journal({{"event", "rollback_finished"}, {"result", "ok"}});
   print("Rolled back: " + previous_ + " is serving again");
@@ -543,7 +544,7 @@ std::filesystem::path runs_dir(const Fleet& fleet, const InstanceRef& instance) 
 }
 
 RunOutcome RunEngine::run(const InstanceRef& instance, const Recipe& recipe, const RunOptions& options) {
-  Run run(fleet_, config_, providers_, instance, recipe, options);
+  Run run(fleet_, providers_, instance, recipe, options);
   return run.execute();
 }
 

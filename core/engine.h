@@ -39,14 +39,12 @@ struct RunOutcome {
 
 class RunEngine {
  public:
-  RunEngine(const Fleet& fleet, const FleetConfig& config, ProviderSet& providers)
-      : fleet_(fleet), config_(config), providers_(providers) {}
+  RunEngine(const Fleet& fleet, ProviderSet& providers) : fleet_(fleet), providers_(providers) {}
 
   RunOutcome run(const InstanceRef& instance, const Recipe& recipe, const RunOptions& options);
 
  private:
   const Fleet& fleet_;
-  const FleetConfig& config_;
   ProviderSet& providers_;
 };
 

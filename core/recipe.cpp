@@ -39,6 +39,7 @@ Recipe upgrade_instance_recipe() {
                          {{"checks", {"pods-health"}}}, "the old workload is still healthy"));
   auto deploy = step("deploy", "apply", "apply", Json::object(), "roll out the new workload");
   deploy.timeout = std::chrono::seconds(900);
+  deploy.on_failure = OnFailure::kRollback;  // a stuck rollout is undone like a failed verify
   r.steps.push_back(deploy);
   auto verify = step("verify", "healthcheck", "check",
                      {{"checks", {"pods-health", "src-application-version"}}},

@@ -92,7 +92,7 @@ int instance_upgrade(CommandContext& ctx) {
   run.force = parsed->vm.count("force") > 0;
   run.out = ctx.out;
   run.cancel_flag = install_interrupt_handler();
-  RunEngine engine(*session->fleet, session->config, *session->providers);
+  RunEngine engine(*session->fleet, *session->providers);
   return report_outcome(ctx, engine.run(session->instance, *recipe, run), "Upgrade");
 }
 
@@ -218,7 +218,7 @@ int instance_rollback(CommandContext& ctx) {
   run.cancel_flag = install_interrupt_handler();
   if (session->providers->for_role("apply").empty())
     return fail(ctx, "no plugin serves role 'apply': bind one in mi2.yaml to roll back");
-  RunEngine engine(*session->fleet, session->config, *session->providers);
+  RunEngine engine(*session->fleet, *session->providers);
   return report_outcome(ctx, engine.run(session->instance, recipe, run), "Rollback");
 }
 

@@ -27,9 +27,10 @@ TEST(Barrier, SdkErrorKeepsItsStatusAndSentence) {
       {MI2_TIMEOUT, mi2::sdk::Error(MI2_TIMEOUT, "too slow")},
       {MI2_CANCELLED, mi2::sdk::Error(MI2_CANCELLED, "stopped")},
   };
-  for (const auto& [status, thrown] : cases) {
+  for (const auto& item : cases) {
+    const mi2::sdk::Error& thrown = item.second;
     std::string error;
-    EXPECT_EQ(barrier(error, [&]() -> mi2_status { throw thrown; }), status);
+    EXPECT_EQ(barrier(error, [&]() -> mi2_status { throw thrown; }), item.first);
     EXPECT_EQ(error, thrown.what());
   }
 }
