@@ -12,8 +12,8 @@
 
 #include "core/config_edit.h"
 #include "core/engine.h"
-#include "core/jq_program.h"
 #include "core/journal.h"
+#include "core/jq_program.h"
 #include "core/providers.h"
 
 namespace mi2 {
@@ -22,13 +22,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 bool is_failure(const std::string& result) {
-  return result == "failed" || result == "rolled_back" || result == "refused" || result == "cancelled";
+  return result == "failed" || result == "rolled_back" || result == "refused" ||
+         result == "cancelled";
 }
 
 Json entry_json(const BatchEntry& e) {
-  return {{"instance", e.instance}, {"slug", e.slug},     {"wave", e.wave},
-          {"run_id", e.run_id},     {"result", e.result}, {"seconds", e.seconds},
-          {"pr_url", e.pr_url},     {"failed_step", e.failed_step}, {"error", e.error}};
+  return {{"instance", e.instance}, {"slug", e.slug},
+          {"wave", e.wave},         {"run_id", e.run_id},
+          {"result", e.result},     {"seconds", e.seconds},
+          {"pr_url", e.pr_url},     {"failed_step", e.failed_step},
+          {"error", e.error}};
 }
 
 BatchEntry entry_from_json(const Json& j) {
@@ -103,7 +106,8 @@ Status Batch::load_resumed() {
   auto path = fleet_.root() / ".mi2/batches" / (options_.resume_batch_id + ".json");
   auto loaded = load_yaml_file_as_json(path);
   if (!loaded || !loaded->is_object())
-    return make_error("there is no batch " + options_.resume_batch_id + " (no " + path.string() + ")");
+    return make_error("there is no batch " + options_.resume_batch_id + " (no " + path.string() +
+                      ")");
   state_ = *loaded;
   options_.environment = state_.value("environment", "");
   options_.target_version = state_.value("target_version", "");
@@ -143,7 +147,8 @@ bool Batch::threshold_crossed() const {
   if (report_.entries.empty()) return false;
   size_t failed = 0;
   for (const auto& e : report_.entries) failed += is_failure(e.result) ? 1 : 0;
-  double percent = 100.0 * static_cast<double>(failed) / static_cast<double>(report_.entries.size());
+  double percent =
+      100.0 * static_cast<double>(failed) / static_cast<double>(report_.entries.size());
   return percent > options_.max_fail_percentage;
 }
 
@@ -186,8 +191,9 @@ void Batch::run_one(size_t index) {
     if (options_.live) redraw_status();
   }
 
-  InstanceRef ref{options_.environment, entry.instance,
-                  fleet_.root() / "environments" / options_.environment / "deployments" / entry.instance};
+  InstanceRef ref{
+      options_.environment, entry.instance,
+      fleet_.root() / "environments" / options_.environment / "deployments" / entry.instance};
   std::ofstream log(batch_dir_ / (entry.instance + ".log"));
   RunOptions run;
   run.target_version = options_.target_version;
@@ -325,10 +331,12 @@ Result<std::vector<size_t>> plan_waves(size_t total, const std::vector<std::stri
       bool percent = !spec.empty() && spec.back() == '%';
       std::string number = percent ? spec.substr(0, spec.size() - 1) : spec;
       if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos)
-        return make_error("--waves entry '" + spec + "' is neither a count (5) nor a percentage (25%)");
+        return make_error("--waves entry '" + spec +
+                          "' is neither a count (5) nor a percentage (25%)");
       double value = std::stod(number);
       if (value <= 0 || (percent && value > 100))
-        return make_error("--waves entry '" + spec + "' must be above 0" + (percent ? " and at most 100%" : ""));
+        return make_error("--waves entry '" + spec + "' must be above 0" +
+                          (percent ? " and at most 100%" : ""));
       last = percent ? static_cast<size_t>(std::ceil(value * static_cast<double>(total) / 100.0))
                      : static_cast<size_t>(value);
       last = std::max<size_t>(last, 1);
@@ -349,8 +357,12 @@ bool BatchReport::ok() const {
 Json BatchReport::to_json() const {
   Json list = Json::array();
   for (const auto& e : entries) list.push_back(entry_json(e));
-  return {{"batch_id", batch_id}, {"environment", environment}, {"target_version", target_version},
-          {"stop_reason", stop_reason}, {"state_file", state_file.string()}, {"instances", list}};
+  return {{"batch_id", batch_id},
+          {"environment", environment},
+          {"target_version", target_version},
+          {"stop_reason", stop_reason},
+          {"state_file", state_file.string()},
+          {"instances", list}};
 }
 
 std::string BatchReport::recap_table() const {
@@ -365,8 +377,8 @@ std::string BatchReport::recap_table() const {
     duration.precision(1);
     if (e.seconds > 0) duration << e.seconds << "s";
     os << pad(e.instance, 24) << pad(e.result, 13) << pad(duration.str(), 10)
-       << pad(e.failed_step.empty() ? "-" : e.failed_step, 19) << (e.pr_url.empty() ? "-" : e.pr_url)
-       << '\n';
+       << pad(e.failed_step.empty() ? "-" : e.failed_step, 19)
+       << (e.pr_url.empty() ? "-" : e.pr_url) << '\n';
   }
   return os.str();
 }

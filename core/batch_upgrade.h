@@ -36,7 +36,7 @@ struct BatchOptions {
 struct BatchEntry {
   std::string instance;  // id
   std::string slug;
-  int wave = 0;          // 1-based
+  int wave = 0;  // 1-based
   std::string run_id;
   // pending, running, succeeded, failed, rolled_back, cancelled, refused, not_started
   std::string result = "pending";

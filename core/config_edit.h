@@ -16,8 +16,8 @@ namespace mi2 {
 // would change type, like 4.10 or yes, get double quotes). A missing last key is
 // added under its parent, indented like its siblings. Error when a parent is
 // missing or the node is not a scalar.
-Result<std::string> set_yaml_scalar(std::string_view yaml_text, const std::vector<std::string>& path,
-                                    std::string_view value);
+Result<std::string> set_yaml_scalar(std::string_view yaml_text,
+                                    const std::vector<std::string>& path, std::string_view value);
 
 // Writes `contents` to a temp file beside `path`, fsyncs it, keeps the old
 // file's mode, then renames it over `path`: readers see the old file or the new

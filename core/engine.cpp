@@ -94,8 +94,11 @@ class Run : public StepObserver {
   }
   void on_log(const std::string& plugin, mi2_log_level level, const std::string& message) override {
     if (journal_) {
-      (void)journal_->append({{"event", "log"}, {"step", current_step_}, {"plugin", plugin},
-                              {"level", static_cast<int>(level)}, {"message", message}});
+      (void)journal_->append({{"event", "log"},
+                              {"step", current_step_},
+                              {"plugin", plugin},
+                              {"level", static_cast<int>(level)},
+                              {"message", message}});
     }
   }
 
@@ -181,13 +184,12 @@ Status Run::prepare_new() {
   auto created = RunJournal::create(runs_dir(fleet_, instance_), run_id_);
   if (!created) return created.error();
   journal_.emplace(std::move(*created));
-  Json started = {{"event", "run_started"},    {"run_id", run_id_},
-                  {"recipe", recipe_.name},    {"environment", instance_.environment},
-                  {"instance", instance_.id},  {"target_version", target_},
+  Json started = {{"event", "run_started"},        {"run_id", run_id_},
+                  {"recipe", recipe_.name},        {"environment", instance_.environment},
+                  {"instance", instance_.id},      {"target_version", target_},
                   {"previous_version", previous_}, {"pid", static_cast<long>(getpid())},
                   {"force", options_.force}};
-  if (auto took = lock_->took_over())
-    started["took_over_lock"] = took->to_json();
+  if (auto took = lock_->took_over()) started["took_over_lock"] = took->to_json();
   journal(started);
   return {};
 }
@@ -211,8 +213,8 @@ Status Run::prepare_resume() {
       previous_ = e.value("previous_version", "");
       options_.force = options_.force || e.value("force", false);
       if (e.value("recipe", "") != recipe_.name)
-        return make_error("run " + run_id_ + " ran recipe '" + e.value("recipe", "") +
-                          "', not '" + recipe_.name + "'");
+        return make_error("run " + run_id_ + " ran recipe '" + e.value("recipe", "") + "', not '" +
+                          recipe_.name + "'");
     } else if (kind == "step_finished" &&
                (e.value("result", "") == "ok" || e.value("result", "") == "skipped")) {
       completed_.insert(e.value("step", ""));
@@ -241,8 +243,11 @@ Status Run::prepare_resume() {
   auto opened = RunJournal::open(path);
   if (!opened) return opened.error();
   journal_.emplace(std::move(*opened));
-  Json resumed = {{"event", "run_resumed"}, {"run_id", run_id_}, {"pid", static_cast<long>(getpid())},
-                  {"completed_steps", std::vector<std::string>(completed_.begin(), completed_.end())}};
+  Json resumed = {
+      {"event", "run_resumed"},
+      {"run_id", run_id_},
+      {"pid", static_cast<long>(getpid())},
+      {"completed_steps", std::vector<std::string>(completed_.begin(), completed_.end())}};
   if (auto took = lock_->took_over()) resumed["took_over_lock"] = took->to_json();
   journal(resumed);
   return {};
@@ -258,8 +263,11 @@ RunOutcome Run::finish(const std::string& result, const std::string& error,
   outcome.pr = pr_;
   if (journal_) outcome.journal_path = journal_->path();
   if (result != "refused" && !options_.dry_run) {
-    journal({{"event", "run_finished"}, {"result", result}, {"error", error},
-             {"failed_step", failed_step}, {"seconds", seconds_since(started_)}});
+    journal({{"event", "run_finished"},
+             {"result", result},
+             {"error", error},
+             {"failed_step", failed_step},
+             {"seconds", seconds_since(started_)}});
   }
   if (lock_) lock_->release();
   return outcome;
@@ -287,21 +295,29 @@ RunOutcome Run::execute() {
       journal({{"event", "step_skipped"}, {"step", step.name}, {"reason", "completed earlier"}});
       continue;
     }
-    if (cancelled()) return finish("cancelled", "interrupted; resume with --resume " + run_id_, step.name);
+    if (cancelled())
+      return finish("cancelled", "interrupted; resume with --resume " + run_id_, step.name);
     current_step_ = step.name;
     if (options_.dry_run) {
       std::string via = step.role.empty() ? "built in" : step.role + "." + step.action;
       print(counter + step.name + " (" + via + "): " + step.description);
     }
     auto step_start = Clock::now();
-    journal({{"event", "step_started"}, {"step", step.name}, {"index", i}, {"role", step.role},
+    journal({{"event", "step_started"},
+             {"step", step.name},
+             {"index", i},
+             {"role", step.role},
              {"action", step.action}});
     if (lock_) lock_->refresh();
 
     StepResult result = run_step(step);
     double took = seconds_since(step_start);
-    journal({{"event", "step_finished"}, {"step", step.name}, {"result", result.result},
-             {"error", result.error}, {"outputs", result.outputs}, {"seconds", took}});
+    journal({{"event", "step_finished"},
+             {"step", step.name},
+             {"result", result.result},
+             {"error", result.error},
+             {"outputs", result.outputs},
+             {"seconds", took}});
     if (result.result == "ok" || result.result == "skipped") {
       outputs_[step.name] = result.outputs;
       if (!options_.dry_run) {
@@ -316,7 +332,8 @@ RunOutcome Run::execute() {
     print(counter + step.name + ": " + result.result + " (" + format_seconds(took) + ") - " +
           result.error);
     if (result.result == "cancelled")
-      return finish("cancelled", "interrupted during " + step.name + "; resume with --resume " + run_id_,
+      return finish("cancelled",
+                    "interrupted during " + step.name + "; resume with --resume " + run_id_,
                     step.name);
     if (step.on_failure == OnFailure::kContinue) continue;
     if (step.on_failure == OnFailure::kRollback && !options_.dry_run) {
@@ -329,7 +346,8 @@ RunOutcome Run::execute() {
                     error + "; the workload was rolled back to " + previous_ + " and is healthy",
                     step.name);
     }
-    std::string hint = options_.dry_run ? "" : "; fix the cause, then resume with --resume " + run_id_;
+    std::string hint =
+        options_.dry_run ? "" : "; fix the cause, then resume with --resume " + run_id_;
     return finish("failed", "step '" + step.name + "' failed: " + result.error + hint, step.name);
   }
   current_step_.clear();
@@ -349,7 +367,8 @@ StepResult Run::run_step(const RecipeStep& step) {
     }
   }
   StepResult result = run_role_step(step, params);
-  if (step.role == "vcs" && step.action == "publish" && result.result == "ok" && !options_.dry_run) {
+  if (step.role == "vcs" && step.action == "publish" && result.result == "ok" &&
+      !options_.dry_run) {
     for (const auto& [plugin, output] : result.outputs.items()) {
       if (output.is_object() && output.contains("pr")) {
         pr_ = output["pr"];
@@ -365,17 +384,20 @@ StepResult Run::run_builtin(const RecipeStep& step) {
   if (step.action == "resolve-version") {
     if (target_ == "latest") {
       auto vcs = providers_.first("vcs");
-      if (!vcs) return {"failed", "'latest' needs a vcs plugin to find the newest main-branch tag: " + vcs.message()};
-      auto latest = ProviderSet::invoke(**vcs, "vcs", "latest-version", step_input(step, {}),
-                                        CallSettings{options_.dry_run, std::nullopt,
-                                                     options_.cancel_flag, this});
+      if (!vcs)
+        return {"failed",
+                "'latest' needs a vcs plugin to find the newest main-branch tag: " + vcs.message()};
+      auto latest = ProviderSet::invoke(
+          **vcs, "vcs", "latest-version", step_input(step, {}),
+          CallSettings{options_.dry_run, std::nullopt, options_.cancel_flag, this});
       if (!latest.ok()) return {"failed", latest.error};
       target_ = latest.output.value("version", "");
       if (auto valid = validate_version(target_); !valid) return {"failed", valid.message()};
       journal({{"event", "target_resolved"}, {"target_version", target_}});
     }
     if (!options_.force) {
-      if (auto path = check_upgrade_path(previous_, target_); !path) return {"failed", path.message()};
+      if (auto path = check_upgrade_path(previous_, target_); !path)
+        return {"failed", path.message()};
     }
     result.outputs = {{"target_version", target_}};
     result.note = previous_ + " -> " + target_;
@@ -387,7 +409,8 @@ StepResult Run::run_builtin(const RecipeStep& step) {
     if (options_.dry_run) {
       result.note = "would set spec.sourcegraphVersion: " + previous_ + " -> " + version + " in " +
                     file.string();
-    } else if (auto set = set_yaml_scalar_in_file(file, {"spec", "sourcegraphVersion"}, version); !set) {
+    } else if (auto set = set_yaml_scalar_in_file(file, {"spec", "sourcegraphVersion"}, version);
+               !set) {
       return {"failed", set.message()};
     }
     instance_json_["spec"]["sourcegraphVersion"] = version;
@@ -442,7 +465,8 @@ StepResult Run::run_role_step(const RecipeStep& step, const Json& params) {
 StepResult Run::invoke_with_retries(const RecipeStep& step, Provider& provider, const Json& input) {
   auto backoff = step.backoff;
   for (int attempt = 0;; ++attempt) {
-    CallSettings settings{options_.dry_run, Clock::now() + step.timeout, options_.cancel_flag, this};
+    CallSettings settings{options_.dry_run, Clock::now() + step.timeout, options_.cancel_flag,
+                          this};
     auto invoked = ProviderSet::invoke(provider, step.role, step.action, input, settings);
     bool expired = Clock::now() >= *settings.deadline;
     if (invoked.ok()) {
@@ -460,10 +484,14 @@ StepResult Run::invoke_with_retries(const RecipeStep& step, Provider& provider, 
     bool retry = invoked.status == MI2_RETRYABLE && attempt < step.retries && !cancelled();
     if (step.role == "healthcheck" && invoked.status == MI2_OK) retry = false;
     if (!retry) return failed;
-    journal({{"event", "step_retry"}, {"step", step.name}, {"plugin", provider.name},
-             {"attempt", attempt + 1}, {"error", invoked.error},
+    journal({{"event", "step_retry"},
+             {"step", step.name},
+             {"plugin", provider.name},
+             {"attempt", attempt + 1},
+             {"error", invoked.error},
              {"backoff_ms", backoff.count()}});
-    print("      retrying " + step.name + " in " + std::to_string(backoff.count()) + " ms: " + invoked.error);
+    print("      retrying " + step.name + " in " + std::to_string(backoff.count()) +
+          " ms: " + invoked.error);
     for (auto until = Clock::now() + backoff; Clock::now() < until && !cancelled();)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     backoff *= 2;
@@ -478,7 +506,9 @@ StepResult Run::rollback(const RecipeStep& failed_step) {
     return StepResult{"failed", error};
   };
   if (!previous_.empty()) {
-    if (auto set = set_yaml_scalar_in_file(instance_.config_path(), {"spec", "sourcegraphVersion"}, previous_); !set)
+    if (auto set = set_yaml_scalar_in_file(instance_.config_path(), {"spec", "sourcegraphVersion"},
+                                           previous_);
+        !set)
       return fail(set.message());
     instance_json_["spec"]["sourcegraphVersion"] = previous_;
   }
@@ -486,13 +516,17 @@ StepResult Run::rollback(const RecipeStep& failed_step) {
   if (auto r = run_role_step(render, {}); r.result == "failed") return fail(r.error);
   RecipeStep undo{"rollback-apply", "apply", "rollback", Json::object()};
   undo.timeout = std::chrono::seconds(900);
-  if (auto r = run_role_step(undo, {{"to_version", previous_}}); r.result != "ok" && r.result != "skipped")
+  if (auto r = run_role_step(undo, {{"to_version", previous_}});
+      r.result != "ok" && r.result != "skipped")
     return fail(r.error);
   // Verify the old version the way the recipe verifies the new one.
-  RecipeStep verify{"rollback-verify", "healthcheck", "check",
+  RecipeStep verify{"rollback-verify",
+                    "healthcheck",
+                    "check",
                     {{"checks", {"pods-health", "src-application-version"}}}};
   for (const auto& step : recipe_.steps)
-    if (step.role == "healthcheck" && step.on_failure == OnFailure::kRollback) verify.params = step.params;
+    if (step.role == "healthcheck" && step.on_failure == OnFailure::kRollback)
+      verify.params = step.params;
   if (auto r = run_role_step(verify, verify.params); r.result != "ok" && r.result != "skipped")
     return fail("after rolling back: " + r.error);
   journal({{"event", "rollback_finished"}, {"result", "ok"}});
@@ -514,10 +548,13 @@ Json Run::publish_params() {
   if (auto vcs = providers_.first("vcs"); vcs) {
     Json params = tracking_issue_params(fleet_, instance_.environment, target_);
     RecipeStep step{"tracking-issue", "vcs", "tracking-issue", params};
-    auto issue = ProviderSet::invoke(**vcs, "vcs", "tracking-issue", step_input(step, params),
-                                     CallSettings{options_.dry_run, std::nullopt, options_.cancel_flag, this});
-    if (issue.ok() && issue.output.contains("issue")) ctx.tracking_issue_url = issue.output["issue"].value("url", "");
-    else ctx.tracking_issue_error = issue.error;
+    auto issue = ProviderSet::invoke(
+        **vcs, "vcs", "tracking-issue", step_input(step, params),
+        CallSettings{options_.dry_run, std::nullopt, options_.cancel_flag, this});
+    if (issue.ok() && issue.output.contains("issue"))
+      ctx.tracking_issue_url = issue.output["issue"].value("url", "");
+    else
+      ctx.tracking_issue_error = issue.error;
   }
   return pr_params(ctx);
 }
@@ -527,8 +564,10 @@ void Run::print_planned_command(const std::string& kind, const Json& record) {
   std::string line;
   if (kind == "exec") {
     line = "      $";
-    for (const auto& arg : record.value("argv", Json::array())) line += " " + quote_arg(arg.get<std::string>());
-    if (record.contains("cwd") && record["cwd"].is_string() && !record["cwd"].get<std::string>().empty())
+    for (const auto& arg : record.value("argv", Json::array()))
+      line += " " + quote_arg(arg.get<std::string>());
+    if (record.contains("cwd") && record["cwd"].is_string() &&
+        !record["cwd"].get<std::string>().empty())
       line += "   (in " + record["cwd"].get<std::string>() + ")";
   } else {
     line = "      " + record.value("method", "?") + " " + record.value("url", "?");
@@ -543,7 +582,8 @@ std::filesystem::path runs_dir(const Fleet& fleet, const InstanceRef& instance) 
   return fleet.state_dir(instance) / "runs";
 }
 
-RunOutcome RunEngine::run(const InstanceRef& instance, const Recipe& recipe, const RunOptions& options) {
+RunOutcome RunEngine::run(const InstanceRef& instance, const Recipe& recipe,
+                          const RunOptions& options) {
   Run run(fleet_, providers_, instance, recipe, options);
   return run.execute();
 }

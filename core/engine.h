@@ -17,11 +17,11 @@
 namespace mi2 {
 
 struct RunOptions {
-  std::string target_version;  // required for a new run; "latest" asks the vcs plugin
-  bool dry_run = false;        // print the plan; change nothing on disk
-  std::string resume_run_id;   // continue this run, skipping its completed steps
-  bool force = false;          // allow version skips of more than one minor
-  std::ostream* out = nullptr; // human progress lines (and the plan in dry-run)
+  std::string target_version;   // required for a new run; "latest" asks the vcs plugin
+  bool dry_run = false;         // print the plan; change nothing on disk
+  std::string resume_run_id;    // continue this run, skipping its completed steps
+  bool force = false;           // allow version skips of more than one minor
+  std::ostream* out = nullptr;  // human progress lines (and the plan in dry-run)
   const std::atomic<bool>* cancel_flag = nullptr;
 };
 

@@ -26,8 +26,10 @@ class StepObserver {
   // kind "exec": {argv, cwd, mutating, skipped_dry_run, exit_code, term_signal,
   //               timed_out, stdout, stderr (redacted, truncated to 64 KiB), seconds}
   // kind "http": {method, url, mutating, skipped_dry_run, status, seconds}
-  virtual void on_command(const std::string& plugin, const std::string& kind, const Json& record) = 0;
-  virtual void on_log(const std::string& plugin, mi2_log_level level, const std::string& message) = 0;
+  virtual void on_command(const std::string& plugin, const std::string& kind,
+                          const Json& record) = 0;
+  virtual void on_log(const std::string& plugin, mi2_log_level level,
+                      const std::string& message) = 0;
   virtual void on_progress(const std::string& plugin, double fraction, const std::string& message) {
     (void)plugin, (void)fraction, (void)message;
   }
@@ -35,8 +37,8 @@ class StepObserver {
 
 // Shared by every context of one process.
 struct HostEnvironment {
-  ProcessRunner* runner = nullptr;  // required
-  HttpClient* http = nullptr;       // required
+  ProcessRunner* runner = nullptr;     // required
+  HttpClient* http = nullptr;          // required
   SecretRedactor* redactor = nullptr;  // required
 };
 

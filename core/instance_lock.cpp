@@ -73,8 +73,13 @@ bool create_exclusive(const std::filesystem::path& path, const std::string& cont
 }  // namespace
 
 Json LockInfo::to_json() const {
-  return Json{{"lock_id", lock_id}, {"run_id", run_id}, {"owner", owner}, {"host", host},
-              {"pid", pid}, {"created", created}, {"ttl_seconds", ttl_seconds}};
+  return Json{{"lock_id", lock_id},
+              {"run_id", run_id},
+              {"owner", owner},
+              {"host", host},
+              {"pid", pid},
+              {"created", created},
+              {"ttl_seconds", ttl_seconds}};
 }
 
 std::optional<LockInfo> LockInfo::from_json(const Json& json) {
@@ -100,7 +105,8 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& state_di
                                            const std::string& run_id, std::chrono::seconds ttl) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
-  if (ec) return make_error("cannot create the state folder " + state_dir.string() + ": " + ec.message());
+  if (ec)
+    return make_error("cannot create the state folder " + state_dir.string() + ": " + ec.message());
   auto path = state_dir / "lock.json";
 
   LockInfo info;
@@ -134,7 +140,8 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& state_di
   return make_error("could not take the lock " + path.string() + " (another run raced for it)");
 }
 
-Status InstanceLock::force_unlock(const std::filesystem::path& state_dir, const std::string& lock_id) {
+Status InstanceLock::force_unlock(const std::filesystem::path& state_dir,
+                                  const std::string& lock_id) {
   auto path = state_dir / "lock.json";
   auto held = read_lock(path);
   if (!held) return make_error("the instance is not locked (no " + path.string() + ")");
@@ -160,7 +167,9 @@ InstanceLock::InstanceLock(InstanceLock&& other) noexcept
   other.held_ = false;
 }
 
-InstanceLock::~InstanceLock() { release(); }
+InstanceLock::~InstanceLock() {
+  release();
+}
 
 void InstanceLock::refresh() {
   if (!held_) return;

@@ -53,7 +53,8 @@ class InstanceLock {
   std::optional<LockInfo> took_over() const { return took_over_; }
 
  private:
-  InstanceLock(std::filesystem::path path, LockInfo info) : path_(std::move(path)), info_(std::move(info)) {}
+  InstanceLock(std::filesystem::path path, LockInfo info)
+      : path_(std::move(path)), info_(std::move(info)) {}
   std::filesystem::path path_;
   LockInfo info_;
   std::optional<LockInfo> took_over_;

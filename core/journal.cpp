@@ -20,16 +20,20 @@ Result<RunJournal> RunJournal::create(const std::filesystem::path& runs_dir,
                                       const std::string& run_id) {
   std::error_code ec;
   std::filesystem::create_directories(runs_dir, ec);
-  if (ec) return make_error("cannot create the runs folder " + runs_dir.string() + ": " + ec.message());
+  if (ec)
+    return make_error("cannot create the runs folder " + runs_dir.string() + ": " + ec.message());
   auto path = runs_dir / (run_id + ".jsonl");
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("cannot create the run journal " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error("cannot create the run journal " + path.string() + ": " +
+                      std::strerror(errno));
   return RunJournal(path, fd);
 }
 
 Result<RunJournal> RunJournal::open(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return make_error("cannot open the run journal " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error("cannot open the run journal " + path.string() + ": " + std::strerror(errno));
   // A torn last line from a killed writer would glue onto our first event.
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (in.tellg() > 0) {
@@ -67,7 +71,8 @@ Result<std::vector<Json>> RunJournal::read(const std::filesystem::path& path) {
   return events;
 }
 
-RunJournal::RunJournal(RunJournal&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
+RunJournal::RunJournal(RunJournal&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_) {
   other.fd_ = -1;
 }
 
@@ -89,13 +94,16 @@ Status RunJournal::append(Json event) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   event["ts"] = std::chrono::duration<double>(now).count();
   std::string line =
-      SecretRedactor::global().apply(event.dump(-1, ' ', false, Json::error_handler_t::replace)) + "\n";
+      SecretRedactor::global().apply(event.dump(-1, ' ', false, Json::error_handler_t::replace)) +
+      "\n";
   const char* data = line.data();
   size_t left = line.size();
   while (left > 0) {
     ssize_t n = ::write(fd_, data, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error("cannot write to the run journal " + path_.string() + ": " + std::strerror(errno));
+    if (n <= 0)
+      return make_error("cannot write to the run journal " + path_.string() + ": " +
+                        std::strerror(errno));
     data += n;
     left -= static_cast<size_t>(n);
   }

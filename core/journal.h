@@ -15,7 +15,8 @@ namespace mi2 {
 class RunJournal {
  public:
   // Creates <runs_dir>/<run_id>.jsonl (the file must not exist yet).
-  static Result<RunJournal> create(const std::filesystem::path& runs_dir, const std::string& run_id);
+  static Result<RunJournal> create(const std::filesystem::path& runs_dir,
+                                   const std::string& run_id);
   // Opens an existing journal to append to it (resume).
   static Result<RunJournal> open(const std::filesystem::path& path);
   // Every complete event of a journal. A line torn by a kill while it was

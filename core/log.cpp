@@ -20,8 +20,8 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::string text = SecretRedactor::global().apply(
-        std::string_view(msg.payload.data(), msg.payload.size()));
+    std::string text =
+        SecretRedactor::global().apply(std::string_view(msg.payload.data(), msg.payload.size()));
     std::string line;
     if (format_ == LogFormat::kJson) {
       auto seconds = std::chrono::duration<double>(msg.time.time_since_epoch()).count();
@@ -31,8 +31,8 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
                           {"msg", text}};
       line = j.dump() + "\n";
     } else {
-      const char* level = msg.level >= spdlog::level::err    ? "error: "
-                          : msg.level == spdlog::level::warn ? "warning: "
+      const char* level = msg.level >= spdlog::level::err     ? "error: "
+                          : msg.level == spdlog::level::warn  ? "warning: "
                           : msg.level <= spdlog::level::debug ? "debug: "
                                                               : "";
       line = std::string("mi2: ") + level + text + "\n";

@@ -31,7 +31,8 @@ constexpr CommandEntry kCommands[] = {
      mi2::cli::instance_workon},
     {"instance backup", "List or create checkpoints of an instance", mi2::cli::instance_backup},
     {"instance restore", "Restore an instance from a checkpoint", mi2::cli::instance_restore},
-    {"instance db", "Show or repair the instance database's migration state", mi2::cli::instance_db},
+    {"instance db", "Show or repair the instance database's migration state",
+     mi2::cli::instance_db},
     {"env create-tracking-issue", "Create (or find) the tracking issue for a version",
      mi2::cli::env_create_tracking_issue},
     {"env workflow run", "Render or dispatch a workflow for every selected instance",
@@ -69,8 +70,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> leading;
   while (!args.empty()) {
     const std::string& a = args[0];
-    bool takes_value = a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" ||
-                       a == "-log-format";
+    bool takes_value =
+        a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" || a == "-log-format";
     bool flag = a == "-v" || a == "--verbose" || a.rfind("--plugin-dir=", 0) == 0 ||
                 a.rfind("--log-format=", 0) == 0;
     if (!takes_value && !flag) break;
@@ -108,12 +109,14 @@ int main(int argc, char** argv) {
   }
   if (!best) {
     bool is_group = false;
-    for (const auto& c : kCommands) is_group |= c.name.substr(0, args[0].size() + 1) == args[0] + " ";
+    for (const auto& c : kCommands)
+      is_group |= c.name.substr(0, args[0].size() + 1) == args[0] + " ";
     if (is_group && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
       print_commands(std::cout, args[0]);
       return args.size() == 1 ? mi2::cli::kExitUsage : mi2::cli::kExitOk;
     }
-    std::cerr << "mi2: unknown command '" << args[0] << (args.size() > 1 && is_group ? " " + args[1] : "")
+    std::cerr << "mi2: unknown command '" << args[0]
+              << (args.size() > 1 && is_group ? " " + args[1] : "")
               << "'; run 'mi2 --help' for the list of commands.\n";
     return mi2::cli::kExitUsage;
   }

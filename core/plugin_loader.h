@@ -24,7 +24,7 @@ struct PluginDescription {
   std::string description;
   std::map<std::string, std::vector<std::string>> roles;  // role -> actions
   std::vector<std::string> checks;
-  std::string describe_json;  // the document as the plugin gave it
+  std::string describe_json;                       // the document as the plugin gave it
   std::vector<std::string> sensitive_config_keys;  // config_schema properties marked sensitive
 };
 
@@ -55,7 +55,8 @@ class PluginInstance {
 
 class LoadedPlugin {
  public:
-  LoadedPlugin(std::filesystem::path path, const mi2_plugin_api* api, PluginDescription description);
+  LoadedPlugin(std::filesystem::path path, const mi2_plugin_api* api,
+               PluginDescription description);
 
   const std::filesystem::path& path() const { return path_; }
   const PluginDescription& description() const { return description_; }

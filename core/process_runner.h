@@ -10,10 +10,10 @@
 namespace mi2 {
 
 struct ProcessRequest {
-  std::vector<std::string> argv;  // argv[0] looked up on PATH when it has no '/'
-  std::vector<std::string> env;   // "NAME=value" added to / replacing in the environment
-  std::string cwd;                // empty: current directory
-  std::string stdin_data;         // empty: stdin is /dev/null
+  std::vector<std::string> argv;         // argv[0] looked up on PATH when it has no '/'
+  std::vector<std::string> env;          // "NAME=value" added to / replacing in the environment
+  std::string cwd;                       // empty: current directory
+  std::string stdin_data;                // empty: stdin is /dev/null
   std::chrono::milliseconds timeout{0};  // 0: none; on expiry SIGTERM, then SIGKILL after 2 s
   std::function<bool()> cancelled;       // polled; true ends the child like a timeout
 };

@@ -13,13 +13,20 @@ namespace {
 
 std::string status_name(mi2_status status) {
   switch (status) {
-    case MI2_OK: return "ok";
-    case MI2_FAILED: return "failed";
-    case MI2_RETRYABLE: return "failed (retryable)";
-    case MI2_TIMEOUT: return "timed out";
-    case MI2_CANCELLED: return "was cancelled";
-    case MI2_NOT_SUPPORTED: return "is not supported";
-    case MI2_INVALID_INPUT: return "rejected its input";
+    case MI2_OK:
+      return "ok";
+    case MI2_FAILED:
+      return "failed";
+    case MI2_RETRYABLE:
+      return "failed (retryable)";
+    case MI2_TIMEOUT:
+      return "timed out";
+    case MI2_CANCELLED:
+      return "was cancelled";
+    case MI2_NOT_SUPPORTED:
+      return "is not supported";
+    case MI2_INVALID_INPUT:
+      return "rejected its input";
   }
   return "failed";
 }

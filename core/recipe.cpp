@@ -28,15 +28,15 @@ Recipe upgrade_instance_recipe() {
                          "health check before anything changes"));
   r.steps.push_back(step("resolve-version", "", "resolve-version", Json::object(),
                          "resolve the target version and refuse unsafe skips"));
-  r.steps.push_back(step("bump", "", "bump", Json::object(),
-                         "write spec.sourcegraphVersion in config.yaml"));
+  r.steps.push_back(
+      step("bump", "", "bump", Json::object(), "write spec.sourcegraphVersion in config.yaml"));
   r.steps.push_back(step("render", "render", "render", Json::object(),
                          "regenerate kubernetes/, terraform/stacks/, charts/"));
-  r.steps.push_back(step("checkpoint", "backup", "create", Json::object(),
-                         "back up cluster state and database"));
+  r.steps.push_back(
+      step("checkpoint", "backup", "create", Json::object(), "back up cluster state and database"));
   r.steps.push_back(step("migrate", "migrate", "up", Json::object(), "run database migrations"));
-  r.steps.push_back(step("postmigrate-check", "healthcheck", "check",
-                         {{"checks", {"pods-health"}}}, "the old workload is still healthy"));
+  r.steps.push_back(step("postmigrate-check", "healthcheck", "check", {{"checks", {"pods-health"}}},
+                         "the old workload is still healthy"));
   auto deploy = step("deploy", "apply", "apply", Json::object(), "roll out the new workload");
   deploy.timeout = std::chrono::seconds(900);
   deploy.on_failure = OnFailure::kRollback;  // a stuck rollout is undone like a failed verify
@@ -56,9 +56,12 @@ Recipe upgrade_instance_recipe() {
 
 const char* to_string(OnFailure on_failure) {
   switch (on_failure) {
-    case OnFailure::kAbort: return "abort";
-    case OnFailure::kRollback: return "rollback";
-    case OnFailure::kContinue: return "continue";
+    case OnFailure::kAbort:
+      return "abort";
+    case OnFailure::kRollback:
+      return "rollback";
+    case OnFailure::kContinue:
+      return "continue";
   }
   return "abort";
 }
@@ -90,7 +93,8 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
     if (!out.role.empty()) {
       bool known = false;
       for (const char* role : kRoles) known |= out.role == role;
-      if (!known) return make_error(where(i) + " ('" + out.name + "') names unknown role '" + out.role + "'");
+      if (!known)
+        return make_error(where(i) + " ('" + out.name + "') names unknown role '" + out.role + "'");
     }
     out.params = s.value("params", Json::object());
     out.timeout = std::chrono::seconds(s.value("timeout_s", 600));
@@ -98,11 +102,15 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
     out.backoff = std::chrono::milliseconds(s.value("backoff_ms", 1000));
     out.description = s.value("description", "");
     std::string on_failure = s.value("on_failure", "abort");
-    if (on_failure == "abort") out.on_failure = OnFailure::kAbort;
-    else if (on_failure == "rollback") out.on_failure = OnFailure::kRollback;
-    else if (on_failure == "continue") out.on_failure = OnFailure::kContinue;
-    else return make_error(where(i) + " ('" + out.name + "') has on_failure '" + on_failure +
-                           "'; use abort, rollback or continue");
+    if (on_failure == "abort")
+      out.on_failure = OnFailure::kAbort;
+    else if (on_failure == "rollback")
+      out.on_failure = OnFailure::kRollback;
+    else if (on_failure == "continue")
+      out.on_failure = OnFailure::kContinue;
+    else
+      return make_error(where(i) + " ('" + out.name + "') has on_failure '" + on_failure +
+                        "'; use abort, rollback or continue");
     if (out.retries < 0 || out.timeout.count() <= 0)
       return make_error(where(i) + " ('" + out.name + "') needs retries >= 0 and timeout_s > 0");
     recipe.steps.push_back(std::move(out));

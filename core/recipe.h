@@ -25,10 +25,10 @@ struct RecipeStep {
   std::string action;  // the role's action, or the built-in's name
   Json params;         // passed to the plugin as input.params
   std::chrono::seconds timeout{600};
-  int retries = 0;                            // extra attempts after MI2_RETRYABLE
-  std::chrono::milliseconds backoff{1000};    // doubled after each retry
+  int retries = 0;                          // extra attempts after MI2_RETRYABLE
+  std::chrono::milliseconds backoff{1000};  // doubled after each retry
   OnFailure on_failure = OnFailure::kAbort;
-  std::string description;                    // one line for the plan and progress
+  std::string description;  // one line for the plan and progress
 };
 
 struct Recipe {

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "core/fleet.h"
 #include <nlohmann/json.hpp>
+#include "core/fleet.h"
 
 #include "core/json.h"
 

@@ -54,8 +54,8 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
     ctx.global.plugin_dirs = parsed.vm["plugin-dir"].as<std::vector<std::string>>();
   ctx.global.log_format = parsed.vm["log-format"].as<std::string>();
   if (ctx.global.log_format != "text" && ctx.global.log_format != "json") {
-    exit_code = usage_error(ctx, "--log-format takes 'text' or 'json', not '" +
-                                     ctx.global.log_format + "'");
+    exit_code = usage_error(
+        ctx, "--log-format takes 'text' or 'json', not '" + ctx.global.log_format + "'");
     return std::nullopt;
   }
   ctx.global.verbosity = parsed.vm.count("verbose") ? 1 : 0;
@@ -78,8 +78,7 @@ int usage_error(const CommandContext& ctx, const std::string& message) {
 }
 
 void configure_logging(const GlobalOptions& global) {
-  init_logging(global.log_format == "json" ? LogFormat::kJson : LogFormat::kText,
-               global.verbosity);
+  init_logging(global.log_format == "json" ? LogFormat::kJson : LogFormat::kText, global.verbosity);
 }
 
 }  // namespace mi2::cli

@@ -19,14 +19,16 @@ int env_upgrade_batch(CommandContext& ctx) {
       "target-version", po::value<std::string>(), "Version to upgrade to")(
       "max-parallel", po::value<int>()->default_value(4), "Instances upgraded at the same time")(
       "waves", po::value<std::string>()->default_value("100%"),
-      "Wave sizes, e.g. 1,5,25%,100% (the last repeats); a wave starts when the previous one is done")(
-      "max-fail-percentage", po::value<double>()->default_value(0),
-      "Stop starting instances once more than this share of the batch has failed")(
+      "Wave sizes, e.g. 1,5,25%,100% (the last repeats); a wave starts when the previous one is "
+      "done")("max-fail-percentage", po::value<double>()->default_value(0),
+              "Stop starting instances once more than this share of the batch has failed")(
       "dry-run", "Show the selection and the waves; start nothing")(
-      "force", "Allow version skips of more than one minor")(
-      "resume", po::value<std::string>(), "Continue the batch BATCH_ID")("json", "Print the report as JSON");
-  auto parsed = parse(ctx, "-e ENV -filter EXPR -target-version V [--waves 1,5,25%,100%] [--max-parallel N]",
-                      options, code);
+      "force", "Allow version skips of more than one minor")("resume", po::value<std::string>(),
+                                                             "Continue the batch BATCH_ID")(
+      "json", "Print the report as JSON");
+  auto parsed =
+      parse(ctx, "-e ENV -filter EXPR -target-version V [--waves 1,5,25%,100%] [--max-parallel N]",
+            options, code);
   if (!parsed) return code;
 
   BatchOptions batch;

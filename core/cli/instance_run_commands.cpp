@@ -17,20 +17,24 @@ namespace {
 
 // The recipe a command runs: mi2.yaml's recipes.<name> when given, else built in.
 Result<Recipe> find_recipe(const Session& session, const std::string& name) {
-  const Json& recipes = session.config.raw.contains("recipes") ? session.config.raw["recipes"] : Json();
+  const Json& recipes =
+      session.config.raw.contains("recipes") ? session.config.raw["recipes"] : Json();
   if (recipes.is_object() && recipes.contains(name)) return recipe_from_json(name, recipes[name]);
   if (name == "upgrade-instance") return upgrade_instance_recipe();
-  return make_error("there is no recipe '" + name +
-                    "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
+  return make_error(
+      "there is no recipe '" + name +
+      "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
 }
 
 int report_outcome(const CommandContext& ctx, const RunOutcome& outcome, const std::string& verb) {
   if (outcome.result == "refused") return fail(ctx, outcome.error);
-  if (!outcome.journal_path.empty()) *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
+  if (!outcome.journal_path.empty())
+    *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
   if (outcome.ok()) {
     if (outcome.pr.is_object() && outcome.pr.contains("url"))
       *ctx.out << "Pull request: " << outcome.pr.value("url", "") << '\n';
-    if (outcome.result == "succeeded") *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
+    if (outcome.result == "succeeded")
+      *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
     return kExitOk;
   }
   return fail(ctx, "run " + outcome.run_id + " " + outcome.result + ": " + outcome.error);
@@ -54,7 +58,9 @@ Result<Json> invoke_first(Session& session, const std::string& role, const std::
   return make_error("no plugin bound to role '" + role + "' in mi2.yaml serves '" + action + "'");
 }
 
-void print_json(const CommandContext& ctx, const Json& json) { *ctx.out << json.dump(2) << '\n'; }
+void print_json(const CommandContext& ctx, const Json& json) {
+  *ctx.out << json.dump(2) << '\n';
+}
 
 }  // namespace
 
@@ -78,9 +84,9 @@ int instance_upgrade(CommandContext& ctx) {
   if (target.empty() && resume.empty())
     return usage_error(ctx, "pass -target-version V (or --resume RUN_ID to continue a run)");
 
-  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
-                                       option_string(*parsed, "slug"),
-                                       {"render", "healthcheck", "backup", "migrate", "apply", "vcs"});
+  auto session = open_instance_session(
+      ctx, option_string(*parsed, "environment"), option_string(*parsed, "slug"),
+      {"render", "healthcheck", "backup", "migrate", "apply", "vcs"});
   if (!session) return fail(ctx, session.message());
   auto recipe = find_recipe(*session, parsed->vm["recipe"].as<std::string>());
   if (!recipe) return fail(ctx, recipe.message());
@@ -119,7 +125,8 @@ int instance_check(CommandContext& ctx) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      return usage_error(ctx, "no bound plugin provides the check '" + name + "' (known: " + list + ")");
+      return usage_error(ctx,
+                         "no bound plugin provides the check '" + name + "' (known: " + list + ")");
     }
   }
 
@@ -131,15 +138,17 @@ int instance_check(CommandContext& ctx) {
     Json checks = Json::array();
     for (const auto& name : parsed->positional) {
       const auto& provided = provider->plugin->description().checks;
-      if (std::find(provided.begin(), provided.end(), name) != provided.end()) checks.push_back(name);
+      if (std::find(provided.begin(), provided.end(), name) != provided.end())
+        checks.push_back(name);
     }
     if (!parsed->positional.empty() && checks.empty()) continue;
     Json input = base_step_input(*session->fleet, session->instance, *json);
     input["step"] = "check";
     input["dry_run"] = false;
     input["params"] = {{"checks", checks}};
-    auto result = ProviderSet::invoke(*provider, "healthcheck", "check", input,
-                                      CallSettings{false, std::nullopt, install_interrupt_handler(), nullptr});
+    auto result = ProviderSet::invoke(
+        *provider, "healthcheck", "check", input,
+        CallSettings{false, std::nullopt, install_interrupt_handler(), nullptr});
     if (!result.ok()) return fail(ctx, result.error);
     outputs[provider->name] = result.output;
     ok = ok && result.output.value("ok", false);
@@ -152,7 +161,8 @@ int instance_check(CommandContext& ctx) {
         *ctx.out << (check.value("ok", false) ? "ok     " : "FAILED ") << check.value("name", "?")
                  << ": " << check.value("summary", "") << '\n';
         for (const auto& detail : check.value("details", Json::array()))
-          *ctx.out << "         " << (detail.is_string() ? detail.get<std::string>() : detail.dump()) << '\n';
+          *ctx.out << "         "
+                   << (detail.is_string() ? detail.get<std::string>() : detail.dump()) << '\n';
       }
     }
   }
@@ -165,13 +175,14 @@ int instance_rollback(CommandContext& ctx) {
   add_instance_options(options);
   options.add_options()("to", po::value<std::string>(),
                         "Version to return to (default: the version before the last upgrade run)")(
-      "mode", po::value<std::string>(), "How the apply plugin rolls back (e.g. undo, restore-origin-main)")(
+      "mode", po::value<std::string>(),
+      "How the apply plugin rolls back (e.g. undo, restore-origin-main)")(
       "dry-run", "Print the plan and change nothing");
   auto parsed = parse(ctx, "[--to VERSION] [--mode MODE]", options, code);
   if (!parsed) return code;
-  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
-                                       option_string(*parsed, "slug"),
-                                       {"render", "healthcheck", "apply"});
+  auto session =
+      open_instance_session(ctx, option_string(*parsed, "environment"),
+                            option_string(*parsed, "slug"), {"render", "healthcheck", "apply"});
   if (!session) return fail(ctx, session.message());
 
   std::string to = option_string(*parsed, "to");
@@ -179,20 +190,24 @@ int instance_rollback(CommandContext& ctx) {
     // The version before the newest upgrade run.
     std::vector<std::filesystem::path> journals;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(runs_dir(*session->fleet, session->instance), ec))
+    for (const auto& entry :
+         std::filesystem::directory_iterator(runs_dir(*session->fleet, session->instance), ec))
       if (entry.path().extension() == ".jsonl") journals.push_back(entry.path());
     std::sort(journals.rbegin(), journals.rend());
     for (const auto& path : journals) {
       auto events = RunJournal::read(path);
       if (!events || events->empty()) continue;
       const Json& first = events->front();
-      if (first.value("recipe", "") == "upgrade-instance" && !first.value("previous_version", "").empty()) {
+      if (first.value("recipe", "") == "upgrade-instance" &&
+          !first.value("previous_version", "").empty()) {
         to = first.value("previous_version", "");
         break;
       }
     }
     if (to.empty())
-      return fail(ctx, "no earlier upgrade run of this instance names a version to return to; pass --to VERSION");
+      return fail(ctx,
+                  "no earlier upgrade run of this instance names a version to return to; pass --to "
+                  "VERSION");
   }
   Recipe recipe;
   recipe.name = "rollback-instance";
@@ -204,8 +219,8 @@ int instance_rollback(CommandContext& ctx) {
   if (auto mode = option_string(*parsed, "mode"); !mode.empty()) rollback_params["mode"] = mode;
   RecipeStep undo{"rollback", "apply", "rollback", rollback_params, std::chrono::seconds(900)};
   undo.description = "return the workload to the earlier version";
-  RecipeStep verify{"verify", "healthcheck", "check",
-                    {{"checks", {"pods-health", "src-application-version"}}}};
+  RecipeStep verify{
+      "verify", "healthcheck", "check", {{"checks", {"pods-health", "src-application-version"}}}};
   verify.retries = 2;
   verify.description = "workload healthy and serving the earlier version";
   recipe.steps = {bump, render, undo, verify};
@@ -228,7 +243,8 @@ int instance_unlock(CommandContext& ctx) {
   add_instance_options(options);
   auto parsed = parse(ctx, "LOCK_ID", options, code, "lock-id", 1);
   if (!parsed) return code;
-  if (parsed->positional.size() != 1) return usage_error(ctx, "pass the LOCK_ID the lock error named");
+  if (parsed->positional.size() != 1)
+    return usage_error(ctx, "pass the LOCK_ID the lock error named");
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {});
   if (!session) return fail(ctx, session.message());
@@ -265,8 +281,9 @@ int instance_workon(CommandContext& ctx) {
     *ctx.err << result.err;
     if (!result.ok())
       return fail(ctx, "'" + line + "' failed" +
-                           (result.spawn_error.empty() ? " with exit code " + std::to_string(result.exit_code)
-                                                       : ": " + result.spawn_error));
+                           (result.spawn_error.empty()
+                                ? " with exit code " + std::to_string(result.exit_code)
+                                : ": " + result.spawn_error));
   }
   return kExitOk;
 }
@@ -279,7 +296,8 @@ int instance_backup(CommandContext& ctx) {
   auto parsed = parse(ctx, "list|create [--name N]", options, code, "subcommand", 1);
   if (!parsed) return code;
   std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
-  if (sub != "list" && sub != "create") return usage_error(ctx, "say 'backup list' or 'backup create'");
+  if (sub != "list" && sub != "create")
+    return usage_error(ctx, "say 'backup list' or 'backup create'");
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {"backup"});
   if (!session) return fail(ctx, session.message());
@@ -296,18 +314,22 @@ int instance_restore(CommandContext& ctx) {
   po::options_description options("Options");
   add_instance_options(options);
   options.add_options()("backup-name", po::value<std::string>(), "Checkpoint to restore")(
-      "restore-type", po::value<std::string>(), "What to restore (plugin-specific, e.g. full-replace)");
-  auto parsed = parse(ctx, "create --backup-name N [--restore-type T]", options, code, "subcommand", 1);
+      "restore-type", po::value<std::string>(),
+      "What to restore (plugin-specific, e.g. full-replace)");
+  auto parsed =
+      parse(ctx, "create --backup-name N [--restore-type T]", options, code, "subcommand", 1);
   if (!parsed) return code;
   if (parsed->positional.empty() || parsed->positional[0] != "create")
     return usage_error(ctx, "say 'restore create --backup-name N'");
   std::string name = option_string(*parsed, "backup-name");
-  if (name.empty()) return usage_error(ctx, "pass --backup-name N (see 'mi2 instance backup list')");
+  if (name.empty())
+    return usage_error(ctx, "pass --backup-name N (see 'mi2 instance backup list')");
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {"backup"});
   if (!session) return fail(ctx, session.message());
   Json params = {{"backup_name", name}};
-  if (auto type = option_string(*parsed, "restore-type"); !type.empty()) params["restore_type"] = type;
+  if (auto type = option_string(*parsed, "restore-type"); !type.empty())
+    params["restore_type"] = type;
   auto output = invoke_first(*session, "backup", "restore", params, "restore");
   if (!output) return fail(ctx, output.message());
   print_json(ctx, *output);
@@ -318,11 +340,12 @@ int instance_db(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
-  auto parsed = parse(ctx,
-                      "status | repair\n\n  status  the migration state (dirty or not, applied, pending)\n"
-                      "  repair  re-apply only the one failed migration (like the migrator's\n"
-                      "          --ignore-single-dirty-log), then resume the upgrade with --resume",
-                      options, code, "subcommand", 1);
+  auto parsed =
+      parse(ctx,
+            "status | repair\n\n  status  the migration state (dirty or not, applied, pending)\n"
+            "  repair  re-apply only the one failed migration (like the migrator's\n"
+            "          --ignore-single-dirty-log), then resume the upgrade with --resume",
+            options, code, "subcommand", 1);
   if (!parsed) return code;
   std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
   if (sub != "status" && sub != "repair") return usage_error(ctx, "say 'db status' or 'db repair'");
@@ -331,7 +354,8 @@ int instance_db(CommandContext& ctx) {
   if (!session) return fail(ctx, session.message());
   auto output = sub == "status"
                     ? invoke_first(*session, "migrate", "status", Json::object(), "db status")
-                    : invoke_first(*session, "migrate", "up", {{"ignore_single_dirty_log", true}}, "db repair");
+                    : invoke_first(*session, "migrate", "up", {{"ignore_single_dirty_log", true}},
+                                   "db repair");
   if (!output) return fail(ctx, output.message());
   print_json(ctx, *output);
   if (sub == "status" && output->value("dirty", false)) return kExitFailure;

@@ -70,23 +70,31 @@ int run_list(CommandContext& ctx) {
     auto events = RunJournal::read(path);
     if (!events) continue;
     auto s = summarize(path.stem().string(), *events);
-    list.push_back({{"run_id", s.id}, {"recipe", s.recipe}, {"from", s.from}, {"to", s.to},
-                    {"result", s.result}, {"failed_step", s.failed_step}, {"started", s.started},
-                    {"seconds", s.seconds}, {"journal", path.string()}});
+    list.push_back({{"run_id", s.id},
+                    {"recipe", s.recipe},
+                    {"from", s.from},
+                    {"to", s.to},
+                    {"result", s.result},
+                    {"failed_step", s.failed_step},
+                    {"started", s.started},
+                    {"seconds", s.seconds},
+                    {"journal", path.string()}});
   }
   if (parsed->vm.count("json")) {
     *ctx.out << list.dump(2) << '\n';
     return kExitOk;
   }
   if (list.empty()) {
-    *ctx.out << "No runs for " << session->instance.environment << '/' << session->instance.id << '\n';
+    *ctx.out << "No runs for " << session->instance.environment << '/' << session->instance.id
+             << '\n';
     return kExitOk;
   }
   for (const auto& r : list) {
-    *ctx.out << r["run_id"].get<std::string>() << "  " << format_time(r["started"].get<double>()) << "  "
-             << r["recipe"].get<std::string>() << ' ' << r["from"].get<std::string>() << " -> "
-             << r["to"].get<std::string>() << "  " << r["result"].get<std::string>();
-    if (!r["failed_step"].get<std::string>().empty()) *ctx.out << " at " << r["failed_step"].get<std::string>();
+    *ctx.out << r["run_id"].get<std::string>() << "  " << format_time(r["started"].get<double>())
+             << "  " << r["recipe"].get<std::string>() << ' ' << r["from"].get<std::string>()
+             << " -> " << r["to"].get<std::string>() << "  " << r["result"].get<std::string>();
+    if (!r["failed_step"].get<std::string>().empty())
+      *ctx.out << " at " << r["failed_step"].get<std::string>();
     *ctx.out << '\n';
   }
   return kExitOk;
@@ -101,12 +109,14 @@ int run_show(CommandContext& ctx) {
   if (!parsed) return code;
   if (parsed->positional.size() != 1) return usage_error(ctx, "pass a RUN_ID (see 'mi2 run list')");
   std::string id = parsed->positional[0];
-  if (!is_valid_run_id(id)) return usage_error(ctx, "'" + id + "' is not a run id (see 'mi2 run list')");
+  if (!is_valid_run_id(id))
+    return usage_error(ctx, "'" + id + "' is not a run id (see 'mi2 run list')");
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {});
   if (!session) return fail(ctx, session.message());
   auto path = runs_dir(*session->fleet, session->instance) / (id + ".jsonl");
-  if (!std::filesystem::exists(path)) return fail(ctx, "no run " + id + " for this instance (see 'mi2 run list')");
+  if (!std::filesystem::exists(path))
+    return fail(ctx, "no run " + id + " for this instance (see 'mi2 run list')");
   auto events = RunJournal::read(path);
   if (!events) return fail(ctx, events.message());
   if (parsed->vm.count("json")) {
@@ -114,8 +124,8 @@ int run_show(CommandContext& ctx) {
     return kExitOk;
   }
   auto s = summarize(id, *events);
-  *ctx.out << "Run " << id << ": " << s.recipe << ' ' << s.from << " -> " << s.to << ", " << s.result
-           << "\nJournal: " << path.string() << "\n\n";
+  *ctx.out << "Run " << id << ": " << s.recipe << ' ' << s.from << " -> " << s.to << ", "
+           << s.result << "\nJournal: " << path.string() << "\n\n";
   for (const auto& e : *events) {
     std::string kind = e.value("event", "");
     std::string line = format_time(e.value("ts", 0.0)) + "  ";
@@ -126,10 +136,14 @@ int run_show(CommandContext& ctx) {
       line += "step " + e.value("step", "") + " started";
     } else if (kind == "command" && e.value("kind", "") == "exec") {
       line += "  $";
-      for (const auto& a : e.value("argv", Json::array())) line += " " + shell_quote(a.get<std::string>());
-      line += e.value("skipped_dry_run", false) ? " (not run)" : " -> exit " + std::to_string(e.value("exit_code", -1));
+      for (const auto& a : e.value("argv", Json::array()))
+        line += " " + shell_quote(a.get<std::string>());
+      line += e.value("skipped_dry_run", false)
+                  ? " (not run)"
+                  : " -> exit " + std::to_string(e.value("exit_code", -1));
     } else if (kind == "command") {
-      line += "  " + e.value("method", "") + " " + e.value("url", "") + " -> " + std::to_string(e.value("status", 0));
+      line += "  " + e.value("method", "") + " " + e.value("url", "") + " -> " +
+              std::to_string(e.value("status", 0));
     } else if (kind == "log") {
       line += "  [" + e.value("plugin", "") + "] " + e.value("message", "");
     } else {

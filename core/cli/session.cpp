@@ -28,7 +28,8 @@ Result<Session> open_session(const CommandContext& ctx, const std::vector<std::s
   for (const auto& dir : session.config.plugin_dirs) dirs.insert(dirs.begin(), dir);
   session.loader = std::make_unique<PluginLoader>(dirs);
   if (!roles.empty()) {
-    auto providers = ProviderSet::open(session.config, *session.loader, default_host_environment(), roles);
+    auto providers =
+        ProviderSet::open(session.config, *session.loader, default_host_environment(), roles);
     if (!providers) return providers.error();
     session.providers = std::move(*providers);
   }
@@ -55,7 +56,8 @@ Result<Session> open_instance_session(const CommandContext& ctx, const std::stri
 void add_instance_options(po::options_description& options) {
   options.add_options()("environment,e", po::value<std::string>(),
                         "Environment (inferred inside an instance folder)")(
-      "slug,s", po::value<std::string>(), "Instance slug or id (inferred inside an instance folder)");
+      "slug,s", po::value<std::string>(),
+      "Instance slug or id (inferred inside an instance folder)");
 }
 
 std::string option_string(const Parsed& parsed, const char* name) {
@@ -73,7 +75,8 @@ const std::atomic<bool>* install_interrupt_handler() {
 
 std::string shell_quote(const std::string& arg) {
   if (!arg.empty() &&
-      arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") ==
+      arg.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") ==
           std::string::npos)
     return arg;
   std::string quoted = "'";

@@ -46,7 +46,8 @@ static int json_string_field(const char* json, const char* key, char* out, size_
   return *p == '"';
 }
 
-static mi2_status create(mi2_host_context* host, const char* config_json, mi2_plugin_instance** out) {
+static mi2_status create(mi2_host_context* host, const char* config_json,
+                         mi2_plugin_instance** out) {
   mi2_plugin_instance* self = calloc(1, sizeof *self);
   if (!self) return MI2_FAILED;
   self->host = host;
@@ -89,13 +90,22 @@ static mi2_status invoke(mi2_plugin_instance* self, const char* role, const char
   return MI2_OK;
 }
 
-static const char* last_error(mi2_plugin_instance* self) { return self ? self->error : ""; }
+static const char* last_error(mi2_plugin_instance* self) {
+  return self ? self->error : "";
+}
 
-static void destroy(mi2_plugin_instance* self) { free(self); }
+static void destroy(mi2_plugin_instance* self) {
+  free(self);
+}
 
-static const mi2_plugin_api kApi = {sizeof(mi2_plugin_api), MI2_ABI_VERSION_MAJOR,
-                                    MI2_ABI_VERSION_MINOR,  describe, create, invoke,
-                                    last_error,             destroy};
+static const mi2_plugin_api kApi = {sizeof(mi2_plugin_api),
+                                    MI2_ABI_VERSION_MAJOR,
+                                    MI2_ABI_VERSION_MINOR,
+                                    describe,
+                                    create,
+                                    invoke,
+                                    last_error,
+                                    destroy};
 
 MI2_EXPORT const mi2_plugin_api* mi2_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor,
                                                   const mi2_host_services* services,

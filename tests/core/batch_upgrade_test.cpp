@@ -31,19 +31,26 @@ class BatchUpgradeTest : public ::testing::Test {
     for (int i = 0; i < 20; ++i) {
       char id[16];
       std::snprintf(id, sizeof id, "src-i%02d", i);
-      test::write_file(dir_.path() / "environments/dev/deployments" / id / "config.yaml",
-                       std::string("apiVersion: sourcegraph.com/v1\nkind: SourcegraphCloud\nmetadata:\n  name: ") +
-                           id + "\n  labels:\n    instance-type: " + (i % 2 ? "trial" : "production") +
-                           "\nspec:\n  displayName: c" + std::to_string(i) +
-                           "\n  sourcegraphVersion: 4.0.0\n  releaseChannel: " + (i == 19 ? "pause" : "stable") + "\n");
+      test::write_file(
+          dir_.path() / "environments/dev/deployments" / id / "config.yaml",
+          std::string(
+              "apiVersion: sourcegraph.com/v1\nkind: SourcegraphCloud\nmetadata:\n  name: ") +
+              id + "\n  labels:\n    instance-type: " + (i % 2 ? "trial" : "production") +
+              "\nspec:\n  displayName: c" + std::to_string(i) +
+              "\n  sourcegraphVersion: 4.0.0\n  releaseChannel: " + (i == 19 ? "pause" : "stable") +
+              "\n");
     }
-    test::write_file(dir_.path() / "mi2.yaml",
-                     "roles: {render: scripted, healthcheck: scripted, backup: scripted, migrate: scripted,"
-                     " apply: scripted, vcs: scripted}\n"
-                     "plugins: {scripted: {unhealthy_instances: [src-i03]}}\n"
-                     "plugin_dirs: [\"" + std::string(MI2_TEST_PLUGIN_DIR) + "\"]\n");
+    test::write_file(
+        dir_.path() / "mi2.yaml",
+        "roles: {render: scripted, healthcheck: scripted, backup: scripted, migrate: scripted,"
+        " apply: scripted, vcs: scripted}\n"
+        "plugins: {scripted: {unhealthy_instances: [src-i03]}}\n"
+        "plugin_dirs: [\"" +
+            std::string(MI2_TEST_PLUGIN_DIR) + "\"]\n");
   }
-  test::Mi2Result mi2(const std::vector<std::string>& args) { return test::run_mi2(args, dir_.path()); }
+  test::Mi2Result mi2(const std::vector<std::string>& args) {
+    return test::run_mi2(args, dir_.path());
+  }
   std::string version_of(const std::string& id) {
     auto text = test::read_file(dir_.path() / "environments/dev/deployments" / id / "config.yaml");
     return text.substr(text.find("sourcegraphVersion: ") + 20, 5);
@@ -52,7 +59,8 @@ class BatchUpgradeTest : public ::testing::Test {
 };
 
 TEST_F(BatchUpgradeTest, StopsAtTheThresholdShowsEveryInstanceAndResumes) {
-  const std::string filter = R"(.spec.sourcegraphVersion != "4.1.0" and .spec.releaseChannel != "pause")";
+  const std::string filter =
+      R"(.spec.sourcegraphVersion != "4.1.0" and .spec.releaseChannel != "pause")";
   auto r = mi2({"env", "upgrade", "-e", "dev", "-filter", filter, "-target-version", "4.1.0",
                 "--waves", "1,5,100%", "--max-parallel", "2", "--json"});
   ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -84,7 +92,8 @@ TEST_F(BatchUpgradeTest, StopsAtTheThresholdShowsEveryInstanceAndResumes) {
 }
 
 TEST_F(BatchUpgradeTest, DryRunShowsTheWavesAndStartsNothing) {
-  auto r = mi2({"env", "upgrade", "-e", "dev", "-target-version", "4.1.0", "--waves", "1,25%", "--dry-run"});
+  auto r = mi2(
+      {"env", "upgrade", "-e", "dev", "-target-version", "4.1.0", "--waves", "1,25%", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("wave 1: src-i00\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("20 instance(s) would be upgraded"), std::string::npos);
@@ -92,7 +101,8 @@ TEST_F(BatchUpgradeTest, DryRunShowsTheWavesAndStartsNothing) {
 }
 
 TEST_F(BatchUpgradeTest, ABadFilterNamesTheExpressionAndInstance) {
-  auto r = mi2({"env", "upgrade", "-e", "dev", "-filter", ".spec.sourcegraphVersion", "-target-version", "4.1.0"});
+  auto r = mi2({"env", "upgrade", "-e", "dev", "-filter", ".spec.sourcegraphVersion",
+                "-target-version", "4.1.0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(".spec.sourcegraphVersion"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("src-i00"), std::string::npos) << r.err;

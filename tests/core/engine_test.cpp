@@ -53,8 +53,9 @@ class EngineTest : public ::testing::Test {
     write_file(dir_.path() / "mi2.yaml",
                "roles:\n  render: scripted\n  healthcheck: scripted\n  backup: scripted\n"
                "  migrate: scripted\n  apply: scripted\n  vcs: scripted\n"
-               "plugins:\n  scripted: " + plugin_config + "\n" +
-               "plugin_dirs: [\"" + std::string(MI2_TEST_PLUGIN_DIR) + "\"]\n" + extra);
+               "plugins:\n  scripted: " +
+                   plugin_config + "\n" + "plugin_dirs: [\"" + std::string(MI2_TEST_PLUGIN_DIR) +
+                   "\"]\n" + extra);
   }
 
   test::Mi2Result mi2(std::vector<std::string> args) { return run_mi2(args, instance_dir_); }
@@ -67,13 +68,15 @@ class EngineTest : public ::testing::Test {
   }
   std::vector<std::string> call_keys() {
     std::vector<std::string> keys;
-    for (const auto& c : calls()) keys.push_back(c["role"].get<std::string>() + "." + c["action"].get<std::string>());
+    for (const auto& c : calls())
+      keys.push_back(c["role"].get<std::string>() + "." + c["action"].get<std::string>());
     return keys;
   }
 
   std::filesystem::path only_journal() {
     std::vector<std::filesystem::path> found;
-    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs")) found.push_back(e.path());
+    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs"))
+      found.push_back(e.path());
     EXPECT_EQ(found.size(), 1u);
     return found.empty() ? std::filesystem::path() : found[0];
   }
@@ -82,8 +85,8 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(read.ok());
     return read.ok() ? *read : std::vector<json>{};
   }
-  static int count(const std::vector<json>& events, const std::string& kind, const std::string& step,
-                   const std::string& result = "") {
+  static int count(const std::vector<json>& events, const std::string& kind,
+                   const std::string& step, const std::string& result = "") {
     int n = 0;
     for (const auto& e : events)
       if (e.value("event", "") == kind && e.value("step", "") == step &&
@@ -91,7 +94,9 @@ class EngineTest : public ::testing::Test {
         ++n;
     return n;
   }
-  static std::string run_id_of(const std::filesystem::path& journal) { return journal.stem().string(); }
+  static std::string run_id_of(const std::filesystem::path& journal) {
+    return journal.stem().string();
+  }
 
   TempDir dir_{"mi2-engine"};
   std::filesystem::path instance_dir_;
@@ -101,8 +106,8 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, UpgradeRunsTheTenStepsInOrderAndBumpsTheVersion) {
   auto r = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  std::vector<std::string> expected = {"healthcheck.check", "render.render", "backup.create",
-                                       "migrate.up",        "healthcheck.check", "apply.apply",
+  std::vector<std::string> expected = {"healthcheck.check", "render.render",      "backup.create",
+                                       "migrate.up",        "healthcheck.check",  "apply.apply",
                                        "healthcheck.check", "vcs.tracking-issue", "vcs.publish"};
   EXPECT_EQ(call_keys(), expected);
   std::string config = read_file(instance_dir_ / "config.yaml");
@@ -118,7 +123,8 @@ TEST_F(EngineTest, UpgradeRunsTheTenStepsInOrderAndBumpsTheVersion) {
   EXPECT_EQ(publish["title"], "acme: upgrade to 4.1.0");
   EXPECT_EQ(publish["branch"], "acme/upgrade-instance");
   EXPECT_EQ(publish["labels"], json::array({"mi-upgrade"}));
-  EXPECT_NE(publish["body"].get<std::string>().find("https://forge.test/issues/7"), std::string::npos);
+  EXPECT_NE(publish["body"].get<std::string>().find("https://forge.test/issues/7"),
+            std::string::npos);
   EXPECT_NE(publish["body"].get<std::string>().find("| pods-health | ok |"), std::string::npos);
   EXPECT_NE(publish["body"].get<std::string>().find(only_journal().string()), std::string::npos);
   EXPECT_NE(r.out.find("https://forge.test/pulls/1"), std::string::npos);
@@ -142,13 +148,14 @@ TEST_F(EngineTest, DryRunPrintsThePlanAndChangesNothing) {
   EXPECT_EQ(read_file(instance_dir_ / "config.yaml"), before);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / ".mi2"));  // no journal, lock or state
   // Steps in order, the mutating command shown but not run, the read-only one run.
-  size_t precheck = r.out.find("precheck"), bump = r.out.find("bump"), deploy = r.out.find("deploy"),
-         publish = r.out.find("publish");
+  size_t precheck = r.out.find("precheck"), bump = r.out.find("bump"),
+         deploy = r.out.find("deploy"), publish = r.out.find("publish");
   ASSERT_NE(precheck, std::string::npos) << r.out;
   EXPECT_LT(precheck, bump);
   EXPECT_LT(bump, deploy);
   EXPECT_LT(deploy, publish);
-  EXPECT_NE(r.out.find("would set spec.sourcegraphVersion: 4.0.0 -> 4.1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would set spec.sourcegraphVersion: 4.0.0 -> 4.1.0"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("$ touch"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[would run]"), std::string::npos);
   EXPECT_NE(r.out.find("$ ls"), std::string::npos);
@@ -234,11 +241,13 @@ TEST_F(EngineTest, AFailedVerificationRollsBack) {
   auto r = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("rolled_back"), std::string::npos) << r.err;
-  EXPECT_NE(read_file(instance_dir_ / "config.yaml").find("sourcegraphVersion: \"4.0.0\""), std::string::npos);
+  EXPECT_NE(read_file(instance_dir_ / "config.yaml").find("sourcegraphVersion: \"4.0.0\""),
+            std::string::npos);
   EXPECT_EQ(read_file(state_dir_ / "scripted/applied"), "4.0.0");
   auto keys = call_keys();
   EXPECT_NE(std::find(keys.begin(), keys.end(), "apply.rollback"), keys.end());
-  EXPECT_EQ(std::find(keys.begin(), keys.end(), "vcs.publish"), keys.end());  // no PR for a failed run
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "vcs.publish"),
+            keys.end());  // no PR for a failed run
   auto ev = events(only_journal());
   EXPECT_EQ(ev.back().value("result", ""), "rolled_back");
 }
@@ -279,8 +288,10 @@ TEST_F(EngineTest, ARunKilledDuringDeployResumesToCompletion) {
   for (int i = 0; i < 300; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec)) journal = e.path();
-    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos) break;
+    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec))
+      journal = e.path();
+    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos)
+      break;
   }
   ASSERT_FALSE(journal.empty());
   kill(pid, SIGKILL);
@@ -312,15 +323,18 @@ TEST_F(EngineTest, SigintCancelsTheRunningStepAndLeavesTheRunResumable) {
   for (int i = 0; i < 300; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec)) journal = e.path();
-    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos) break;
+    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec))
+      journal = e.path();
+    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos)
+      break;
   }
   ASSERT_FALSE(journal.empty());
   auto start = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));  // not the 20 s sleep
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            std::chrono::seconds(5));  // not the 20 s sleep
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
   auto ev = events(journal);

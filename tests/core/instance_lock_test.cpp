@@ -19,12 +19,16 @@ TEST(InstanceLockTest, ASecondAcquireIsRefusedWithTheHolderNamed) {
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.message().find("run-one"), std::string::npos);
   EXPECT_NE(second.message().find("pid " + std::to_string(getpid())), std::string::npos);
-  EXPECT_NE(second.message().find("mi2 instance unlock " + first->info().lock_id), std::string::npos);
+  EXPECT_NE(second.message().find("mi2 instance unlock " + first->info().lock_id),
+            std::string::npos);
 }
 
 TEST(InstanceLockTest, ReleasedOnDestruction) {
   test::TempDir dir;
-  { auto lock = InstanceLock::acquire(dir.path(), "run-one"); ASSERT_TRUE(lock.ok()); }
+  {
+    auto lock = InstanceLock::acquire(dir.path(), "run-one");
+    ASSERT_TRUE(lock.ok());
+  }
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "lock.json"));
   EXPECT_TRUE(InstanceLock::acquire(dir.path(), "run-two").ok());
 }
@@ -37,7 +41,11 @@ TEST(InstanceLockTest, ALeaseOfADeadProcessIsTakenOver) {
   LockInfo dead;
   dead.lock_id = "lk-dead";
   dead.run_id = "run-dead";
-  dead.host = [] { char h[256] = {}; gethostname(h, 255); return std::string(h); }();
+  dead.host = [] {
+    char h[256] = {};
+    gethostname(h, 255);
+    return std::string(h);
+  }();
   dead.pid = child;
   dead.created = static_cast<double>(time(nullptr));
   dead.ttl_seconds = 3600;

@@ -23,13 +23,25 @@ TEST(RecipeTest, ParsesStepsAndNamesTheFaultyOne) {
   EXPECT_EQ(ok->steps[0].timeout.count(), 5);
   EXPECT_EQ(ok->steps[0].on_failure, OnFailure::kContinue);
 
-  auto bad_role = recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "role": "deploy", "action": "a"}]})"));
+  auto bad_role = recipe_from_json(
+      "r", Json::parse(R"({"steps": [{"name": "x", "role": "deploy", "action": "a"}]})"));
   ASSERT_FALSE(bad_role.ok());
   EXPECT_NE(bad_role.message().find("recipe 'r' step 1"), std::string::npos);
   EXPECT_NE(bad_role.message().find("deploy"), std::string::npos);
-  EXPECT_FALSE(recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "action": "nope"}]})")).ok());
-  EXPECT_FALSE(recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "role": "apply", "action": "a", "on_failure": "panic"}]})")).ok());
-  EXPECT_FALSE(recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "role": "apply", "action": "a", "retries": "many"}]})")).ok());
+  EXPECT_FALSE(
+      recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "action": "nope"}]})")).ok());
+  EXPECT_FALSE(
+      recipe_from_json(
+          "r",
+          Json::parse(
+              R"({"steps": [{"name": "x", "role": "apply", "action": "a", "on_failure": "panic"}]})"))
+          .ok());
+  EXPECT_FALSE(
+      recipe_from_json(
+          "r",
+          Json::parse(
+              R"({"steps": [{"name": "x", "role": "apply", "action": "a", "retries": "many"}]})"))
+          .ok());
 }
 
 }  // namespace

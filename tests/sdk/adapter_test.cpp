@@ -181,7 +181,8 @@ TEST_F(AdapterTest, AFailureCanCarryPartialOutput) {
   mi2_plugin_instance* instance = nullptr;
   ASSERT_EQ(api_->create(fake_.context(), "{}", &instance), MI2_OK);
   const char* output = nullptr;
-  EXPECT_EQ(api_->invoke(instance, "render", "render", R"({"partial": true})", &output), MI2_FAILED);
+  EXPECT_EQ(api_->invoke(instance, "render", "render", R"({"partial": true})", &output),
+            MI2_FAILED);
   ASSERT_NE(output, nullptr);
   EXPECT_STREQ(output, R"({"dirty": true})");
   EXPECT_STREQ(api_->last_error(instance), "half done");

@@ -148,11 +148,11 @@ typedef struct mi2_exec_request {
  * pointers are owned by the host and stay valid until the next exec call with
  * the same context, or until the current invoke returns. */
 typedef struct mi2_exec_result {
-  uint32_t struct_size; /* set by the plugin: sizeof(mi2_exec_result) */
-  int exit_code;        /* the child's exit status; -1 if it did not exit normally */
-  int term_signal;      /* the signal that ended it, or 0 */
-  bool timed_out;       /* true if the timeout or the step deadline ended it */
-  bool skipped_dry_run; /* true if not run because of dry-run (exit_code is 0) */
+  uint32_t struct_size;    /* set by the plugin: sizeof(mi2_exec_result) */
+  int exit_code;           /* the child's exit status; -1 if it did not exit normally */
+  int term_signal;         /* the signal that ended it, or 0 */
+  bool timed_out;          /* true if the timeout or the step deadline ended it */
+  bool skipped_dry_run;    /* true if not run because of dry-run (exit_code is 0) */
   const char* stdout_data; /* captured standard output (not NUL-terminated) */
   size_t stdout_size;
   const char* stderr_data; /* captured standard error (not NUL-terminated) */
@@ -170,9 +170,9 @@ typedef struct mi2_http_header {
 
 /* One HTTP exchange. Filled by the plugin; borrowed by the host. */
 typedef struct mi2_http_request {
-  uint32_t struct_size;         /* sizeof(mi2_http_request) */
-  const char* method;           /* Required. "GET", "POST", ... */
-  const char* url;              /* Required. Absolute http:// or https:// URL */
+  uint32_t struct_size;           /* sizeof(mi2_http_request) */
+  const char* method;             /* Required. "GET", "POST", ... */
+  const char* url;                /* Required. Absolute http:// or https:// URL */
   const mi2_http_header* headers; /* Optional. `header_count` entries */
   size_t header_count;
   const char* body; /* Optional. Request body bytes */
@@ -188,8 +188,8 @@ typedef struct mi2_http_request {
  * current invoke returns. The host does not retry: retry policy (Retry-After,
  * rate limits) belongs to the plugin, which knows the API. */
 typedef struct mi2_http_response {
-  uint32_t struct_size; /* set by the plugin: sizeof(mi2_http_response) */
-  int status;           /* HTTP status, e.g. 200; 0 if no response arrived */
+  uint32_t struct_size;           /* set by the plugin: sizeof(mi2_http_response) */
+  int status;                     /* HTTP status, e.g. 200; 0 if no response arrived */
   const mi2_http_header* headers; /* response headers, names lower-cased */
   size_t header_count;
   const char* body; /* response body (not NUL-terminated) */
@@ -277,11 +277,10 @@ typedef struct mi2_plugin_api {
    * Returns MI2_OK and sets *out. On failure returns another status; the
    * plugin may still set *out so that the host can read last_error(*out)
    * before it calls destroy(*out). Both arguments are borrowed. */
-  mi2_status (*create)(mi2_host_context* host, const char* config_json,
-                       mi2_plugin_instance** out);
+  mi2_status (*create)(mi2_host_context* host, const char* config_json, mi2_plugin_instance** out);
 
   /* Required. Performs `action` of `role` (as named in describe) with
-   * `input_json` (a JSON object; see the README's step input). On MI2_OK sets
+   * `input_json` (a JSON object; see docs/plugin-guide.md). On MI2_OK sets
    * *output_json to a JSON object (the step's output; `{}` when none). On any
    * other status, *output_json may be set to a JSON object with partial
    * results (or NULL), and last_error() says what went wrong.

@@ -33,10 +33,18 @@ class Error : public std::runtime_error {
 };
 
 // Convenience constructors for the common statuses.
-inline Error invalid_input(const std::string& message) { return {MI2_INVALID_INPUT, message}; }
-inline Error failed(const std::string& message) { return {MI2_FAILED, message}; }
-inline Error retryable(const std::string& message) { return {MI2_RETRYABLE, message}; }
-inline Error not_supported(const std::string& message) { return {MI2_NOT_SUPPORTED, message}; }
+inline Error invalid_input(const std::string& message) {
+  return {MI2_INVALID_INPUT, message};
+}
+inline Error failed(const std::string& message) {
+  return {MI2_FAILED, message};
+}
+inline Error retryable(const std::string& message) {
+  return {MI2_RETRYABLE, message};
+}
+inline Error not_supported(const std::string& message) {
+  return {MI2_NOT_SUPPORTED, message};
+}
 
 struct ExecOptions {
   std::vector<std::string> env;  // "NAME=value" entries added to the host's environment
@@ -107,7 +115,8 @@ class Host {
            services_->dry_run && services_->dry_run(context_);
   }
   void redact(const std::string& secret) const {
-    if (!secret.empty() && services_ && services_->redact) services_->redact(context_, secret.c_str());
+    if (!secret.empty() && services_ && services_->redact)
+      services_->redact(context_, secret.c_str());
   }
 
   // Runs argv (never through a shell). Throws Error when the process could not

@@ -71,8 +71,9 @@ struct has_describe<T, std::void_t<decltype(T::describe())>>
 template <class T, class = void>
 struct has_invoke : std::false_type {};
 template <class T>
-struct has_invoke<T, std::void_t<decltype(std::declval<T&>().invoke(
-                         std::string_view{}, std::string_view{}, std::declval<const std::string&>()))>>
+struct has_invoke<T,
+                  std::void_t<decltype(std::declval<T&>().invoke(
+                      std::string_view{}, std::string_view{}, std::declval<const std::string&>()))>>
     : std::is_convertible<decltype(std::declval<T&>().invoke(std::string_view{}, std::string_view{},
                                                              std::declval<const std::string&>())),
                           std::string> {};
@@ -95,8 +96,9 @@ template <class T>
 struct Adapter {
   static_assert(has_describe<T>::value,
                 "an mi2 plugin class needs: static const char* describe();");
-  static_assert(std::is_constructible<T, Host, const std::string&>::value,
-                "an mi2 plugin class needs: T(mi2::sdk::Host host, const std::string& config_json);");
+  static_assert(
+      std::is_constructible<T, Host, const std::string&>::value,
+      "an mi2 plugin class needs: T(mi2::sdk::Host host, const std::string& config_json);");
   static_assert(has_invoke<T>::value,
                 "an mi2 plugin class needs: std::string invoke(std::string_view role, "
                 "std::string_view action, const std::string& input_json);");
@@ -160,9 +162,14 @@ struct Adapter {
   }
 
   static const mi2_plugin_api* table() noexcept {
-    static const mi2_plugin_api api = {
-        sizeof(mi2_plugin_api), MI2_ABI_VERSION_MAJOR, MI2_ABI_VERSION_MINOR, &describe, &create,
-        &invoke, &last_error, &destroy};
+    static const mi2_plugin_api api = {sizeof(mi2_plugin_api),
+                                       MI2_ABI_VERSION_MAJOR,
+                                       MI2_ABI_VERSION_MINOR,
+                                       &describe,
+                                       &create,
+                                       &invoke,
+                                       &last_error,
+                                       &destroy};
     return &api;
   }
 };
@@ -173,15 +180,15 @@ struct Adapter {
 // Defines the plugin's one export for class `Class`.
 // The host checks the versions in the returned table and refuses a mismatch
 // with a sentence of its own, so the entry itself never refuses.
-#define MI2_PLUGIN(Class)                                                                 \
-  extern "C" MI2_EXPORT const mi2_plugin_api* mi2_plugin_entry(                           \
+#define MI2_PLUGIN(Class)                                                                  \
+  extern "C" MI2_EXPORT const mi2_plugin_api* mi2_plugin_entry(                            \
       uint32_t host_abi_major, uint32_t host_abi_minor, const mi2_host_services* services, \
-      const char** error) {                                                               \
-    (void)host_abi_major;                                                                 \
-    (void)host_abi_minor;                                                                 \
-    (void)error;                                                                          \
-    ::mi2::sdk::detail::services_slot() = services;                                       \
-    return ::mi2::sdk::detail::Adapter<Class>::table();                                   \
+      const char** error) {                                                                \
+    (void)host_abi_major;                                                                  \
+    (void)host_abi_minor;                                                                  \
+    (void)error;                                                                           \
+    ::mi2::sdk::detail::services_slot() = services;                                        \
+    return ::mi2::sdk::detail::Adapter<Class>::table();                                    \
   }
 
 #endif  // MI2_SDK_PLUGIN_HPP

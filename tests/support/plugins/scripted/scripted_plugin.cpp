@@ -47,12 +47,14 @@ class ScriptedPlugin {
 
   ScriptedPlugin(mi2::sdk::Host host, const std::string& config_json) : host_(host) {
     config_ = json::parse(config_json, nullptr, false);
-    if (!config_.is_object()) throw mi2::sdk::invalid_input("the scripted plugin's config is not an object");
+    if (!config_.is_object())
+      throw mi2::sdk::invalid_input("the scripted plugin's config is not an object");
     if (config_.value("refuse", false)) throw mi2::sdk::invalid_input("told to refuse its config");
     token_ = config_.value("token", "");
   }
 
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json) {
+  std::string invoke(std::string_view role, std::string_view action,
+                     const std::string& input_json) {
     json input = json::parse(input_json);
     std::string key = std::string(role) + "." + std::string(action);
     fs::path dir = fs::path(input.value("state_dir", "/tmp")) / "scripted";
@@ -61,14 +63,17 @@ class ScriptedPlugin {
     if (!dry_run) {
       fs::create_directories(dir);
       std::ofstream(dir / "calls.jsonl", std::ios::app)
-          << json{{"role", role}, {"action", action}, {"step", input.value("step", "")},
+          << json{{"role", role},
+                  {"action", action},
+                  {"step", input.value("step", "")},
                   {"target_version", input.value("target_version", "")}}
                  .dump()
           << "\n";
     }
 
     if (auto sleep = config_.value("sleep_ms", json::object()); sleep.contains(key)) {
-      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(sleep[key].get<int>());
+      auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(sleep[key].get<int>());
       while (std::chrono::steady_clock::now() < until) {
         if (host_.cancelled()) throw mi2::sdk::Error(MI2_CANCELLED, key + " was cancelled");
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -86,7 +91,8 @@ class ScriptedPlugin {
         mi2_status code = status == "retryable" ? MI2_RETRYABLE
                           : status == "invalid" ? MI2_INVALID_INPUT
                                                 : MI2_FAILED;
-        throw mi2::sdk::Error(code, "scripted failure of " + key + " (call " + std::to_string(seen + 1) + ")");
+        throw mi2::sdk::Error(
+            code, "scripted failure of " + key + " (call " + std::to_string(seen + 1) + ")");
       }
     }
 
@@ -107,12 +113,16 @@ class ScriptedPlugin {
     if (key == "backup.create")
       return json{{"checkpoint", {{"id", "cp-" + input.value("run_id", "none")}}}}.dump();
     if (key == "backup.list") return json{{"backups", json::array()}}.dump();
-    if (key == "backup.restore") return json{{"restored", input["params"].value("backup_name", "")}}.dump();
+    if (key == "backup.restore")
+      return json{{"restored", input["params"].value("backup_name", "")}}.dump();
     if (key == "migrate.up") return json{{"applied", json::array()}}.dump();
     if (key == "migrate.status") return json{{"dirty", false}}.dump();
     if (key == "vcs.tracking-issue")
-      return json{{"issue", {{"number", 7}, {"url", "https://forge.test/issues/7"}, {"created", false}}}}.dump();
-    if (key == "vcs.latest-version") return json{{"version", config_.value("latest", "4.1.0")}}.dump();
+      return json{
+          {"issue", {{"number", 7}, {"url", "https://forge.test/issues/7"}, {"created", false}}}}
+          .dump();
+    if (key == "vcs.latest-version")
+      return json{{"version", config_.value("latest", "4.1.0")}}.dump();
     if (key == "vcs.publish") {
       if (!dry_run) std::ofstream(dir / "publish.json") << input["params"].dump(2);
       return json{{"branch", input["params"].value("branch", "")},
@@ -132,17 +142,20 @@ class ScriptedPlugin {
     bool bad_release = config_.value("unhealthy_after_apply", false) && !applied.empty() &&
                        applied == config_.value("bad_version", "");
     json sick = config_.value("unhealthy_instances", json::array());
-    bool sick_instance = std::find(sick.begin(), sick.end(), input.value("instance_id", "")) != sick.end() &&
-                         !fs::exists(dir / "healed");
+    bool sick_instance =
+        std::find(sick.begin(), sick.end(), input.value("instance_id", "")) != sick.end() &&
+        !fs::exists(dir / "healed");
     bad_release = bad_release || sick_instance;
     json checks = json::array();
     bool all_ok = true;
     json names = input["params"].value("checks", json::array());
     if (names.empty()) names = {"pods-health", "src-application-version"};
     for (const auto& name : names) {
-      bool ok = !bad_release && std::find(unhealthy.begin(), unhealthy.end(), name) == unhealthy.end();
+      bool ok =
+          !bad_release && std::find(unhealthy.begin(), unhealthy.end(), name) == unhealthy.end();
       all_ok = all_ok && ok;
-      checks.push_back({{"name", name}, {"ok", ok}, {"summary", ok ? "healthy" : "unhealthy on purpose"}});
+      checks.push_back(
+          {{"name", name}, {"ok", ok}, {"summary", ok ? "healthy" : "unhealthy on purpose"}});
     }
     return json{{"ok", all_ok}, {"checks", checks}}.dump();
   }
