@@ -1,6 +1,5 @@
-// A failure that carries a partial output object, which the plugin's entry
-// hands to the host next to the error (plugin.h allows output on failure;
-// the C++ SDK's Error has no place for it).
+// A failure that carries a partial output object, which the SDK hands to the
+// host next to the error (plugin.h allows output on failure).
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -12,7 +11,7 @@ namespace mi2::local {
 class FailureWithOutput : public sdk::Error {
  public:
   FailureWithOutput(const std::string& message, nlohmann::json output)
-      : sdk::Error(MI2_FAILED, message), output_(std::move(output)) {}
+      : sdk::Error(MI2_FAILED, message, output.dump()), output_(std::move(output)) {}
   const nlohmann::json& output() const { return output_; }
 
  private:
