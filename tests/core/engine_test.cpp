@@ -94,6 +94,20 @@ class EngineTest : public ::testing::Test {
         ++n;
     return n;
   }
+  // The journal of the one run, once `step` has started in it (empty on timeout).
+  std::filesystem::path wait_for_step(const std::string& step) {
+    for (int i = 0; i < 300; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::error_code ec;
+      std::filesystem::path journal;
+      for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec))
+        journal = e.path();
+      if (!journal.empty() &&
+          read_file(journal).find("\"step\":\"" + step + "\"") != std::string::npos)
+        return journal;
+    }
+    return {};
+  }
   static std::string run_id_of(const std::filesystem::path& journal) {
     return journal.stem().string();
   }
@@ -284,15 +298,7 @@ TEST_F(EngineTest, ARunKilledDuringDeployResumesToCompletion) {
   pid_t pid = test::spawn_mi2({"instance", "upgrade", "-target-version", "4.1.0"}, instance_dir_,
                               dir_.path() / "first.log");
   // Wait until the deploy step has started, then kill -9.
-  std::filesystem::path journal;
-  for (int i = 0; i < 300; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec))
-      journal = e.path();
-    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos)
-      break;
-  }
+  std::filesystem::path journal = wait_for_step("deploy");
   ASSERT_FALSE(journal.empty());
   kill(pid, SIGKILL);
   int status = 0;
@@ -319,15 +325,7 @@ TEST_F(EngineTest, SigintCancelsTheRunningStepAndLeavesTheRunResumable) {
   write_fleet(R"({"sleep_ms": {"apply.apply": 20000}})", "");
   pid_t pid = test::spawn_mi2({"instance", "upgrade", "-target-version", "4.1.0"}, instance_dir_,
                               dir_.path() / "first.log");
-  std::filesystem::path journal;
-  for (int i = 0; i < 300; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(state_dir_ / "runs", ec))
-      journal = e.path();
-    if (!journal.empty() && read_file(journal).find(R"("step":"deploy")") != std::string::npos)
-      break;
-  }
+  std::filesystem::path journal = wait_for_step("deploy");
   ASSERT_FALSE(journal.empty());
   auto start = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
