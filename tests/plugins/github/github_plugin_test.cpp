@@ -16,7 +16,7 @@ namespace {
 
 using github::GitHubPlugin;
 
-const char* kToken = "ghp_TESTTOKEN_0123456789abcdef";
+const char* kToken = "fake-gh-test-token-0123456789";
 
 struct Outcome {
   mi2_status status = MI2_FAILED;
@@ -251,7 +251,7 @@ TEST_F(GitHubPluginTest, LatestMainBranchTagHasTheHighestBuildNumber) {
 }
 
 TEST_F(GitHubPluginTest, BadTokenFromEnvironmentNamesTheVariable) {
-  setenv("GITHUB_TOKEN", "ghp_WRONG_TOKEN_value", 1);
+  setenv("GITHUB_TOKEN", "fake-gh-wrong-token-value", 1);
   Json c = config();
   c.erase("token");
   GitHubPlugin plugin(fake.host(), c.dump());
@@ -263,9 +263,9 @@ TEST_F(GitHubPluginTest, BadTokenFromEnvironmentNamesTheVariable) {
     EXPECT_EQ(e.status(), MI2_FAILED);
     EXPECT_NE(message.find("$GITHUB_TOKEN"), std::string::npos) << message;
     EXPECT_NE(message.find("GET /repos/acme/deployments/pulls"), std::string::npos) << message;
-    EXPECT_EQ(message.find("ghp_WRONG_TOKEN_value"), std::string::npos) << message;
+    EXPECT_EQ(message.find("fake-gh-wrong-token-value"), std::string::npos) << message;
   }
-  EXPECT_EQ(fake.secrets.at(0), "ghp_WRONG_TOKEN_value");
+  EXPECT_EQ(fake.secrets.at(0), "fake-gh-wrong-token-value");
   unsetenv("GITHUB_TOKEN");
 }
 

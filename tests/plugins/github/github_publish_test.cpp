@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace mi2::test {
 namespace {
 
-const char* kToken = "ghp_PUBLISHTOKEN_abcdef";
+const char* kToken = "fake-gh-publish-token-abcdef";
 
 class GitHubPublishTest : public ::testing::Test {
  protected:
