@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/yaml_jv.h"
 #include "core/yaml_scalar.h"
 
 namespace mi2 {
@@ -16,24 +17,6 @@ struct Line {
 
 jv string_jv(std::string_view s) {
   return jv_string_sized(s.data(), static_cast<int>(s.size()));
-}
-
-jv plain_jv(std::string_view text) {
-  PlainScalar scalar = classify_plain_scalar(text);
-  switch (scalar.kind) {
-    case PlainScalarKind::kNull:
-      return jv_null();
-    case PlainScalarKind::kBool:
-      return jv_bool(scalar.boolean);
-    case PlainScalarKind::kInt:
-      return jv_number(scalar.is_unsigned ? static_cast<double>(scalar.unsigned_integer)
-                                          : static_cast<double>(scalar.integer));
-    case PlainScalarKind::kFloat:
-      return jv_number(scalar.number);
-    case PlainScalarKind::kString:
-      break;
-  }
-  return string_jv(text);
 }
 
 bool is_sequence_item(std::string_view text) {
@@ -265,7 +248,7 @@ class Reader {
     }
     std::string_view value = text.substr(0, end);
     while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-    return plain_jv(value);
+    return plain_scalar_to_jv(value);
   }
 
   std::vector<Line> lines_;

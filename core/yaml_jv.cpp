@@ -15,24 +15,6 @@ namespace mi2 {
 
 namespace {
 
-jv plain_scalar_to_jv(std::string_view text) {
-  PlainScalar scalar = classify_plain_scalar(text);
-  switch (scalar.kind) {
-    case PlainScalarKind::kNull:
-      return jv_null();
-    case PlainScalarKind::kBool:
-      return jv_bool(scalar.boolean);
-    case PlainScalarKind::kInt:
-      return jv_number(scalar.is_unsigned ? static_cast<double>(scalar.unsigned_integer)
-                                          : static_cast<double>(scalar.integer));
-    case PlainScalarKind::kFloat:
-      return jv_number(scalar.number);
-    case PlainScalarKind::kString:
-      break;
-  }
-  return jv_string_sized(text.data(), static_cast<int>(text.size()));
-}
-
 // Builds one jv document from libyaml events (the first document only, as
 // YAML::Load does). Anchors and aliases are resolved; keys are the raw text.
 class JvBuilder {
@@ -171,6 +153,24 @@ class JvBuilder {
 Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path) {
   if (auto simple = read_simple_block_yaml(std::string_view(text, size))) return *simple;
   return parse_to_jv_with_libyaml(text, size, path);
+}
+
+jv plain_scalar_to_jv(std::string_view text) {
+  PlainScalar scalar = classify_plain_scalar(text);
+  switch (scalar.kind) {
+    case PlainScalarKind::kNull:
+      return jv_null();
+    case PlainScalarKind::kBool:
+      return jv_bool(scalar.boolean);
+    case PlainScalarKind::kInt:
+      return jv_number(scalar.is_unsigned ? static_cast<double>(scalar.unsigned_integer)
+                                          : static_cast<double>(scalar.integer));
+    case PlainScalarKind::kFloat:
+      return jv_number(scalar.number);
+    case PlainScalarKind::kString:
+      break;
+  }
+  return jv_string_sized(text.data(), static_cast<int>(text.size()));
 }
 
 Result<jv> parse_to_jv_with_libyaml(const char* text, size_t size, const std::string& path) {

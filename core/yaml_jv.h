@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/jq_native.h"
 #include "core/result.h"
@@ -17,6 +18,10 @@ namespace mi2 {
 Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path);
 // libyaml alone.
 Result<jv> parse_to_jv_with_libyaml(const char* text, size_t size, const std::string& path);
+
+// A plain (unquoted) scalar typed by the YAML 1.2 core schema: null, bool,
+// number, else string. Shared by the libyaml path and the block reader.
+jv plain_scalar_to_jv(std::string_view text);
 
 // Appends `value` as compact JSON; false when it holds a number JSON cannot
 // carry (inf, nan). Faster than jv_dump_string.
