@@ -1,11 +1,14 @@
 #include "core/host_context.h"
 
+#include <signal.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/detached_process.h"
 #include "core/http_client.h"
 #include "core/process_runner.h"
 #include "core/redactor.h"
@@ -221,6 +224,10 @@ mi2_status exec_impl(HostContext& ctx, const mi2_exec_request* raw_request,
   }
   process.timeout = *timeout;
   process.cancelled = [&ctx] { return cancel_requested(ctx); };
+  if (request.stop_signal > 0 && request.stop_signal < 65)
+    process.stop_signal = request.stop_signal;
+  if (request.kill_grace_ms > 0)
+    process.kill_grace = std::chrono::milliseconds(request.kill_grace_ms);
 
   // Debug detail for -v only; the observer gets the command as a record instead.
   if (auto logger = spdlog::default_logger())
@@ -388,6 +395,96 @@ bool dry_run_thunk(mi2_host_context* handle) {
   return handle && HostContext::from(handle)->call_settings().dry_run;
 }
 
+mi2_status spawn_impl(HostContext& ctx, const mi2_spawn_request* raw_request,
+                      mi2_spawn_result* raw_result) {
+  if (!raw_request || !raw_result || raw_result->struct_size < sizeof(uint32_t))
+    return MI2_INVALID_INPUT;
+  mi2_spawn_request request = read_sized(raw_request);
+  mi2_spawn_result result;
+  std::memset(&result, 0, sizeof result);
+  if (!request.argv || !request.argv[0] || !request.argv[0][0]) return MI2_INVALID_INPUT;
+  DetachedRequest detached;
+  detached.argv = string_list(request.argv);
+  detached.env = string_list(request.env);
+  if (request.cwd) detached.cwd = request.cwd;
+  if (request.log_path) detached.log_path = request.log_path;
+  if (request.pid_file) detached.pid_file = request.pid_file;
+  Json entry = {{"argv", Json::array()},
+                {"detached", true},
+                {"mutating", true},
+                {"skipped_dry_run", ctx.call_settings().dry_run}};
+  for (const auto& arg : detached.argv) entry["argv"].push_back(valid_utf8(redact(ctx, arg)));
+  if (ctx.call_settings().dry_run) {
+    record(ctx, "exec", entry);
+    result.skipped_dry_run = true;
+    write_sized(raw_result, result);
+    return MI2_OK;
+  }
+  std::string error;
+  pid_t pid = spawn_detached(detached, error);
+  entry["pid"] = pid;
+  if (pid <= 0) entry["stderr"] = error;
+  record(ctx, "exec", entry);
+  if (pid <= 0) {
+    log_line(ctx, MI2_LOG_ERROR, error);
+    return MI2_FAILED;
+  }
+  result.pid = pid;
+  write_sized(raw_result, result);
+  return MI2_OK;
+}
+
+mi2_status spawn_thunk(mi2_host_context* handle, const mi2_spawn_request* request,
+                       mi2_spawn_result* result) {
+  if (!handle) return MI2_INVALID_INPUT;
+  try {
+    return spawn_impl(*HostContext::from(handle), request, result);
+  } catch (...) {
+    return MI2_FAILED;
+  }
+}
+
+mi2_status process_signal_thunk(mi2_host_context* handle, int64_t pid, const char* program,
+                                int32_t signal) {
+  if (!handle || pid <= 0 || signal < 0 || signal > 64) return MI2_INVALID_INPUT;
+  try {
+    HostContext& ctx = *HostContext::from(handle);
+    std::string name = program ? program : "";
+    if (!process_alive(static_cast<pid_t>(pid), name)) return MI2_FAILED;
+    if (signal == 0) return MI2_OK;
+    record(ctx, "signal",
+           Json{{"pid", pid},
+                {"signal", signal},
+                {"mutating", true},
+                {"skipped_dry_run", ctx.call_settings().dry_run}});
+    if (ctx.call_settings().dry_run) return MI2_OK;
+    return ::kill(static_cast<pid_t>(pid), signal) == 0 ? MI2_OK : MI2_FAILED;
+  } catch (...) {
+    return MI2_FAILED;
+  }
+}
+
+mi2_status process_wait_thunk(mi2_host_context* handle, int64_t pid, const char* program,
+                              uint32_t timeout_ms) {
+  if (!handle || pid <= 0) return MI2_INVALID_INPUT;
+  try {
+    HostContext& ctx = *HostContext::from(handle);
+    bool gone = wait_process_gone(static_cast<pid_t>(pid), program ? program : "",
+                                  std::chrono::milliseconds(timeout_ms),
+                                  [&ctx] { return cancel_requested(ctx); });
+    if (gone) return MI2_OK;
+    return cancel_requested(ctx) ? MI2_CANCELLED : MI2_TIMEOUT;
+  } catch (...) {
+    return MI2_FAILED;
+  }
+}
+
+mi2_status free_port_thunk(mi2_host_context* handle, uint16_t* port) {
+  if (!handle || !port) return MI2_INVALID_INPUT;
+  *port = free_loopback_port();
+  return *port ? MI2_OK : MI2_FAILED;
+}
+
 }  // namespace
 
 const mi2_host_services* host_services() {
@@ -398,7 +495,11 @@ const mi2_host_services* host_services() {
                                              &exec_thunk,
                                              &http_thunk,
                                              &redact_thunk,
-                                             &dry_run_thunk};
+                                             &dry_run_thunk,
+                                             &spawn_thunk,
+                                             &process_signal_thunk,
+                                             &process_wait_thunk,
+                                             &free_port_thunk};
   return &services;
 }
 

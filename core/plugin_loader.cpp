@@ -169,6 +169,8 @@ Result<PluginDescription> parse_description(const char* text) {
   if (!doc.is_object()) return make_error("its describe() document is not a JSON object");
   PluginDescription d;
   d.describe_json = text;
+  if (doc.contains("describe_error") && doc["describe_error"].is_string())
+    return make_error("its describe() failed: " + doc["describe_error"].get<std::string>());
   if (!doc.contains("name") || !doc["name"].is_string())
     return make_error("its describe() document has no \"name\" string");
   d.name = doc["name"].get<std::string>();

@@ -220,7 +220,7 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
       result.timed_out = true;
     else
       result.cancelled = true;
-    kill(-pid, SIGTERM);
+    kill(-pid, request.stop_signal > 0 ? request.stop_signal : SIGTERM);
     term_sent = Clock::now();
   };
 
@@ -267,12 +267,12 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
     Clock::time_point now = Clock::now();
     if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
     if (request.cancelled && !term_sent && request.cancelled()) stop(false);
-    if (term_sent && !killed && now - *term_sent >= kKillGrace) {
+    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
       kill(-pid, SIGKILL);
       killed = true;
     }
     // A grandchild holding the pipes open must not keep us here after SIGKILL.
-    if (killed && now - *term_sent >= kKillGrace + std::chrono::milliseconds(500)) break;
+    if (killed && now - *term_sent >= request.kill_grace + std::chrono::milliseconds(500)) break;
   }
   in.close_write();
 
@@ -284,7 +284,7 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
     Clock::time_point now = Clock::now();
     if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
     if (request.cancelled && !term_sent && request.cancelled()) stop(false);
-    if (term_sent && !killed && now - *term_sent >= kKillGrace) {
+    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
       kill(-pid, SIGKILL);
       killed = true;
     }

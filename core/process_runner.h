@@ -14,8 +14,10 @@ struct ProcessRequest {
   std::vector<std::string> env;          // "NAME=value" added to / replacing in the environment
   std::string cwd;                       // empty: current directory
   std::string stdin_data;                // empty: stdin is /dev/null
-  std::chrono::milliseconds timeout{0};  // 0: none; on expiry SIGTERM, then SIGKILL after 2 s
+  std::chrono::milliseconds timeout{0};  // 0: none; on expiry stop_signal, then SIGKILL
   std::function<bool()> cancelled;       // polled; true ends the child like a timeout
+  int stop_signal = 15;                  // SIGTERM; terraform wants SIGINT to release its lock
+  std::chrono::milliseconds kill_grace{2000};  // between stop_signal and SIGKILL
 };
 
 struct ProcessResult {

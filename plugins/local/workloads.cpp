@@ -1,10 +1,7 @@
 #include "workloads.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -13,7 +10,6 @@
 #include <set>
 #include <thread>
 
-#include "daemon.h"
 #include "release_catalog.h"
 #include "render.h"
 
@@ -53,33 +49,32 @@ int read_pid(const fs::path& file) {
   return pid;
 }
 
+bool alive(const LocalContext& ctx, int64_t pid) {
+  return ctx.host.process_alive(pid, program_name(ctx));
+}
+
+// SIGTERM, then SIGKILL after the grace period; returns once the process is
+// gone (through the host: the plugin never signals processes itself).
+void stop_pid(const LocalContext& ctx, int64_t pid, uint32_t grace_ms = 3000) {
+  std::string program = program_name(ctx);
+  if (!ctx.host.signal_process(pid, SIGTERM, program)) return;
+  if (ctx.host.wait_process(pid, grace_ms, program)) return;
+  ctx.host.signal_process(pid, SIGKILL, program);
+  if (!ctx.host.wait_process(pid, 5000, program))
+    throw sdk::failed("workload process " + std::to_string(pid) + " did not stop after SIGKILL");
+}
+
 void stop_process(const LocalContext& ctx, const json& process) {
   int pid = process.value("pid", 0);
-  stop_daemon(pid, program_name(ctx));
+  stop_pid(ctx, pid);
   // The file may already name a newer process of the same name and version.
   std::error_code ec;
   if (read_pid(pid_file(ctx, process)) == pid) fs::remove(pid_file(ctx, process), ec);
 }
 
-// A free port on 127.0.0.1 (the kernel picks it; the workload binds it next).
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = -1;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
-  if (fd >= 0) close(fd);
-  if (port <= 0) throw sdk::failed("cannot find a free port on 127.0.0.1 for a workload");
-  return port;
-}
-
 json start_process(LocalContext& ctx, const std::string& name, const std::string& version,
                    const Release& release) {
-  int port = free_port();
+  int port = ctx.host.free_port();
   fs::path log = ctx.state / "logs" / (name + "-" + version + ".log");
   fs::create_directories(log.parent_path());
   std::vector<std::string> argv = {workload_binary(ctx),
@@ -95,7 +90,10 @@ json start_process(LocalContext& ctx, const std::string& name, const std::string
                   {"port", port},
                   {"log", log.string()},
                   {"started", now_utc()}};
-  pid_t pid = spawn_daemon(argv, log, pid_file(ctx, process));
+  sdk::SpawnOptions options;
+  options.log_path = log.string();
+  options.pid_file = pid_file(ctx, process).string();
+  int64_t pid = ctx.host.spawn(argv, options);
   process["pid"] = pid;
   ctx.host.info("started " + name + " " + version + " (pid " + std::to_string(pid) +
                 ", 127.0.0.1:" + std::to_string(port) + ", log " + log.string() + ")");
@@ -109,7 +107,7 @@ std::string url(const json& process, const char* path) {
 // One probe: the process lives and GET path answers 200. `body` gets the reply.
 bool probe(const LocalContext& ctx, const json& process, const char* path, std::string* body,
            std::string* why) {
-  if (!daemon_alive(process.value("pid", 0), program_name(ctx))) {
+  if (!alive(ctx, process.value("pid", 0))) {
     if (why) *why = "process " + std::to_string(process.value("pid", 0)) + " is not running";
     return false;
   }
@@ -158,7 +156,7 @@ void stop_candidates(LocalContext& ctx, json& state) {
     if (entry.path().extension() != ".pid") continue;
     int pid = read_pid(entry.path());
     if (known.count(pid)) continue;
-    stop_daemon(pid, program_name(ctx));
+    stop_pid(ctx, pid);
     fs::remove(entry.path(), ec);
   }
 }
@@ -200,8 +198,7 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
     for (const auto& d : desired) {
       bool keep = false;
       for (const auto& w : state["workloads"])
-        keep |= w["name"] == d.name && w["version"] == d.version &&
-                daemon_alive(w.value("pid", 0), program_name(ctx));
+        keep |= w["name"] == d.name && w["version"] == d.version && alive(ctx, w.value("pid", 0));
       plan.push_back(
           {{"name", d.name}, {"version", d.version}, {"action", keep ? "keep" : "start"}});
       ctx.host.info(std::string(keep ? "would keep " : "would start ") + d.name + " " + d.version +
@@ -219,7 +216,7 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
   for (const auto& d : desired) {
     auto it = current.find(d.name);
     if (it != current.end() && it->second["version"] == d.version &&
-        daemon_alive(it->second.value("pid", 0), program_name(ctx)))
+        alive(ctx, it->second.value("pid", 0)))
       continue;
     state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
     state["candidates"].push_back(start_process(ctx, d.name, d.version, catalog.get(d.version)));
@@ -242,7 +239,7 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
       }
     }
     if (failing.is_null()) break;
-    bool dead = !daemon_alive(failing.value("pid", 0), program_name(ctx));
+    bool dead = !alive(ctx, failing.value("pid", 0));
     if (dead || Clock::now() > deadline || ctx.host.cancelled()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

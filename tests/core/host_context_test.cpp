@@ -8,13 +8,16 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/http_client.h"
 #include "core/process_runner.h"
 #include "core/redactor.h"
+#include "tests/support/temp_dir.h"
 
 namespace mi2 {
 namespace {
@@ -120,6 +123,100 @@ TEST_F(HostContextTest, TableIsCompleteAndSized) {
   EXPECT_EQ(services_->struct_size, sizeof(mi2_host_services));
   EXPECT_TRUE(services_->log && services_->progress && services_->cancelled && services_->exec &&
               services_->http && services_->redact && services_->dry_run);
+  EXPECT_TRUE(services_->spawn && services_->process_signal && services_->process_wait &&
+              services_->free_port);
+}
+
+TEST_F(HostContextTest, StopSignalAndGraceReachTheRunner) {
+  const char* argv[] = {"terraform", "apply", nullptr};
+  mi2_exec_request request{};
+  request.struct_size = sizeof request;
+  request.argv = argv;
+  request.stop_signal = SIGINT;
+  request.kill_grace_ms = 30000;
+  mi2_exec_result result{};
+  result.struct_size = sizeof result;
+  ASSERT_EQ(services_->exec(context_.handle(), &request, &result), MI2_OK);
+  ASSERT_EQ(runner_.requests.size(), 1u);
+  EXPECT_EQ(runner_.requests[0].stop_signal, SIGINT);
+  EXPECT_EQ(runner_.requests[0].kill_grace.count(), 30000);
+  // A 1.0 request (no such fields) keeps SIGTERM and 2 s.
+  request.struct_size = offsetof(mi2_exec_request, stop_signal);
+  ASSERT_EQ(services_->exec(context_.handle(), &request, &result), MI2_OK);
+  EXPECT_EQ(runner_.requests[1].stop_signal, SIGTERM);
+  EXPECT_EQ(runner_.requests[1].kill_grace.count(), 2000);
+}
+
+TEST_F(HostContextTest, TimedOutChildGetsTheStopSignalItAskedFor) {
+  SystemProcessRunner real;
+  SecretRedactor redactor;
+  HostContext context("real", {&real, &http_, &redactor});
+  context.set_call_settings(settings_);
+  const char* argv[] = {"sleep", "5", nullptr};
+  mi2_exec_request request{};
+  request.struct_size = sizeof request;
+  request.argv = argv;
+  request.timeout_ms = 100;
+  request.stop_signal = SIGINT;
+  mi2_exec_result result{};
+  result.struct_size = sizeof result;
+  EXPECT_EQ(services_->exec(context.handle(), &request, &result), MI2_TIMEOUT);
+  EXPECT_EQ(result.term_signal, SIGINT);
+}
+
+TEST_F(HostContextTest, SpawnsADetachedProcessSignalsAndWaitsForIt) {
+  test::TempDir dir;
+  std::string log = (dir.path() / "sleep.log").string();
+  std::string pid_file = (dir.path() / "pids" / "sleep.pid").string();
+  const char* argv[] = {"/bin/sleep", "30", nullptr};
+  mi2_spawn_request request{};
+  request.struct_size = sizeof request;
+  request.argv = argv;
+  request.log_path = log.c_str();
+  request.pid_file = pid_file.c_str();
+  mi2_spawn_result result{};
+  result.struct_size = sizeof result;
+  ASSERT_EQ(services_->spawn(context_.handle(), &request, &result), MI2_OK);
+  ASSERT_GT(result.pid, 0);
+  EXPECT_FALSE(result.skipped_dry_run);
+  std::ifstream in(pid_file);
+  int64_t written = 0;
+  in >> written;
+  EXPECT_EQ(written, result.pid);
+  EXPECT_EQ(services_->process_signal(context_.handle(), result.pid, "sleep", 0), MI2_OK);
+  EXPECT_EQ(services_->process_signal(context_.handle(), result.pid, "other", 0), MI2_FAILED);
+  EXPECT_EQ(services_->process_wait(context_.handle(), result.pid, "sleep", 50), MI2_TIMEOUT);
+  EXPECT_EQ(services_->process_signal(context_.handle(), result.pid, "sleep", SIGTERM), MI2_OK);
+  EXPECT_EQ(services_->process_wait(context_.handle(), result.pid, "sleep", 5000), MI2_OK);
+  EXPECT_EQ(services_->process_signal(context_.handle(), result.pid, "sleep", 0), MI2_FAILED);
+  ASSERT_FALSE(observer_.commands.empty());
+  EXPECT_EQ(observer_.commands[0].record["detached"], true);
+  EXPECT_EQ(observer_.commands[0].record["pid"], result.pid);
+
+  uint16_t port = 0;
+  EXPECT_EQ(services_->free_port(context_.handle(), &port), MI2_OK);
+  EXPECT_GT(port, 0);
+}
+
+TEST_F(HostContextTest, SpawnInDryRunIsRecordedNotStarted) {
+  settings_.dry_run = true;
+  set(settings_);
+  const char* argv[] = {"/bin/sleep", "30", nullptr};
+  mi2_spawn_request request{};
+  request.struct_size = sizeof request;
+  request.argv = argv;
+  mi2_spawn_result result{};
+  result.struct_size = sizeof result;
+  ASSERT_EQ(services_->spawn(context_.handle(), &request, &result), MI2_OK);
+  EXPECT_EQ(result.pid, 0);
+  EXPECT_TRUE(result.skipped_dry_run);
+  ASSERT_EQ(observer_.commands.size(), 1u);
+  EXPECT_EQ(observer_.commands[0].record["skipped_dry_run"], true);
+  const char* relative[] = {"sleep", nullptr};
+  request.argv = relative;
+  settings_.dry_run = false;
+  set(settings_);
+  EXPECT_EQ(services_->spawn(context_.handle(), &request, &result), MI2_FAILED);
 }
 
 TEST_F(HostContextTest, ExecRunsTheArgvAndRecordsIt) {

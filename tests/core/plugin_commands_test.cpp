@@ -57,7 +57,7 @@ TEST(PluginListCommand, ShowsATableAndEveryRefusalOnStderr) {
   }
   for (const auto& line : lines(result.err))
     EXPECT_THAT(line, ::testing::StartsWith("mi2 plugin list: "));
-  EXPECT_THAT(result.err, HasSubstr("rebuild the plugin against SDK 1.0"));
+  EXPECT_THAT(result.err, HasSubstr("rebuild the plugin against SDK 1.1"));
 }
 
 TEST(PluginListCommand, JsonListsPluginsRefusalsAndTheSearchPath) {
@@ -125,7 +125,7 @@ TEST(PluginDescribeCommand, ARefusedPluginFailsWithItsOneSentence) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(lines(result.err).size(), 1u) << result.err;
   EXPECT_THAT(result.err, HasSubstr(plugin_path("abimajor2")));
-  EXPECT_THAT(result.err, HasSubstr("rebuild the plugin against SDK 1.0"));
+  EXPECT_THAT(result.err, HasSubstr("rebuild the plugin against SDK 1.1"));
 }
 
 TEST(PluginDescribeCommand, AnUnknownPluginSaysWhereItLooked) {

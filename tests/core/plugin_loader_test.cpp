@@ -131,6 +131,19 @@ TEST_F(PluginLoaderTest, CPluginRunsAProcessThroughTheHost) {
   EXPECT_THAT(observer.logs, ::testing::Contains("cplain ran echo"));
 }
 
+TEST_F(PluginLoaderTest, APluginBuiltAgainstTheAbi10HeaderLoadsAndRunsUnchanged) {
+  auto plugin = loader_.load_file(test_plugin("cplain10"));
+  ASSERT_TRUE(plugin) << plugin.message();
+  EXPECT_EQ((*plugin)->description().name, "cplain10");
+  auto instance = (*plugin)->create(Json::object(), environment());
+  ASSERT_TRUE(instance) << instance.message();
+  RecordingObserver observer;
+  (*instance)->context().set_call_settings({false, std::nullopt, nullptr, &observer});
+  auto outcome = (*instance)->invoke("healthcheck", "check", R"({"params": {}})");
+  ASSERT_EQ(outcome.status, MI2_OK) << outcome.error;
+  EXPECT_EQ(Json::parse(outcome.output_json)["echo"], "cplain-ok");
+}
+
 TEST_F(PluginLoaderTest, UnservedActionIsNotSupportedWithTheReason) {
   auto plugin = loader_.load_file(test_plugin("cplain"));
   ASSERT_TRUE(plugin);
@@ -172,8 +185,8 @@ TEST_F(PluginLoaderTest, RefusesAPluginBuiltForAnotherAbiMajor) {
   ASSERT_FALSE(plugin);
   expect_refusal(plugin.message(), test_plugin("abimajor2"));
   EXPECT_THAT(plugin.message(), HasSubstr("plugin ABI 2.0"));
-  EXPECT_THAT(plugin.message(), HasSubstr("ABI 1.0"));
-  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.0"));
+  EXPECT_THAT(plugin.message(), HasSubstr("ABI 1.1"));
+  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.1"));
 }
 
 TEST_F(PluginLoaderTest, RefusesAPluginBuiltForANewerAbiMinor) {
@@ -181,8 +194,8 @@ TEST_F(PluginLoaderTest, RefusesAPluginBuiltForANewerAbiMinor) {
   ASSERT_FALSE(plugin);
   expect_refusal(plugin.message(), test_plugin("abiminor99"));
   EXPECT_THAT(plugin.message(), HasSubstr("plugin ABI 1.99"));
-  EXPECT_THAT(plugin.message(), HasSubstr("ABI 1.0"));
-  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.0"));
+  EXPECT_THAT(plugin.message(), HasSubstr("ABI 1.1"));
+  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.1"));
 }
 
 TEST_F(PluginLoaderTest, RefusesASharedObjectWithoutTheEntry) {
@@ -207,7 +220,7 @@ TEST_F(PluginLoaderTest, RefusesAFunctionTableThatIsTooSmall) {
   EXPECT_THAT(plugin.message(), HasSubstr(std::to_string(offsetof(mi2_plugin_api, last_error)) +
                                           " bytes, smaller than the " +
                                           std::to_string(sizeof(mi2_plugin_api)) + " bytes"));
-  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.0"));
+  EXPECT_THAT(plugin.message(), HasSubstr("rebuild the plugin against SDK 1.1"));
 }
 
 TEST_F(PluginLoaderTest, RefusesADescribeThatIsNotJson) {

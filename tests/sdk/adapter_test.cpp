@@ -169,8 +169,9 @@ TEST_F(AdapterTest, DestroyOfNullDoesNothing) {
   api_->destroy(nullptr);
 }
 
-TEST(AdapterDescribe, AThrowingDescribeGivesAnEmptyObject) {
-  EXPECT_STREQ(mi2::sdk::detail::Adapter<ThrowingDescribe>::describe(), "{}");
+TEST(AdapterDescribe, AThrowingDescribeGivesItsReason) {
+  EXPECT_STREQ(mi2::sdk::detail::Adapter<ThrowingDescribe>::describe(),
+               R"({"describe_error":"no"})");
 }
 
 }  // namespace

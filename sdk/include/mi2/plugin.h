@@ -48,8 +48,19 @@
  *    Distinct instances (of the same or different plugins) may be called on
  *    different threads concurrently, so a plugin keeps no mutable globals.
  *  - A plugin never forks, execs or opens sockets itself: it asks the host
- *    (`exec`, `http`). That is how dry-run, timeouts, retries, cancellation,
+ *    (`exec`, `http`, and since 1.1 `spawn`, `process_signal`, `process_wait`,
+ *    `free_port`). That is how dry-run, timeouts, retries, cancellation,
  *    secret redaction and the run journal work for every plugin alike.
+ *
+ * ---------------------------------------------------------------------------
+ * What each minor version appended
+ * ---------------------------------------------------------------------------
+ *  1.0  the first table: log, progress, cancelled, exec, http, redact, dry_run.
+ *  1.1  mi2_exec_request.stop_signal and .kill_grace_ms (how a timed-out or
+ *       cancelled child is stopped); services spawn, process_signal,
+ *       process_wait, free_port for detached long-running processes.
+ *       A 1.0 plugin loads unchanged in a 1.1 host; a 1.1 plugin on a 1.0
+ *       host finds the new services outside services->struct_size (absent).
  */
 #ifndef MI2_PLUGIN_H
 #define MI2_PLUGIN_H
@@ -64,7 +75,7 @@ extern "C" {
 
 /* ABI version of this header. See "Versioning" above. */
 #define MI2_ABI_VERSION_MAJOR 1
-#define MI2_ABI_VERSION_MINOR 0
+#define MI2_ABI_VERSION_MINOR 1
 
 /* Symbol visibility: build plugins with -fvisibility=hidden; MI2_EXPORT marks
  * the one symbol that must be visible. */
@@ -142,6 +153,12 @@ typedef struct mi2_exec_request {
    * writes, pushes). In dry-run the host records a mutating command in the
    * plan and does not run it; a non-mutating one runs either way. */
   bool mutating;
+  /* 1.1, optional. The signal that asks the child to stop on timeout or
+   * cancellation (0: SIGTERM). A tool that cleans up on SIGINT (terraform
+   * releases its state lock) asks for SIGINT here. */
+  int32_t stop_signal;
+  /* 1.1, optional. Milliseconds between stop_signal and SIGKILL (0: 2000). */
+  uint32_t kill_grace_ms;
 } mi2_exec_request;
 
 /* What happened. Filled by the host; the plugin sets struct_size first. Data
@@ -158,6 +175,32 @@ typedef struct mi2_exec_result {
   const char* stderr_data; /* captured standard error (not NUL-terminated) */
   size_t stderr_size;
 } mi2_exec_result;
+
+/* ===========================================================================
+ * Host services: detached processes (1.1)
+ * ======================================================================== */
+
+/* A long-running process the host starts detached (own session, reparented to
+ * init, stdin from /dev/null): it outlives the call and the mi2 process. A
+ * plugin keeps its pid (e.g. in a state file) and later asks the host to
+ * signal or wait for it. Filled by the plugin; borrowed by the host. */
+typedef struct mi2_spawn_request {
+  uint32_t struct_size;      /* sizeof(mi2_spawn_request) */
+  const char* const* argv;   /* Required. argv[0] an absolute path */
+  const char* const* env;    /* Optional. "NAME=value" added to the environment */
+  const char* cwd;           /* Optional. NULL: the host's current directory */
+  const char* log_path;      /* Optional. stdout+stderr appended here; NULL: /dev/null */
+  const char* pid_file;      /* Optional. The host writes the pid here before the
+                                process runs, so a host killed right after the
+                                start still leaves the pid behind */
+} mi2_spawn_request;
+
+/* Filled by the host; the plugin sets struct_size first. */
+typedef struct mi2_spawn_result {
+  uint32_t struct_size;  /* set by the plugin: sizeof(mi2_spawn_result) */
+  int64_t pid;           /* the process id, or 0 when skipped in dry-run */
+  bool skipped_dry_run;  /* true if not started because of dry-run */
+} mi2_spawn_result;
 
 /* ===========================================================================
  * Host services: http
@@ -241,6 +284,33 @@ typedef struct mi2_host_services {
   /* true when the current run is a dry run: mutating exec/http calls are
    * recorded, not performed. A plugin may use it to skip its own writes. */
   bool (*dry_run)(mi2_host_context* ctx);
+
+  /* ---- 1.1: check MI2_HAS_FIELD(services, mi2_host_services, spawn) ---- */
+
+  /* Starts a detached process (see mi2_spawn_request). Mutating: in dry-run
+   * it is recorded, not started (result->skipped_dry_run). Returns MI2_OK,
+   * MI2_INVALID_INPUT, or MI2_FAILED when it could not start (the reason is
+   * in last log line and the returned status's error). */
+  mi2_status (*spawn)(mi2_host_context* ctx, const mi2_spawn_request* request,
+                      mi2_spawn_result* result);
+
+  /* Sends `signal` to process `pid` if it runs and its executable's file name
+   * is `program` (a guard against a reused pid; NULL: no guard). signal 0
+   * only probes. Returns MI2_OK when the process runs (and was signalled),
+   * MI2_FAILED when it does not. A non-zero signal is mutating: in dry-run it
+   * is recorded, not sent (MI2_OK). */
+  mi2_status (*process_signal)(mi2_host_context* ctx, int64_t pid, const char* program,
+                               int32_t signal);
+
+  /* Waits until process `pid` (guarded by `program` as above) is gone, at
+   * most timeout_ms. MI2_OK: gone; MI2_TIMEOUT: still running;
+   * MI2_CANCELLED: the user asked to stop. */
+  mi2_status (*process_wait)(mi2_host_context* ctx, int64_t pid, const char* program,
+                             uint32_t timeout_ms);
+
+  /* A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick),
+   * for a process the plugin is about to spawn. */
+  mi2_status (*free_port)(mi2_host_context* ctx, uint16_t* port);
 } mi2_host_services;
 
 /* ===========================================================================

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/detached_process.h"
 #include "core/process_runner.h"
 #include "local_plugin.h"
 #include "tests/support/temp_dir.h"
@@ -69,6 +70,22 @@ inline void make_real(sdk::FakeHost& fake) {
     return sdk::ExecResult{r.exit_code, r.term_signal, r.timed_out,
                            false,       r.out,         r.err + r.spawn_error};
   };
+  fake.on_spawn = [](const sdk::FakeHost::SpawnCall& call) -> int64_t {
+    DetachedRequest request{call.argv, call.env, call.cwd, call.log_path, call.pid_file};
+    std::string error;
+    pid_t pid = spawn_detached(request, error);
+    if (pid <= 0) ADD_FAILURE() << error;
+    return pid;
+  };
+  fake.on_signal = [](int64_t pid, const std::string& program, int signal) {
+    if (!process_alive(static_cast<pid_t>(pid), program)) return false;
+    return signal == 0 || kill(static_cast<pid_t>(pid), signal) == 0;
+  };
+  fake.on_wait = [](int64_t pid, const std::string& program, uint32_t timeout_ms) {
+    return wait_process_gone(static_cast<pid_t>(pid), program,
+                             std::chrono::milliseconds(timeout_ms), nullptr);
+  };
+  fake.on_free_port = [] { return static_cast<uint16_t>(free_loopback_port()); };
   fake.on_http = [](const sdk::HttpRequest& request) {
     const std::string prefix = "http://127.0.0.1:";
     if (request.url.rfind(prefix, 0) != 0) return sdk::HttpResponse{0, {}, "", false};

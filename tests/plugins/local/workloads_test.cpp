@@ -1,6 +1,6 @@
 // apply, rollback, healthcheck and backup with real mi2-workload processes.
 #include "workloads.h"
-#include "daemon.h"
+#include "core/detached_process.h"
 #include "local_fixture.h"
 #include "sqlite_db.h"
 
@@ -10,7 +10,7 @@ namespace {
 using LocalWorkloadsTest = LocalFleetTest;
 
 bool alive(const json& process) {
-  return daemon_alive(process["pid"].get<int>(), "mi2-workload");
+  return process_alive(process["pid"].get<int>(), "mi2-workload");
 }
 
 TEST_F(LocalWorkloadsTest, DeployServesTheVersionAndChecksPass) {
@@ -97,7 +97,8 @@ TEST_F(LocalWorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
 TEST_F(LocalWorkloadsTest, AWorkloadThatDiesIsReported) {
   deploy("4.1.0");
   json w = deployment()["workloads"][1];
-  stop_daemon(w["pid"], "mi2-workload");
+  kill(w["pid"].get<int>(), SIGTERM);
+  wait_process_gone(w["pid"].get<int>(), "mi2-workload", std::chrono::seconds(5), nullptr);
   json health = call("healthcheck", "check", input("4.1.0", {{"checks", {"pods-health"}}}));
   EXPECT_FALSE(health["ok"]);
   EXPECT_EQ(health["checks"][0]["summary"], "1/2 workloads healthy");
@@ -173,9 +174,15 @@ TEST(LocalWorkloadProgramTest, ServesVersionAndHealthAndStopsOnSigterm) {
     port = ntohs(a.sin_port);
     close(fd);
   }
-  pid_t pid = spawn_daemon(
-      {program, "--version", "4.2.0-rc.1", "--port", std::to_string(port), "--unhealthy"},
-      dir / "w.log", dir / "w.pid");
+  std::string error;
+  pid_t pid = spawn_detached(
+      {{program, "--version", "4.2.0-rc.1", "--port", std::to_string(port), "--unhealthy"},
+       {},
+       "",
+       (dir / "w.log").string(),
+       (dir / "w.pid").string()},
+      error);
+  ASSERT_GT(pid, 0) << error;
   EXPECT_EQ(std::stoi(slurp(dir / "w.pid")), pid);
   std::pair<int, std::string> version;
   for (int i = 0; i < 100 && version.first == 0; ++i) {
@@ -185,13 +192,16 @@ TEST(LocalWorkloadProgramTest, ServesVersionAndHealthAndStopsOnSigterm) {
   EXPECT_EQ(version, std::make_pair(200, std::string("4.2.0-rc.1")));
   EXPECT_EQ(http_get(port, "/healthz").first, 503);  // never healthy
   EXPECT_EQ(http_get(port, "/other").first, 404);
-  EXPECT_TRUE(daemon_alive(pid, "mi2-workload"));
-  EXPECT_FALSE(daemon_alive(pid, "something-else"));  // a reused pid is not ours
-  stop_daemon(pid, "mi2-workload", 2000);
-  EXPECT_FALSE(daemon_alive(pid, "mi2-workload"));
+  EXPECT_TRUE(process_alive(pid, "mi2-workload"));
+  EXPECT_FALSE(process_alive(pid, "something-else"));  // a reused pid is not ours
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(wait_process_gone(pid, "mi2-workload", std::chrono::seconds(2), nullptr));
+  EXPECT_FALSE(process_alive(pid, "mi2-workload"));
   EXPECT_NE(slurp(dir / "w.log").find("stopped"), std::string::npos);  // SIGTERM, not SIGKILL
-  EXPECT_THROW(spawn_daemon({"relative/program"}, dir / "x.log", dir / "x.pid"), sdk::Error);
-  EXPECT_THROW(spawn_daemon({"/nonexistent/program"}, dir / "x.log", dir / "x.pid"), sdk::Error);
+  EXPECT_EQ(spawn_detached({{"relative/program"}, {}, "", "", ""}, error), -1);
+  EXPECT_EQ(error, "a detached program must be given by absolute path");
+  EXPECT_EQ(spawn_detached({{"/nonexistent/program"}, {}, "", "", ""}, error), -1);
+  EXPECT_NE(error.find("cannot run /nonexistent/program"), std::string::npos);
 }
 
 }  // namespace

@@ -31,15 +31,47 @@ class FakeHost {
     std::string stdin_data;
     uint32_t timeout_ms = 0;
     bool mutating = false;
+    int stop_signal = 0;
+    uint32_t kill_grace_ms = 0;
   };
   struct LogLine {
     mi2_log_level level;
     std::string message;
   };
 
-  // Scripted replies. Defaults: exec exits 0 with no output; http answers 404.
+  struct SpawnCall {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::string cwd, log_path, pid_file;
+  };
+  struct SignalCall {
+    int64_t pid;
+    std::string program;
+    int signal;
+  };
+
+  // Scripted replies. Defaults: exec exits 0 with no output; http answers 404;
+  // spawn hands out pids from 1000 up and records them in `running`; a signal
+  // other than 0 ends a running pid; free_port answers `next_port`.
   std::function<ExecResult(const ExecCall&)> on_exec;
   std::function<HttpResponse(const HttpRequest&)> on_http;
+  std::function<int64_t(const SpawnCall&)> on_spawn;
+  // Set both to make processes real (e.g. a test that runs real workloads):
+  // on_signal answers "running?" and sends the signal; on_wait: gone in time?
+  std::function<bool(int64_t pid, const std::string& program, int signal)> on_signal;
+  std::function<bool(int64_t pid, const std::string& program, uint32_t timeout_ms)> on_wait;
+  std::function<uint16_t()> on_free_port;
+
+  std::vector<SpawnCall> spawn_calls;
+  std::vector<SignalCall> signal_calls;
+  std::vector<int64_t> running;
+  uint16_t next_port = 40000;
+  // false: the service table ends after dry_run, as a 1.0 host's does.
+  void set_abi_1_0(bool old) {
+    services_.struct_size =
+        old ? static_cast<uint32_t>(offsetof(mi2_host_services, dry_run) + sizeof services_.dry_run)
+            : static_cast<uint32_t>(sizeof services_);
+  }
 
   bool dry_run = false;
   bool cancelled = false;
@@ -58,6 +90,10 @@ class FakeHost {
     services_.http = &http_thunk;
     services_.redact = &redact_thunk;
     services_.dry_run = &dry_run_thunk;
+    services_.spawn = &spawn_thunk;
+    services_.process_signal = &signal_thunk;
+    services_.process_wait = &wait_thunk;
+    services_.free_port = &port_thunk;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -79,6 +115,62 @@ class FakeHost {
     if (secret) self(ctx).secrets.emplace_back(secret);
   }
 
+  bool is_running(int64_t pid) const {
+    for (int64_t p : running)
+      if (p == pid) return true;
+    return false;
+  }
+  static mi2_status spawn_thunk(mi2_host_context* ctx, const mi2_spawn_request* request,
+                                mi2_spawn_result* result) {
+    FakeHost& fake = self(ctx);
+    if (!request || !request->argv || !request->argv[0]) return MI2_INVALID_INPUT;
+    SpawnCall call;
+    for (const char* const* a = request->argv; *a; ++a) call.argv.emplace_back(*a);
+    if (request->env)
+      for (const char* const* e = request->env; *e; ++e) call.env.emplace_back(*e);
+    if (request->cwd) call.cwd = request->cwd;
+    if (request->log_path) call.log_path = request->log_path;
+    if (request->pid_file) call.pid_file = request->pid_file;
+    fake.spawn_calls.push_back(call);
+    if (fake.dry_run) {
+      result->pid = 0;
+      result->skipped_dry_run = true;
+      return MI2_OK;
+    }
+    int64_t pid = fake.on_spawn ? fake.on_spawn(call) : 1000 + (int64_t)fake.spawn_calls.size();
+    if (pid <= 0) return MI2_FAILED;
+    fake.running.push_back(pid);
+    result->pid = pid;
+    result->skipped_dry_run = false;
+    return MI2_OK;
+  }
+  static mi2_status signal_thunk(mi2_host_context* ctx, int64_t pid, const char* program,
+                                 int32_t signal) {
+    FakeHost& fake = self(ctx);
+    fake.signal_calls.push_back({pid, program ? program : "", signal});
+    if (fake.on_signal)
+      return fake.on_signal(pid, program ? program : "", fake.dry_run ? 0 : signal) ? MI2_OK
+                                                                                    : MI2_FAILED;
+    if (!fake.is_running(pid)) return MI2_FAILED;
+    if (signal != 0 && !fake.dry_run)
+      for (size_t i = 0; i < fake.running.size(); ++i)
+        if (fake.running[i] == pid) fake.running.erase(fake.running.begin() + (long)i--);
+    return MI2_OK;
+  }
+  static mi2_status wait_thunk(mi2_host_context* ctx, int64_t pid, const char* program,
+                               uint32_t timeout_ms) {
+    FakeHost& fake = self(ctx);
+    if (fake.on_wait)
+      return fake.on_wait(pid, program ? program : "", timeout_ms) ? MI2_OK : MI2_TIMEOUT;
+    return fake.is_running(pid) ? MI2_TIMEOUT : MI2_OK;
+  }
+  static mi2_status port_thunk(mi2_host_context* ctx, uint16_t* port) {
+    FakeHost& fake = self(ctx);
+    *port = fake.on_free_port ? fake.on_free_port() : fake.next_port++;
+    if (*port == 0) return MI2_FAILED;
+    return MI2_OK;
+  }
+
   static mi2_status exec_thunk(mi2_host_context* ctx, const mi2_exec_request* request,
                                mi2_exec_result* result) {
     FakeHost& fake = self(ctx);
@@ -91,6 +183,10 @@ class FakeHost {
     if (request->stdin_data) call.stdin_data.assign(request->stdin_data, request->stdin_size);
     call.timeout_ms = request->timeout_ms;
     call.mutating = request->mutating;
+    if (MI2_HAS_FIELD(request, mi2_exec_request, kill_grace_ms)) {
+      call.stop_signal = request->stop_signal;
+      call.kill_grace_ms = request->kill_grace_ms;
+    }
     fake.exec_calls.push_back(call);
 
     if (fake.dry_run && call.mutating) {

@@ -52,6 +52,16 @@ struct ExecOptions {
   std::string stdin_data;        // written to the child's stdin
   uint32_t timeout_ms = 0;       // 0: only the step deadline applies
   bool mutating = false;         // true: recorded, not run, in dry-run
+  int stop_signal = 0;           // 1.1: sent on timeout/cancel (0: SIGTERM), e.g. SIGINT
+  uint32_t kill_grace_ms = 0;    // 1.1: then SIGKILL after this long (0: 2000)
+};
+
+// A detached long-running process (ABI 1.1; see mi2_spawn_request).
+struct SpawnOptions {
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string log_path;  // stdout+stderr appended; empty: /dev/null
+  std::string pid_file;  // written by the host before the process runs
 };
 
 struct ExecResult {
@@ -141,6 +151,8 @@ class Host {
     request.stdin_size = options.stdin_data.size();
     request.timeout_ms = options.timeout_ms;
     request.mutating = options.mutating;
+    request.stop_signal = options.stop_signal;
+    request.kill_grace_ms = options.kill_grace_ms;
 
     mi2_exec_result raw{};
     raw.struct_size = sizeof raw;
@@ -192,10 +204,80 @@ class Host {
     return response;
   }
 
+  // ABI 1.1 services: absent when the host is 1.0 (its table is shorter).
+  bool has_processes() const {
+    return services_ && MI2_HAS_FIELD(services_, mi2_host_services, free_port) &&
+           services_->spawn && services_->process_signal && services_->process_wait &&
+           services_->free_port;
+  }
+
+  // Starts argv detached; returns its pid (0 when skipped in dry-run).
+  int64_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {}) const {
+    require_processes("spawn");
+    if (argv.empty()) throw invalid_input("spawn needs a program to run");
+    std::vector<const char*> cargv;
+    for (const auto& a : argv) cargv.push_back(a.c_str());
+    cargv.push_back(nullptr);
+    std::vector<const char*> cenv;
+    for (const auto& e : options.env) cenv.push_back(e.c_str());
+    cenv.push_back(nullptr);
+    mi2_spawn_request request{};
+    request.struct_size = sizeof request;
+    request.argv = cargv.data();
+    request.env = options.env.empty() ? nullptr : cenv.data();
+    request.cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
+    request.log_path = options.log_path.empty() ? nullptr : options.log_path.c_str();
+    request.pid_file = options.pid_file.empty() ? nullptr : options.pid_file.c_str();
+    mi2_spawn_result result{};
+    result.struct_size = sizeof result;
+    mi2_status status = services_->spawn(context_, &request, &result);
+    if (status != MI2_OK) throw Error(status, "cannot start " + argv[0]);
+    return result.pid;
+  }
+
+  // True when pid runs and its executable is named `program` ("" : any).
+  bool process_alive(int64_t pid, const std::string& program = {}) const {
+    require_processes("process_signal");
+    if (pid <= 0) return false;
+    return services_->process_signal(context_, pid, program.empty() ? nullptr : program.c_str(),
+                                     0) == MI2_OK;
+  }
+  // Sends `signal`; false when the process was not running.
+  bool signal_process(int64_t pid, int signal, const std::string& program = {}) const {
+    require_processes("process_signal");
+    if (pid <= 0) return false;
+    return services_->process_signal(context_, pid, program.empty() ? nullptr : program.c_str(),
+                                     signal) == MI2_OK;
+  }
+  // True once the process is gone; false when it still runs after timeout_ms.
+  bool wait_process(int64_t pid, uint32_t timeout_ms, const std::string& program = {}) const {
+    require_processes("process_wait");
+    if (pid <= 0) return true;
+    mi2_status status = services_->process_wait(
+        context_, pid, program.empty() ? nullptr : program.c_str(), timeout_ms);
+    if (status == MI2_CANCELLED)
+      throw Error(status, "waiting for process " + std::to_string(pid) + " was cancelled");
+    return status == MI2_OK;
+  }
+  // A loopback TCP port that was free a moment ago.
+  uint16_t free_port() const {
+    require_processes("free_port");
+    uint16_t port = 0;
+    mi2_status status = services_->free_port(context_, &port);
+    if (status != MI2_OK || port == 0) throw failed("the host found no free loopback port");
+    return port;
+  }
+
   const mi2_host_services* services() const { return services_; }
   mi2_host_context* context() const { return context_; }
 
  private:
+  void require_processes(const char* service) const {
+    if (!has_processes())
+      throw not_supported(std::string("this mi2 host offers ABI 1.0 services only, without '") +
+                          service + "' (added in 1.1); upgrade mi2 to 0.2 or newer.");
+  }
+
   const mi2_host_services* services_ = nullptr;
   mi2_host_context* context_ = nullptr;
 };

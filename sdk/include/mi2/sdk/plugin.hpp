@@ -103,9 +103,25 @@ struct Adapter {
                 "an mi2 plugin class needs: std::string invoke(std::string_view role, "
                 "std::string_view action, const std::string& input_json);");
 
+  // Through the one barrier too: a describe() that throws yields a document
+  // the host refuses with the reason ("describe_error"), never a crash.
   static const char* describe() noexcept {
+    static std::string refused;
+    const char* document = nullptr;
+    std::string error;
+    mi2_status status = barrier(error, [&] {
+      document = T::describe();
+      return MI2_OK;
+    });
+    if (status == MI2_OK && document) return document;
     try {
-      return T::describe();
+      refused = "{\"describe_error\":\"";
+      for (char c : error.empty() ? std::string("describe() returned NULL") : error)
+        refused += (c == '"' || c == '\\')                  ? std::string("\\") + c
+                   : (static_cast<unsigned char>(c) < 0x20) ? std::string(" ")
+                                                            : std::string(1, c);
+      refused += "\"}";
+      return refused.c_str();
     } catch (...) {
       return "{}";
     }

@@ -16,8 +16,12 @@ struct mi2_plugin_instance {
   char error[256];
 };
 
+#ifndef CPLAIN_NAME
+#define CPLAIN_NAME "cplain"
+#endif
+
 static const char* cplain_describe(void) {
-  return "{\"name\": \"cplain\", \"version\": \"1.2.3\","
+  return "{\"name\": \"" CPLAIN_NAME "\", \"version\": \"1.2.3\","
          " \"description\": \"A test plugin written in C99\","
          " \"roles\": {\"healthcheck\": [\"check\"]},"
          " \"checks\": [\"echo-check\"],"

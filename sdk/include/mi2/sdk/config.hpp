@@ -1,0 +1,140 @@
+// mi2/sdk/config.hpp — read a plugin's mi2.yaml config with sentences for
+// every mistake, and describe it in the same place.
+//
+//   sdk::ConfigReader cfg("terraform", config_json);
+//   s.stacks_dir = cfg.string("stacks_dir", "terraform/stacks", "stack folders, per instance");
+//   s.lock_timeout_s = cfg.integer("lock_timeout_s", 300, "terraform -lock-timeout, seconds");
+//   cfg.finish();                      // refuses keys nobody read, naming them
+//   Json schema = cfg.schema();        // the describe document's config_schema
+//
+// A wrong type is MI2_INVALID_INPUT: "plugins.terraform.lock_timeout_s in mi2.yaml must be
+// an integer (got "5m")." Header-only, C++17; needs nlohmann/json.
+#ifndef MI2_SDK_CONFIG_HPP
+#define MI2_SDK_CONFIG_HPP
+
+#include <mi2/sdk/step.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mi2::sdk {
+
+class ConfigReader {
+ public:
+  ConfigReader(std::string plugin, const std::string& config_json) : plugin_(std::move(plugin)) {
+    config_ = Json::parse(config_json.empty() ? "{}" : config_json, nullptr, false);
+    if (config_.is_null()) config_ = Json::object();
+    if (config_.is_discarded() || !config_.is_object())
+      throw invalid_input("plugins." + plugin_ + " in mi2.yaml must be a mapping of options.");
+  }
+
+  std::string string(const std::string& key, const std::string& fallback,
+                     const std::string& description, bool sensitive = false) {
+    declare(key, "string", description, sensitive);
+    const Json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_string()) throw bad(key, "a string", *v);
+    return v->get<std::string>();
+  }
+  long long integer(const std::string& key, long long fallback, const std::string& description,
+                    long long min = 0) {
+    declare(key, "integer", description);
+    const Json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_number_integer()) throw bad(key, "an integer", *v);
+    long long n = v->get<long long>();
+    if (n < min) throw bad(key, "an integer of at least " + std::to_string(min), *v);
+    return n;
+  }
+  double number(const std::string& key, double fallback, const std::string& description) {
+    declare(key, "number", description);
+    const Json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_number() || v->get<double>() < 0) throw bad(key, "a non-negative number", *v);
+    return v->get<double>();
+  }
+  bool boolean(const std::string& key, bool fallback, const std::string& description) {
+    declare(key, "boolean", description);
+    const Json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_boolean()) throw bad(key, "true or false", *v);
+    return v->get<bool>();
+  }
+  std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback,
+                                   const std::string& description) {
+    declare(key, "array", description);
+    const Json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_array()) throw bad(key, "a list of strings", *v);
+    std::vector<std::string> out;
+    for (const Json& item : *v) {
+      if (!item.is_string()) throw bad(key, "a list of strings", *v);
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+  // A mapping of name -> string (e.g. env).
+  std::map<std::string, std::string> string_map(const std::string& key,
+                                                const std::string& description) {
+    declare(key, "object", description);
+    std::map<std::string, std::string> out;
+    const Json* v = find(key);
+    if (!v) return out;
+    if (!v->is_object()) throw bad(key, "a mapping of names to strings", *v);
+    for (auto it = v->begin(); it != v->end(); ++it) {
+      if (!it.value().is_string()) throw bad(key + "." + it.key(), "a string", it.value());
+      out[it.key()] = it.value().get<std::string>();
+    }
+    return out;
+  }
+  // Any JSON value, validated by the caller.
+  Json raw(const std::string& key, const std::string& type, const std::string& description) {
+    declare(key, type, description);
+    const Json* v = find(key);
+    return v ? *v : Json();
+  }
+
+  // Refuses keys no reader asked for (a typo must not be ignored silently).
+  void finish() const {
+    for (auto it = config_.begin(); it != config_.end(); ++it)
+      if (!read_.count(it.key()))
+        throw invalid_input("plugins." + plugin_ + "." + it.key() +
+                            " in mi2.yaml is not an option of the " + plugin_ +
+                            " plugin; `mi2 plugin describe " + plugin_ + "` lists them.");
+  }
+
+  Json schema() const { return Json{{"type", "object"}, {"properties", properties_}}; }
+  const Json& json() const { return config_; }
+
+  // The error for a bad value, for checks the caller makes itself.
+  Error bad(const std::string& key, const std::string& expected, const Json& got) const {
+    std::string shown = got.dump();
+    if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+    return invalid_input("plugins." + plugin_ + "." + key + " in mi2.yaml must be " + expected +
+                         " (got " + shown + ").");
+  }
+
+ private:
+  void declare(const std::string& key, const std::string& type, const std::string& description,
+               bool sensitive = false) {
+    read_.insert(key);
+    Json p{{"type", type}, {"description", description}};
+    if (sensitive) p["sensitive"] = true;
+    properties_[key] = p;
+  }
+  const Json* find(const std::string& key) const {
+    auto it = config_.find(key);
+    if (it == config_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  std::string plugin_;
+  Json config_;
+  std::set<std::string> read_;
+  Json properties_ = Json::object();
+};
+
+}  // namespace mi2::sdk
+
+#endif  // MI2_SDK_CONFIG_HPP
