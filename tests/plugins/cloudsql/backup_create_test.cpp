@@ -40,9 +40,9 @@ void expect_wait(const Argv& argv, long long limit = 1800) {
   EXPECT_GT(timeout, limit - 10);
 }
 
-using BackupCreate = CloudsqlTest;
+using CloudsqlCreate = CloudsqlTest;
 
-TEST_F(BackupCreate, WaitsThroughPendingAndRunningThenChecksTheBackupRun) {
+TEST_F(CloudsqlCreate, WaitsThroughPendingAndRunningThenChecksTheBackupRun) {
   script_backup();
   start();
   auto reply = invoke("create");
@@ -71,7 +71,13 @@ TEST_F(BackupCreate, WaitsThroughPendingAndRunningThenChecksTheBackupRun) {
   EXPECT_TRUE(std::regex_match(c["finished"].get<std::string>(), rfc3339)) << c.dump();
 }
 
-TEST_F(BackupCreate, DoneWithAnErrorFailsWithTheOperationsMessage) {
+TEST_F(CloudsqlCreate, DoneWithAnErrorFailsWithTheOperationsMessage) {
+  // As the real `operations wait` does once the operation carries an error.
+  gcloud.rule({"sql", "operations", "wait"},
+              {Json{{"stdout", ""}},
+               gcloud_error("sql.operations.wait",
+                            "[INTERNAL_ERROR] An internal error has occurred while backing up the "
+                            "instance; retry the operation.")});
   script_backup({answer("op-backup-running.json"), answer("op-backup-failed.json")});
   start();
   auto reply = invoke("create");
@@ -88,7 +94,7 @@ TEST_F(BackupCreate, DoneWithAnErrorFailsWithTheOperationsMessage) {
   for (const Argv& argv : gcloud.argvs()) EXPECT_NE(argv, kDescribeBackup);
 }
 
-TEST_F(BackupCreate, ABackupRunThatFailedIsNoCheckpoint) {
+TEST_F(CloudsqlCreate, ABackupRunThatFailedIsNoCheckpoint) {
   gcloud.rule({"sql", "backups", "describe"}, {answer("backup-failed.json")});  // first match wins
   script_backup({answer("op-backup-done.json")});
   start();
@@ -102,7 +108,7 @@ TEST_F(BackupCreate, ABackupRunThatFailedIsNoCheckpoint) {
       << reply.error;
 }
 
-TEST_F(BackupCreate, ARunningBackupRunIsAskedAgainUntilItSettles) {
+TEST_F(CloudsqlCreate, ARunningBackupRunIsAskedAgainUntilItSettles) {
   gcloud.rule({"sql", "backups", "describe"},
               {answer("backup-running.json"), answer("backup-successful.json")});
   script_backup({answer("op-backup-done.json")});
@@ -113,7 +119,7 @@ TEST_F(BackupCreate, ARunningBackupRunIsAskedAgainUntilItSettles) {
   EXPECT_EQ(std::count(argvs.begin(), argvs.end(), kDescribeBackup), 2);
 }
 
-TEST_F(BackupCreate, Busy409OnceIsRetriedAfterABackoff) {
+TEST_F(CloudsqlCreate, Busy409OnceIsRetriedAfterABackoff) {
   gcloud.rule({"sql", "backups", "create"},
               {gcloud_error("sql.backups.create", kBusy), answer("op-backup-pending.json")});
   script_backup({answer("op-backup-done.json")});
@@ -132,7 +138,7 @@ TEST_F(BackupCreate, Busy409OnceIsRetriedAfterABackoff) {
   EXPECT_EQ(reply.output["checkpoint"]["backup_id"], "1764236100000");
 }
 
-TEST_F(BackupCreate, Busy409ThroughEveryAttemptIsRetryableWithASentence) {
+TEST_F(CloudsqlCreate, Busy409ThroughEveryAttemptIsRetryableWithASentence) {
   gcloud.rule({"sql", "backups", "create"}, {gcloud_error("sql.backups.create", kBusy)});
   start(fast_config(R"("busy_retries": 2)"));
   auto reply = invoke("create");
@@ -145,7 +151,7 @@ TEST_F(BackupCreate, Busy409ThroughEveryAttemptIsRetryableWithASentence) {
   EXPECT_EQ(gcloud.argvs(), std::vector<Argv>(3, kCreate));
 }
 
-TEST_F(BackupCreate, AnUnauthenticatedGcloudNamesAuthLoginAndWorkloadIdentity) {
+TEST_F(CloudsqlCreate, AnUnauthenticatedGcloudNamesAuthLoginAndWorkloadIdentity) {
   gcloud.rule({"sql"}, {gcloud_error("sql.backups.create", kNoAccount)});
   start();
   auto reply = invoke("create");
@@ -157,7 +163,7 @@ TEST_F(BackupCreate, AnUnauthenticatedGcloudNamesAuthLoginAndWorkloadIdentity) {
   EXPECT_EQ(gcloud.argvs().size(), 1u);  // not retried
 }
 
-TEST_F(BackupCreate, AMissingInstanceIsNamed) {
+TEST_F(CloudsqlCreate, AMissingInstanceIsNamed) {
   gcloud.rule({"sql"}, {gcloud_error("sql.backups.create",
                                      "HTTPError 404: The Cloud SQL instance does not exist.")});
   start();
@@ -169,7 +175,7 @@ TEST_F(BackupCreate, AMissingInstanceIsNamed) {
             "in mi2.yaml or status.gcp.cloudSQL in the config.yaml of src-1a2b3c.");
 }
 
-TEST_F(BackupCreate, CancelStopsTheWaitAndSaysTheBackupGoesOn) {
+TEST_F(CloudsqlCreate, CancelStopsTheWaitAndSaysTheBackupGoesOn) {
   script_backup({answer("op-backup-running.json")});
   start();
   auto run = driver->fake.on_exec;
@@ -190,7 +196,16 @@ TEST_F(BackupCreate, CancelStopsTheWaitAndSaysTheBackupGoesOn) {
   EXPECT_EQ(describes, 2);
 }
 
-TEST_F(BackupCreate, WaitTimeoutSaysTheOperationIsStillRunning) {
+TEST_F(CloudsqlCreate, WaitTimeoutSaysTheOperationIsStillRunning) {
+  gcloud.rule({"sql", "operations", "wait"},
+              {gcloud_error("sql.operations.wait",
+                            std::string("Operation https://sqladmin.googleapis.com/sql/v1beta4/"
+                                        "projects/src-acme-prj/operations/") +
+                                kOp +
+                                " is taking longer than expected. You can continue waiting for "
+                                "the operation by running `gcloud beta sql operations wait "
+                                "--project src-acme-prj " +
+                                kOp + "`")});
   script_backup({answer("op-backup-running.json")});
   start(R"({"instance": "{instance_id}-pg", "poll_interval_s": 0.2, "wait_timeout_s": 1})");
   auto reply = invoke("create");
@@ -204,7 +219,7 @@ TEST_F(BackupCreate, WaitTimeoutSaysTheOperationIsStillRunning) {
   expect_wait(argvs[1], 1);
 }
 
-TEST_F(BackupCreate, DryRunRecordsTheCreateAndReportsTheOperationInProgress) {
+TEST_F(CloudsqlCreate, DryRunRecordsTheCreateAndReportsTheOperationInProgress) {
   gcloud.rule({"sql", "operations", "list"}, {answer("operations-busy.json")});
   start();
   driver->fake.dry_run = true;
@@ -225,7 +240,7 @@ TEST_F(BackupCreate, DryRunRecordsTheCreateAndReportsTheOperationInProgress) {
   EXPECT_EQ(reply.output["checkpoint"]["id"], "mi2-20261127t101500z-3f2a");
 }
 
-TEST_F(BackupCreate, TheCheckpointIsNamedByParamsOrTheRunOrTheTime) {
+TEST_F(CloudsqlCreate, TheCheckpointIsNamedByParamsOrTheRunOrTheTime) {
   script_backup({answer("op-backup-done.json")});
   start();
   auto named = invoke("create", {{"name", "before-test"}});

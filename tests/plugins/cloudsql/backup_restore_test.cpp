@@ -24,7 +24,7 @@ Argv restore_argv(const std::string& id, const std::vector<std::string>& more = 
   return argv;
 }
 
-class BackupRestore : public CloudsqlTest {
+class CloudsqlRestore : public CloudsqlTest {
  protected:
   void script_restore(const std::string& done = "op-restore-done.json") {
     gcloud.rule({"sql", "backups", "list"}, {answer("backups-list.json")});
@@ -34,7 +34,7 @@ class BackupRestore : public CloudsqlTest {
   }
 };
 
-TEST_F(BackupRestore, ListMapsBackupRunsOldestFirst) {
+TEST_F(CloudsqlRestore, ListMapsBackupRunsOldestFirst) {
   gcloud.rule({"sql", "backups", "list"}, {answer("backups-list.json")});
   start();
   auto reply = invoke("list");
@@ -57,7 +57,7 @@ TEST_F(BackupRestore, ListMapsBackupRunsOldestFirst) {
   EXPECT_EQ(backups[3]["description"], "mi2-20261127t101500z-3f2a");
 }
 
-TEST_F(BackupRestore, NeedsTheBackupNamedAndRunsNothingWithout) {
+TEST_F(CloudsqlRestore, NeedsTheBackupNamedAndRunsNothingWithout) {
   start();
   auto reply = invoke("restore");
   EXPECT_EQ(reply.status, MI2_INVALID_INPUT);
@@ -73,7 +73,7 @@ TEST_F(BackupRestore, NeedsTheBackupNamedAndRunsNothingWithout) {
   EXPECT_TRUE(gcloud.argvs().empty());
 }
 
-TEST_F(BackupRestore, ByNameRestoresTheSuccessfulBackupWithQuietAndSaysWhatItOverwrote) {
+TEST_F(CloudsqlRestore, ByNameRestoresTheSuccessfulBackupWithQuietAndSaysWhatItOverwrote) {
   script_restore();
   start();
   auto reply = invoke("restore", {{"backup_name", "before-test"}});
@@ -96,7 +96,7 @@ TEST_F(BackupRestore, ByNameRestoresTheSuccessfulBackupWithQuietAndSaysWhatItOve
             "2026-11-26T07:13:20.000Z; what was written after that backup is gone.");
 }
 
-TEST_F(BackupRestore, ByIdFromAnotherInstancePassesBackupInstance) {
+TEST_F(CloudsqlRestore, ByIdFromAnotherInstancePassesBackupInstance) {
   gcloud.rule({"sql", "backups", "describe"}, {answer("backup-successful.json")});
   script_restore();
   start();
@@ -111,7 +111,7 @@ TEST_F(BackupRestore, ByIdFromAnotherInstancePassesBackupInstance) {
   EXPECT_EQ(reply.output["backup_instance"], "src-old-pg");
 }
 
-TEST_F(BackupRestore, OnlyASuccessfulBackupIsRestored) {
+TEST_F(CloudsqlRestore, OnlyASuccessfulBackupIsRestored) {
   gcloud.rule({"sql", "backups", "describe"}, {answer("backup-failed.json")});
   script_restore();
   start();
@@ -130,7 +130,7 @@ TEST_F(BackupRestore, OnlyASuccessfulBackupIsRestored) {
             "'never-taken'; `mi2 instance backup list` shows its backups (name or id).");
 }
 
-TEST_F(BackupRestore, AFailedRestoreOperationSaysTheInstanceMayHoldPartialData) {
+TEST_F(CloudsqlRestore, AFailedRestoreOperationSaysTheInstanceMayHoldPartialData) {
   script_restore("op-restore-failed.json");
   start();
   auto reply = invoke("restore", {{"backup_name", "before-test"}});
@@ -144,7 +144,7 @@ TEST_F(BackupRestore, AFailedRestoreOperationSaysTheInstanceMayHoldPartialData) 
                 "restore again once the cause is fixed.");
 }
 
-TEST_F(BackupRestore, RestoreTypesOfTheClusterLeaveTheDatabaseAlone) {
+TEST_F(CloudsqlRestore, RestoreTypesOfTheClusterLeaveTheDatabaseAlone) {
   start();
   auto reply = invoke("restore", {{"backup_name", "before-test"}, {"restore_type", "manifests"}});
   EXPECT_EQ(reply.status, MI2_NOT_SUPPORTED);
@@ -155,7 +155,7 @@ TEST_F(BackupRestore, RestoreTypesOfTheClusterLeaveTheDatabaseAlone) {
   EXPECT_TRUE(gcloud.argvs().empty());
 }
 
-TEST_F(BackupRestore, Busy409DuringTheRestoreIsRetried) {
+TEST_F(CloudsqlRestore, Busy409DuringTheRestoreIsRetried) {
   gcloud.rule({"sql", "backups", "restore"},
               {gcloud_error("sql.backups.restore", kBusy), answer("op-restore-pending.json")});
   script_restore();
@@ -167,7 +167,7 @@ TEST_F(BackupRestore, Busy409DuringTheRestoreIsRetried) {
   EXPECT_EQ(std::count(argvs.begin(), argvs.end(), restore_argv("1764140000000")), 2);
 }
 
-TEST_F(BackupRestore, DryRunRecordsTheRestoreAndRunsOnlyReads) {
+TEST_F(CloudsqlRestore, DryRunRecordsTheRestoreAndRunsOnlyReads) {
   script_restore();
   gcloud.rule({"sql", "operations", "list"}, {answer("operations-idle.json")});
   start();

@@ -6,9 +6,9 @@
 namespace mi2::test {
 namespace {
 
-using Config = CloudsqlTest;
+using CloudsqlConfig = CloudsqlTest;
 
-TEST_F(Config, DescribeListsTheBackupActionsAndEveryOption) {
+TEST_F(CloudsqlConfig, DescribeListsTheBackupActionsAndEveryOption) {
   start();
   Json doc = driver->describe();
   EXPECT_EQ(doc["name"], "cloudsql");
@@ -22,7 +22,7 @@ TEST_F(Config, DescribeListsTheBackupActionsAndEveryOption) {
   EXPECT_EQ(doc["config_schema"]["properties"]["wait_timeout_s"]["type"], "integer");
 }
 
-TEST_F(Config, InstanceAndProjectDefaultToConfigYamlStatus) {
+TEST_F(CloudsqlConfig, InstanceAndProjectDefaultToConfigYamlStatus) {
   gcloud.rule({"sql", "backups", "list"}, {Json{{"stdout", "[]"}}});
   start(R"({"poll_interval_s": 0.01})");
   auto reply = invoke("list");
@@ -31,7 +31,7 @@ TEST_F(Config, InstanceAndProjectDefaultToConfigYamlStatus) {
                                      "--project=src-acme-prj", "--format=json"}));
 }
 
-TEST_F(Config, PlaceholdersExpandInInstanceAndProject) {
+TEST_F(CloudsqlConfig, PlaceholdersExpandInInstanceAndProject) {
   gcloud.rule({"sql", "backups", "list"}, {Json{{"stdout", "[]"}}});
   start(R"({"instance": "{slug}-{environment}-db", "project": "{project}-data"})");
   ASSERT_EQ(invoke("list").status, MI2_OK);
@@ -39,7 +39,7 @@ TEST_F(Config, PlaceholdersExpandInInstanceAndProject) {
   EXPECT_EQ(gcloud.argvs()[0][5], "--project=src-acme-prj-data");
 }
 
-TEST_F(Config, WrongNamesAreRefusedBeforeGcloudRuns) {
+TEST_F(CloudsqlConfig, WrongNamesAreRefusedBeforeGcloudRuns) {
   start(R"({"instance": "{slug}_PG"})");
   auto reply = invoke("list");
   EXPECT_EQ(reply.status, MI2_INVALID_INPUT);
@@ -63,7 +63,7 @@ TEST_F(Config, WrongNamesAreRefusedBeforeGcloudRuns) {
   EXPECT_TRUE(source.fake.exec_calls.empty());
 }
 
-TEST_F(Config, NoInstanceAnywhereIsASentence) {
+TEST_F(CloudsqlConfig, NoInstanceAnywhereIsASentence) {
   start("{}");
   Json in = sample_input();
   in["instance"]["status"]["gcp"].erase("cloudSQL");
@@ -75,7 +75,7 @@ TEST_F(Config, NoInstanceAnywhereIsASentence) {
             "status.gcp.cloudSQL[0].name in its config.yaml.");
 }
 
-TEST_F(Config, UnknownKeysAndWrongTypesAreRefusedAtCreate) {
+TEST_F(CloudsqlConfig, UnknownKeysAndWrongTypesAreRefusedAtCreate) {
   Driver typo(R"({"instanse": "x"})");
   EXPECT_EQ(typo.create_status, MI2_INVALID_INPUT);
   EXPECT_EQ(typo.create_error,
@@ -87,7 +87,7 @@ TEST_F(Config, UnknownKeysAndWrongTypesAreRefusedAtCreate) {
             "plugins.cloudsql.wait_timeout_s in mi2.yaml must be an integer (got \"30m\").");
 }
 
-TEST_F(Config, ProgressIsReportedWhileWaiting) {
+TEST_F(CloudsqlConfig, ProgressIsReportedWhileWaiting) {
   script_backup();
   // The SDK's FakeHost drops progress; a copy of its table records it.
   static std::vector<std::string> seen;
