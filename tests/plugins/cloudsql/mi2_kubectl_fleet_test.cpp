@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <mutex>
@@ -65,6 +66,9 @@ const char* kKinds =
 class CloudsqlKubectlFleet : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The recipe's render step runs the real `kubectl kustomize` (offline).
+    if (access("/usr/bin/kubectl", X_OK) != 0)
+      GTEST_SKIP() << "needs /usr/bin/kubectl (kubectl kustomize renders the fixture fleet)";
     fs::copy(kubectl_fixtures() / "fleet", fleet.path(), fs::copy_options::recursive);
     write_mi2_yaml("[kubectl, cloudsql]");
     kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
@@ -249,6 +253,27 @@ TEST_F(CloudsqlKubectlFleet, DryRunShowsTheBackupAndRunsOnlyTheOperationsList) {
   EXPECT_EQ(gcloud.argvs(),
             (std::vector<Argv>{{"gcloud", "sql", "operations", "list", "--instance=src-1a2b3c-pg",
                                 "--project=src-acme-prj", "--format=json", "--limit=5"}}));
+}
+
+TEST_F(CloudsqlKubectlFleet, TheReadmeBindingWorksWithoutCloudsqlConfig) {
+  // README: `backup: [kubectl, cloudsql]`, no plugins.cloudsql; config.yaml names the instance.
+  std::ofstream(fleet.path() / "mi2.yaml")
+      << "roles:\n  render: kubectl\n  backup: [kubectl, cloudsql]\n  migrate: kubectl\n"
+      << "  apply: kubectl\n  healthcheck: kubectl\n"
+      << "plugins:\n  kubectl: {version_url: \"http://127.0.0.1:" << server.port()
+      << "/{slug}/__version\"}\n";
+  fs::path config = instance_dir() / "config.yaml";
+  std::string text = read_file(config);
+  text.replace(text.find("projectId: src-acme-prj\n"), 24,
+               "projectId: src-acme-prj\n    cloudSQL:\n      - name: src-acme-sql\n");
+  write_file(config, text);
+  script_gcloud();
+  Mi2Result r = mi2({"instance", "upgrade", "--dry-run", "-target-version", "4.1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out,
+                       "$ gcloud sql backups create --instance=src-acme-sql "
+                       "--project=src-acme-prj --description=mi2-"))
+      << r.out;
 }
 
 TEST_F(CloudsqlKubectlFleet, CliBackupCreateListAndExplicitRestore) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <mi2/sdk/test_driver.hpp>
 
 #include <memory>
@@ -23,6 +24,10 @@ inline std::string fast_config(const std::string& extra = "") {
 
 class CloudsqlTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if (access("/usr/bin/python3", X_OK) != 0)
+      GTEST_SKIP() << "the scripted gcloud (fixtures/fake-gcloud) needs /usr/bin/python3";
+  }
   void start(const std::string& config = fast_config()) {
     driver = std::make_unique<Driver>(config);
     ASSERT_EQ(driver->create_status, MI2_OK) << driver->create_error;
