@@ -11,9 +11,9 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/fleet_scan.h"
-#include "core/step_input.h"
-#include "core/workflow_template.h"
+#include "core/fleet/fleet_scan.h"
+#include "core/fleet/workflow_template.h"
+#include "core/host/step_input.h"
 
 namespace mi2::cli {
 namespace {

@@ -5,9 +5,9 @@
 #include <boost/algorithm/string/split.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/batch_upgrade.h"
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
+#include "core/engine/batch_upgrade.h"
 
 namespace mi2::cli {
 

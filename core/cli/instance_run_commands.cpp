@@ -5,12 +5,12 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/engine.h"
-#include "core/instance_lock.h"
-#include "core/journal.h"
-#include "core/process_runner.h"
-#include "core/step_input.h"
-#include "core/upgrade_pr.h"
+#include "core/engine/engine.h"
+#include "core/engine/instance_lock.h"
+#include "core/engine/journal.h"
+#include "core/engine/upgrade_pr.h"
+#include "core/host/step_input.h"
+#include "core/sys/process_runner.h"
 
 namespace mi2::cli {
 namespace {

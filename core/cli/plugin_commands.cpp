@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "core/cli/commands.h"
-#include "core/plugin_loader.h"
+#include "core/host/plugin_loader.h"
 
 namespace mi2::cli {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/engine.h"
-#include "core/journal.h"
+#include "core/engine/engine.h"
+#include "core/engine/journal.h"
 
 namespace mi2::cli {
 namespace {

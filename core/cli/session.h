@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "core/base/result.h"
 #include "core/cli/cli.h"
-#include "core/fleet.h"
-#include "core/fleet_config.h"
-#include "core/plugin_loader.h"
-#include "core/providers.h"
-#include "core/result.h"
+#include "core/fleet/fleet.h"
+#include "core/fleet/fleet_config.h"
+#include "core/host/plugin_loader.h"
+#include "core/host/providers.h"
 
 namespace mi2::cli {
 

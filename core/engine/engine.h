@@ -1,0 +1,54 @@
+// Runs a recipe on one instance: locks it, journals every step, retries
+// retryable failures with backoff, enforces step deadlines, rolls back a
+// failed verification, and resumes a failed or killed run from its journal.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+
+#include "core/base/json.h"
+#include "core/engine/recipe.h"
+#include "core/fleet/fleet.h"
+#include "core/fleet/fleet_config.h"
+#include "core/host/providers.h"
+
+namespace mi2 {
+
+struct RunOptions {
+  std::string target_version;   // required for a new run; "latest" asks the vcs plugin
+  bool dry_run = false;         // print the plan; change nothing on disk
+  std::string resume_run_id;    // continue this run, skipping its completed steps
+  bool force = false;           // allow version skips of more than one minor
+  std::ostream* out = nullptr;  // human progress lines (and the plan in dry-run)
+  const std::atomic<bool>* cancel_flag = nullptr;
+};
+
+struct RunOutcome {
+  std::string run_id;
+  // "succeeded", "planned" (dry-run), "failed", "rolled_back", "cancelled",
+  // or "refused" (nothing started: lock held, bad version, bad journal).
+  std::string result;
+  std::string error;        // one sentence when not succeeded
+  std::string failed_step;  // the step that failed
+  Json pr;                  // the vcs publish output's "pr", when any
+  std::filesystem::path journal_path;
+  bool ok() const { return result == "succeeded" || result == "planned"; }
+};
+
+class RunEngine {
+ public:
+  RunEngine(const Fleet& fleet, ProviderSet& providers) : fleet_(fleet), providers_(providers) {}
+
+  RunOutcome run(const InstanceRef& instance, const Recipe& recipe, const RunOptions& options);
+
+ private:
+  const Fleet& fleet_;
+  ProviderSet& providers_;
+};
+
+// The runs folder of an instance: <state_dir>/runs.
+std::filesystem::path runs_dir(const Fleet& fleet, const InstanceRef& instance);
+
+}  // namespace mi2
