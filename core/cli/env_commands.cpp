@@ -25,13 +25,7 @@ struct PlannedRun {
 };
 
 std::string slug_of(const ScannedInstance& scanned) {
-  const Json& json = scanned.instance;
-  if (json.is_object() && json.contains("spec") && json["spec"].is_object()) {
-    const Json& spec = json["spec"];
-    if (spec.contains("displayName") && spec["displayName"].is_string())
-      return spec["displayName"].get<std::string>();
-  }
-  return scanned.ref.id;
+  return mi2::slug_of(scanned.instance, scanned.ref.id);
 }
 
 Json plan_json(const PlannedRun& run, const WorkflowTemplate& workflow) {

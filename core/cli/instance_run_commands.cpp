@@ -8,6 +8,7 @@
 #include "core/engine/engine.h"
 #include "core/engine/instance_lock.h"
 #include "core/engine/journal.h"
+#include "core/engine/run_history.h"
 #include "core/engine/upgrade_pr.h"
 #include "core/host/step_input.h"
 #include "core/sys/process_runner.h"
@@ -15,29 +16,19 @@
 namespace mi2::cli {
 namespace {
 
-// The recipe a command runs: mi2.yaml's recipes.<name> when given, else built in.
-Result<Recipe> find_recipe(const Session& session, const std::string& name) {
-  const Json& recipes =
-      session.config.raw.contains("recipes") ? session.config.raw["recipes"] : Json();
-  if (recipes.is_object() && recipes.contains(name)) return recipe_from_json(name, recipes[name]);
-  if (name == "upgrade-instance") return upgrade_instance_recipe();
-  return make_error(
-      "there is no recipe '" + name +
-      "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
-}
-
 int report_outcome(const CommandContext& ctx, const RunOutcome& outcome, const std::string& verb) {
-  if (outcome.result == "refused") return fail(ctx, outcome.error);
+  if (outcome.result == RunResult::kRefused) return fail(ctx, outcome.error);
   if (!outcome.journal_path.empty())
     *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
   if (outcome.ok()) {
     if (outcome.pr.is_object() && outcome.pr.contains("url"))
       *ctx.out << "Pull request: " << outcome.pr.value("url", "") << '\n';
-    if (outcome.result == "succeeded")
+    if (outcome.result == RunResult::kSucceeded)
       *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
     return kExitOk;
   }
-  return fail(ctx, "run " + outcome.run_id + " " + outcome.result + ": " + outcome.error);
+  return fail(ctx,
+              "run " + outcome.run_id + " " + to_string(outcome.result) + ": " + outcome.error);
 }
 
 // Invokes role.action on the first provider of `role` that serves it.
@@ -88,7 +79,7 @@ int instance_upgrade(CommandContext& ctx) {
       ctx, option_string(*parsed, "environment"), option_string(*parsed, "slug"),
       {"render", "healthcheck", "backup", "migrate", "apply", "vcs"});
   if (!session) return fail(ctx, session.message());
-  auto recipe = find_recipe(*session, parsed->vm["recipe"].as<std::string>());
+  auto recipe = find_recipe(session->config.raw, parsed->vm["recipe"].as<std::string>());
   if (!recipe) return fail(ctx, recipe.message());
 
   RunOptions run;
@@ -186,44 +177,16 @@ int instance_rollback(CommandContext& ctx) {
   if (!session) return fail(ctx, session.message());
 
   std::string to = option_string(*parsed, "to");
-  if (to.empty()) {
-    // The version before the newest upgrade run.
-    std::vector<std::filesystem::path> journals;
-    std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(runs_dir(*session->fleet, session->instance), ec))
-      if (entry.path().extension() == ".jsonl") journals.push_back(entry.path());
-    std::sort(journals.rbegin(), journals.rend());
-    for (const auto& path : journals) {
-      auto events = RunJournal::read(path);
-      if (!events || events->empty()) continue;
-      const Json& first = events->front();
-      if (first.value("recipe", "") == "upgrade-instance" &&
-          !first.value("previous_version", "").empty()) {
-        to = first.value("previous_version", "");
-        break;
-      }
-    }
-    if (to.empty())
-      return fail(ctx,
-                  "no earlier upgrade run of this instance names a version to return to; pass --to "
-                  "VERSION");
-  }
-  Recipe recipe;
-  recipe.name = "rollback-instance";
-  RecipeStep bump{"bump", "", "bump", Json::object(), std::chrono::seconds(60)};
-  bump.description = "write the earlier version back into config.yaml";
-  RecipeStep render{"render", "render", "render", Json::object()};
-  render.description = "regenerate the artifacts for that version";
+  if (to.empty()) to = version_before_last_upgrade(runs_dir(*session->fleet, session->instance));
+  if (to.empty())
+    return fail(ctx,
+                "no earlier upgrade run of this instance names a version to return to; pass --to "
+                "VERSION");
   Json rollback_params = Json::object();
   if (auto mode = option_string(*parsed, "mode"); !mode.empty()) rollback_params["mode"] = mode;
-  RecipeStep undo{"rollback", "apply", "rollback", rollback_params, std::chrono::seconds(900)};
-  undo.description = "return the workload to the earlier version";
-  RecipeStep verify{
-      "verify", "healthcheck", "check", {{"checks", {"pods-health", "src-application-version"}}}};
-  verify.retries = 2;
-  verify.description = "workload healthy and serving the earlier version";
-  recipe.steps = {bump, render, undo, verify};
+  auto upgrade = find_recipe(session->config.raw, "upgrade-instance");
+  if (!upgrade) return fail(ctx, upgrade.message());
+  Recipe recipe = rollback_instance_recipe(rollback_params, verification_step(*upgrade));
 
   RunOptions run;
   run.target_version = to;

@@ -10,27 +10,26 @@
 #include <sstream>
 #include <thread>
 
+#include "core/base/atomic_file.h"
 #include "core/engine/engine.h"
 #include "core/engine/journal.h"
+#include "core/fleet/fleet_scan.h"
 #include "core/host/providers.h"
-#include "core/jq/jq_program.h"
-#include "core/yaml/config_edit.h"
 
 namespace mi2 {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool is_failure(const std::string& result) {
-  return result == "failed" || result == "rolled_back" || result == "refused" ||
-         result == "cancelled";
-}
-
 Json entry_json(const BatchEntry& e) {
-  return {{"instance", e.instance}, {"slug", e.slug},
-          {"wave", e.wave},         {"run_id", e.run_id},
-          {"result", e.result},     {"seconds", e.seconds},
-          {"pr_url", e.pr_url},     {"failed_step", e.failed_step},
+  return {{"instance", e.instance},
+          {"slug", e.slug},
+          {"wave", e.wave},
+          {"run_id", e.run_id},
+          {"result", to_string(e.result)},
+          {"seconds", e.seconds},
+          {"pr_url", e.pr_url},
+          {"failed_step", e.failed_step},
           {"error", e.error}};
 }
 
@@ -40,7 +39,7 @@ BatchEntry entry_from_json(const Json& j) {
   e.slug = j.value("slug", "");
   e.wave = j.value("wave", 0);
   e.run_id = j.value("run_id", "");
-  e.result = j.value("result", "pending");
+  e.result = parse_batch_result(j.value("result", "pending")).value_or(BatchResult::kPending);
   e.seconds = j.value("seconds", 0.0);
   e.pr_url = j.value("pr_url", "");
   e.failed_step = j.value("failed_step", "");
@@ -83,20 +82,17 @@ class Batch {
   Json state_ = Json::object();
 };
 
+// The same selection `env workflow run` makes: the fleet scan with the filter.
 Status Batch::select() {
-  auto program = JqProgram::compile(options_.filter.empty() ? "true" : options_.filter);
-  if (!program) return program.error();
-  auto instances = fleet_.instances(options_.environment);
-  if (!instances) return instances.error();
-  for (const auto& ref : *instances) {
-    auto json = load_instance(ref);
-    if (!json) return json.error();
-    auto selected = program->matches(*json, ref.environment + "/" + ref.id);
-    if (!selected) return selected.error();
-    if (!*selected) continue;
+  ScanOptions scan;
+  scan.filter = options_.filter;
+  scan.use_cache = !options_.dry_run;  // a dry run writes nothing, not even the cache
+  auto selected = scan_instances(fleet_, options_.environment, scan);
+  if (!selected) return selected.error();
+  for (const ScannedInstance& scanned : *selected) {
     BatchEntry entry;
-    entry.instance = ref.id;
-    entry.slug = json->value("/spec/displayName"_json_pointer, ref.id);
+    entry.instance = scanned.ref.id;
+    entry.slug = slug_of(scanned.instance, scanned.ref.id);
     report_.entries.push_back(entry);
   }
   return {};
@@ -104,11 +100,14 @@ Status Batch::select() {
 
 Status Batch::load_resumed() {
   auto path = fleet_.root() / ".mi2/batches" / (options_.resume_batch_id + ".json");
-  auto loaded = load_yaml_file_as_json(path);
-  if (!loaded || !loaded->is_object())
+  std::ifstream in(path);
+  if (!in)
     return make_error("there is no batch " + options_.resume_batch_id + " (no " + path.string() +
                       ")");
-  state_ = *loaded;
+  state_ = Json::parse(in, nullptr, false);
+  if (state_.is_discarded() || !state_.is_object())
+    return make_error("the batch state " + path.string() +
+                      " is not a JSON object; start a new batch instead of resuming");
   options_.environment = state_.value("environment", "");
   options_.target_version = state_.value("target_version", "");
   options_.filter = state_.value("filter", "");
@@ -118,10 +117,11 @@ Status Batch::load_resumed() {
     BatchEntry entry = entry_from_json(e);
     // What failed part-way is tried again (its run resumed) before it counts
     // against the threshold; a rolled-back run stays failed.
-    if (entry.result == "refused") entry.run_id.clear();
-    if (entry.result == "failed" || entry.result == "cancelled" || entry.result == "running" ||
-        entry.result == "refused" || entry.result == "not_started")
-      entry.result = "pending";
+    if (entry.result == BatchResult::kRefused) entry.run_id.clear();
+    if (entry.result == BatchResult::kFailed || entry.result == BatchResult::kCancelled ||
+        entry.result == BatchResult::kRunning || entry.result == BatchResult::kRefused ||
+        entry.result == BatchResult::kNotStarted)
+      entry.result = BatchResult::kPending;
     report_.entries.push_back(entry);
   }
   return {};
@@ -164,8 +164,8 @@ void Batch::redraw_status() {
   size_t done = 0, failed = 0;
   std::string running;
   for (const auto& e : report_.entries) {
-    if (e.result == "running") running += (running.empty() ? "" : ", ") + e.instance;
-    if (e.result != "pending" && e.result != "running") ++done;
+    if (e.result == BatchResult::kRunning) running += (running.empty() ? "" : ", ") + e.instance;
+    if (e.result != BatchResult::kPending && e.result != BatchResult::kRunning) ++done;
     if (is_failure(e.result)) ++failed;
   }
   *options_.out << "\r\033[K" << done << "/" << report_.entries.size() << " done, " << failed
@@ -178,10 +178,10 @@ void Batch::run_one(size_t index) {
   {
     std::lock_guard lock(mutex_);
     entry = report_.entries[index];
-    report_.entries[index].result = "running";
+    report_.entries[index].result = BatchResult::kRunning;
     auto opened = ProviderSet::open(config_, loader_, default_host_environment());
     if (!opened) {
-      report_.entries[index].result = "refused";
+      report_.entries[index].result = BatchResult::kRefused;
       report_.entries[index].error = opened.message();
       say(entry.instance + ": refused - " + opened.message());
       save();
@@ -209,7 +209,7 @@ void Batch::run_one(size_t index) {
   std::lock_guard lock(mutex_);
   BatchEntry& e = report_.entries[index];
   if (!outcome.run_id.empty()) e.run_id = outcome.run_id;
-  e.result = outcome.result;
+  e.result = batch_result_of(outcome.result);
   e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   e.pr_url = outcome.pr.is_object() ? outcome.pr.value("url", "") : "";
   e.failed_step = outcome.failed_step;
@@ -217,7 +217,7 @@ void Batch::run_one(size_t index) {
   std::ostringstream line;
   line.setf(std::ios::fixed);
   line.precision(1);
-  line << e.instance << ": " << e.result << " (" << e.seconds << "s)";
+  line << e.instance << ": " << to_string(e.result) << " (" << e.seconds << "s)";
   if (!e.pr_url.empty()) line << " " << e.pr_url;
   if (!e.error.empty()) line << " - " << e.error;
   say(line.str());
@@ -270,7 +270,7 @@ Result<BatchReport> Batch::run() {
     std::vector<size_t> todo;
     for (size_t i = 0; i < report_.entries.size(); ++i) {
       const auto& e = report_.entries[i];
-      if (e.wave == wave && e.result == "pending") todo.push_back(i);
+      if (e.wave == wave && e.result == BatchResult::kPending) todo.push_back(i);
     }
     if (todo.empty()) continue;
     if (cancelled()) {
@@ -312,7 +312,7 @@ Result<BatchReport> Batch::run() {
   }
   if (report_.stop_reason.empty() && cancelled()) report_.stop_reason = "interrupted";
   for (auto& e : report_.entries)
-    if (e.result == "pending") e.result = "not_started";
+    if (e.result == BatchResult::kPending) e.result = BatchResult::kNotStarted;
   save();
   if (options_.live && options_.out) *options_.out << "\r\033[K";
   return report_;
@@ -350,7 +350,7 @@ Result<std::vector<size_t>> plan_waves(size_t total, const std::vector<std::stri
 
 bool BatchReport::ok() const {
   for (const auto& e : entries)
-    if (e.result != "succeeded") return false;
+    if (e.result != BatchResult::kSucceeded) return false;
   return true;
 }
 
@@ -376,7 +376,7 @@ std::string BatchReport::recap_table() const {
     duration.setf(std::ios::fixed);
     duration.precision(1);
     if (e.seconds > 0) duration << e.seconds << "s";
-    os << pad(e.instance, 24) << pad(e.result, 13) << pad(duration.str(), 10)
+    os << pad(e.instance, 24) << pad(to_string(e.result), 13) << pad(duration.str(), 10)
        << pad(e.failed_step.empty() ? "-" : e.failed_step, 19)
        << (e.pr_url.empty() ? "-" : e.pr_url) << '\n';
   }

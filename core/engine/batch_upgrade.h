@@ -12,6 +12,7 @@
 #include "core/base/json.h"
 #include "core/base/result.h"
 #include "core/engine/recipe.h"
+#include "core/engine/run_result.h"
 #include "core/fleet/fleet.h"
 #include "core/fleet/fleet_config.h"
 #include "core/host/plugin_loader.h"
@@ -38,8 +39,7 @@ struct BatchEntry {
   std::string slug;
   int wave = 0;  // 1-based
   std::string run_id;
-  // pending, running, succeeded, failed, rolled_back, cancelled, refused, not_started
-  std::string result = "pending";
+  BatchResult result = BatchResult::kPending;
   double seconds = 0;
   std::string pr_url;
   std::string failed_step;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/base/atomic_file.h"
+#include "core/base/text.h"
 
 namespace mi2 {
 namespace {
@@ -38,15 +39,6 @@ std::string new_lock_id() {
   char id[20];
   std::snprintf(id, sizeof id, "lk-%08x", rd());
   return id;
-}
-
-std::string format_time(double seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return text;
 }
 
 std::optional<LockInfo> read_lock(const std::filesystem::path& path) {
@@ -130,7 +122,7 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& state_di
     if (held && !held->stale()) {
       return make_error("the instance is locked by run " + held->run_id + " (pid " +
                         std::to_string(held->pid) + " on " + held->host + ", by " + held->owner +
-                        ", since " + format_time(held->created) + "); wait for it to finish, or " +
+                        ", since " + format_utc(held->created) + "); wait for it to finish, or " +
                         "if that run is dead: mi2 instance unlock " + held->lock_id);
     }
     // Stale or unreadable: take it over. A racing taker loses at O_EXCL.

@@ -54,6 +54,47 @@ Recipe upgrade_instance_recipe() {
   return r;
 }
 
+Result<Recipe> find_recipe(const Json& fleet_config, const std::string& name) {
+  const Json* recipes = nullptr;
+  if (fleet_config.is_object() && fleet_config.contains("recipes"))
+    recipes = &fleet_config["recipes"];
+  if (recipes && recipes->is_object() && recipes->contains(name))
+    return recipe_from_json(name, (*recipes)[name]);
+  if (name == "upgrade-instance") return upgrade_instance_recipe();
+  return make_error(
+      "there is no recipe '" + name +
+      "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
+}
+
+RecipeStep verification_step(const Recipe& recipe) {
+  for (const auto& s : recipe.steps)
+    if (s.role == "healthcheck" && s.on_failure == OnFailure::kRollback) return s;
+  auto verify = step("verify", "healthcheck", "check", Json::object(),
+                     "every health check the plugins provide");
+  verify.retries = 2;
+  return verify;
+}
+
+Recipe rollback_instance_recipe(const Json& rollback_params, const RecipeStep& verify) {
+  Recipe recipe;
+  recipe.name = "rollback-instance";
+  auto bump =
+      step("bump", "", "bump", Json::object(), "write the earlier version back into config.yaml");
+  bump.timeout = std::chrono::seconds(60);
+  auto render = step("render", "render", "render", Json::object(),
+                     "regenerate the artifacts for that version");
+  auto undo = step("rollback", "apply", "rollback", rollback_params,
+                   "return the workload to the earlier version");
+  undo.timeout = std::chrono::seconds(900);
+  RecipeStep check = verify;
+  check.name = "verify";
+  check.on_failure = OnFailure::kAbort;
+  if (check.retries < 2) check.retries = 2;
+  check.description = "workload healthy and serving the earlier version";
+  recipe.steps = {bump, render, undo, check};
+  return recipe;
+}
+
 const char* to_string(OnFailure on_failure) {
   switch (on_failure) {
     case OnFailure::kAbort:

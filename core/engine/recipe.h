@@ -46,4 +46,17 @@ Result<Recipe> recipe_from_json(const std::string& name, const Json& json);
 
 const char* to_string(OnFailure on_failure);
 
+// The recipe a command runs: mi2.yaml's `recipes.<name>` (the whole document
+// as JSON in `fleet_config`) when given, else the built-in of that name.
+// Every command that runs a recipe looks it up here.
+Result<Recipe> find_recipe(const Json& fleet_config, const std::string& name);
+
+// The step that verifies a deploy: the recipe's healthcheck step that rolls
+// back on failure; else a check of every check the plugins provide.
+RecipeStep verification_step(const Recipe& recipe);
+
+// `mi2 instance rollback`: bump back, render, apply.rollback (params carry
+// `mode` when given), then `verify` (the upgrade recipe's verification).
+Recipe rollback_instance_recipe(const Json& rollback_params, const RecipeStep& verify);
+
 }  // namespace mi2

@@ -47,9 +47,28 @@ std::string health_summary_markdown(const Json& health_outputs) {
   return table;
 }
 
+// The sections plugins asked for (pr_summary), in step order, each once.
+static std::string plugin_sections_markdown(const std::map<std::string, Json>& step_outputs) {
+  std::string out;
+  for (const auto& [step, outputs] : step_outputs) {
+    if (!outputs.is_object()) continue;
+    for (const auto& [plugin, output] : outputs.items()) {
+      if (!output.is_object() || !output.contains("pr_summary")) continue;
+      const Json& summary = output["pr_summary"];
+      if (!summary.is_object() || !summary.contains("lines") || !summary["lines"].is_array())
+        continue;
+      std::string title = summary.value("title", plugin);
+      out += "\n## " + table_cell(title) + "\n\n";
+      for (const auto& line : summary["lines"])
+        if (line.is_string()) out += "- " + table_cell(line.get<std::string>()) + "\n";
+    }
+  }
+  return out;
+}
+
 Json pr_params(const UpgradePrContext& ctx) {
   const Json& instance = *ctx.instance_json;
-  std::string slug = instance.value("/spec/displayName"_json_pointer, ctx.instance->id);
+  std::string slug = slug_of(instance, ctx.instance->id);
   std::string title = slug + ": upgrade to " + ctx.target_version;
   std::string body;
   body += "Upgrade of **" + slug + "** (`" + ctx.instance->id + "`, environment `" +
@@ -63,6 +82,7 @@ Json pr_params(const UpgradePrContext& ctx) {
   body += "Run log: " + run_log_link(ctx.run_log) + "\n\n";
   body += "## Test plan\n\nHealth checks after the upgrade:\n\n" +
           health_summary_markdown(ctx.health_outputs);
+  body += plugin_sections_markdown(ctx.step_outputs);
 
   Json paths = Json::array();
   for (const char* p : {"config.yaml", "kubernetes", "terraform/stacks", "charts"}) {
@@ -94,7 +114,7 @@ Json tracking_issue_params(const Fleet& fleet, const std::string& environment,
       if (json->value("/spec/sourcegraphVersion"_json_pointer, "") == version ||
           channel == "insiders" || channel == "pause")
         continue;
-      std::string slug = json->value("/spec/displayName"_json_pointer, ref.id);
+      std::string slug = slug_of(*json, ref.id);
       body += "- [ ] " + slug + " (" + ref.id + ")\n";
       ++count;
     }

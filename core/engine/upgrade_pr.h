@@ -2,6 +2,7 @@
 // pull request and tracking issue: titles, bodies, labels, branch and paths.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,10 @@ struct UpgradePrContext {
   std::string tracking_issue_url;  // empty when unknown
   std::string tracking_issue_error;
   Json health_outputs;  // the verify step's outputs: {plugin: {ok, checks: [...]}}
+  // Every finished step's outputs, step -> {plugin: output}. A plugin output
+  // with "pr_summary": {"title": "Terraform", "lines": ["app: 1 to add ..."]}
+  // becomes a section of the PR body (one bullet per line).
+  std::map<std::string, Json> step_outputs;
 };
 
 inline constexpr const char* kUpgradeLabel = "mi-upgrade";

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/base/text.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/yaml/yaml_scalar.h"
 
@@ -24,10 +25,8 @@ namespace {
 constexpr const char* kWhereHint =
     "pass -e ENV --slug SLUG or run inside environments/<env>/deployments/<id>/";
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out.empty() ? "(none)" : out;
+std::string join_or_none(const std::vector<std::string>& items) {
+  return items.empty() ? "(none)" : join(items);
 }
 
 fs::path absolute_clean(const fs::path& p) {
@@ -131,9 +130,9 @@ Result<std::vector<InstanceRef>> Fleet::instances(const std::string& env) const 
   if (env.empty() || env.find('/') != std::string::npos || env[0] == '.' ||
       !fs::is_directory(deployments, ec)) {
     auto known = environments();
-    return make_error("environment '" + env + "' not found in " + root_.string() +
-                      "/environments; known environments: " + (known ? join(*known) : "(none)") +
-                      ".");
+    return make_error(
+        "environment '" + env + "' not found in " + root_.string() +
+        "/environments; known environments: " + (known ? join_or_none(*known) : "(none)") + ".");
   }
   std::vector<InstanceRef> refs;
   for (fs::directory_iterator it(deployments, ec), end; !ec && it != end; it.increment(ec)) {
@@ -154,12 +153,7 @@ Result<InstanceRef> Fleet::find(const std::string& env, const std::string& slug)
   std::vector<const InstanceRef*> hits;
   for (const auto& instance : *scanned) {
     const Json& json = instance.instance;
-    bool match = instance.ref.id == slug;
-    if (!match && json.is_object() && json.contains("spec") && json["spec"].is_object() &&
-        json["spec"].contains("displayName")) {
-      const Json& display = json["spec"]["displayName"];
-      match = display.is_string() && display.get<std::string>() == slug;
-    }
+    bool match = instance.ref.id == slug || slug_of(json, "") == slug;
     if (match) hits.push_back(&instance.ref);
   }
   if (hits.empty()) {
@@ -170,7 +164,7 @@ Result<InstanceRef> Fleet::find(const std::string& env, const std::string& slug)
     std::vector<std::string> ids;
     for (const auto* hit : hits) ids.push_back(hit->id);
     return make_error("slug '" + slug + "' matches several instances in environment '" + env +
-                      "' (" + join(ids) + "); pass the instance id instead.");
+                      "' (" + join_or_none(ids) + "); pass the instance id instead.");
   }
   return *hits.front();
 }
@@ -221,6 +215,15 @@ Result<Json> load_yaml_file_as_json(const fs::path& path) {
     return make_error(path.string() + ":" + std::to_string(e.mark.line + 1) +
                       ": invalid YAML: " + e.msg + ".");
   }
+}
+
+std::string slug_of(const Json& instance, const std::string& fallback) {
+  if (!instance.is_object()) return fallback;
+  auto spec = instance.find("spec");
+  if (spec == instance.end() || !spec->is_object()) return fallback;
+  auto display = spec->find("displayName");
+  if (display == spec->end() || !display->is_string()) return fallback;
+  return display->get<std::string>();
 }
 
 }  // namespace mi2

@@ -52,6 +52,10 @@ class Fleet {
 // scalars are typed (null, bool, int, float) as YAML 1.2's core schema does;
 // quoted ones stay strings. The error names the file and line.
 Result<Json> load_instance(const InstanceRef& instance);
+
+// spec.displayName of config.yaml as JSON (the slug), or `fallback` (the id)
+// when it has none. The one place the slug is read.
+std::string slug_of(const Json& instance, const std::string& fallback);
 Result<Json> load_yaml_file_as_json(const std::filesystem::path& path);
 
 }  // namespace mi2

@@ -181,19 +181,6 @@ bool needs_target_version(const WorkflowTemplate& workflow) {
   return false;
 }
 
-std::string shell_quote(std::string_view word) {
-  bool safe = !word.empty();
-  for (char c : word) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-    if (!ok) safe = false;
-  }
-  if (safe) return std::string(word);
-  std::string out = "'";
-  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 bool valid_version_text(std::string_view text) {
   if (text.empty() || text.size() > 128 || text[0] == '-') return false;
   return std::all_of(text.begin(), text.end(), [](char c) {

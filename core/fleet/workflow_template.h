@@ -24,6 +24,7 @@
 
 #include "core/base/json.h"
 #include "core/base/result.h"
+#include "core/base/text.h"
 #include "core/fleet/fleet_config.h"
 
 namespace mi2 {
@@ -63,10 +64,6 @@ Result<RenderedWorkflow> render_workflow(const WorkflowTemplate& workflow,
 
 // True when an input uses {{target_version}}.
 bool needs_target_version(const WorkflowTemplate& workflow);
-
-// `word` as one shell word: unchanged when it holds only safe characters,
-// else in single quotes.
-std::string shell_quote(std::string_view word);
 
 // Versions, tags and refs mi2 accepts: letters, digits, . _ - + (no leading -).
 bool valid_version_text(std::string_view text);

@@ -5,14 +5,7 @@
 namespace mi2 {
 
 Json base_step_input(const Fleet& fleet, const InstanceRef& instance, const Json& instance_json) {
-  std::string slug = instance.id;
-  if (instance_json.is_object()) {
-    auto spec = instance_json.find("spec");
-    if (spec != instance_json.end() && spec->is_object()) {
-      auto display = spec->find("displayName");
-      if (display != spec->end() && display->is_string()) slug = display->get<std::string>();
-    }
-  }
+  std::string slug = slug_of(instance_json, instance.id);
   return Json{{"fleet_root", fleet.root().string()},
               {"environment", instance.environment},
               {"instance_id", instance.id},
