@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <regex>
 
 extern char** environ;
 
@@ -134,11 +135,13 @@ bool TerraformCli::apply(const Stack& stack, const std::string& plan_file) const
 std::string lock_sentence(const Stack& stack, const std::string& instance_id,
                           const LockHolder& lock, long long waited_s) {
   std::string id = lock.id.empty() ? "<ID>" : lock.id;
+  // "2026-12-02 17:19:15.937242823 +0000 UTC" -> "2026-12-02 17:19:15 +0000 UTC"
+  std::string since = std::regex_replace(lock.created, std::regex(R"(\.[0-9]+)"), "");
   // The backend settings live in TF_DATA_DIR, so a manual unlock needs it too.
   std::string where = stack.relative + " with TF_DATA_DIR=" + stack.data_dir();
   return "The state of terraform stack '" + stack.name + "' of instance " + instance_id +
          " is locked (lock ID " + id + ", held by " + (lock.who.empty() ? "unknown" : lock.who) +
-         " since " + (lock.created.empty() ? "an unknown time" : lock.created) +
+         " since " + (since.empty() ? "an unknown time" : since) +
          (lock.operation.empty() ? "" : " for " + lock.operation) + ", still held after " +
          std::to_string(waited_s) + "s): wait for that run to finish, or if it is dead run " +
          "`terraform force-unlock " + id + "` in " + where + ".";
