@@ -6,24 +6,28 @@
 namespace mi2::terraform {
 
 void Settings::read(sdk::ConfigReader& cfg) {
-  stacks_dir = cfg.string("stacks_dir", stacks_dir,
-                          "the folder of stack folders, relative to the instance folder");
+  stacks_dir = cfg.string(
+      "stacks_dir", stacks_dir,
+      "the folder of stack folders, relative to the instance folder (default terraform/stacks)");
   stacks = cfg.strings("stacks", stacks,
                        "stack folder names in the order to plan and apply them (default: every "
                        "folder under stacks_dir holding *.tf or *.tf.json, by name)");
-  terraform_binary = cfg.string("terraform_binary", terraform_binary,
-                                "the terraform program (a name on PATH or an absolute path)");
-  apply = cfg.boolean("apply", apply,
-                      "false: plan only and report, for workspaces that apply on merge");
-  allow_destroy =
-      cfg.boolean("allow_destroy", allow_destroy, "allow plans that delete or replace a resource");
+  terraform_binary =
+      cfg.string("terraform_binary", terraform_binary,
+                 "the terraform program, a name on PATH or an absolute path (default terraform)");
+  apply =
+      cfg.boolean("apply", apply,
+                  "false: plan only and report, for workspaces that apply on merge (default true)");
+  allow_destroy = cfg.boolean("allow_destroy", allow_destroy,
+                              "allow plans that delete or replace a resource (default false; "
+                              "replacing a tainted one is always allowed)");
   lock_timeout_s = cfg.integer("lock_timeout_s", lock_timeout_s,
                                "terraform -lock-timeout in seconds: how long to wait for a "
-                               "state lock held by someone else",
+                               "state lock held by someone else (default 300)",
                                0);
   stop_grace_s = cfg.integer("stop_grace_s", stop_grace_s,
                              "on cancel or timeout terraform gets SIGINT (to release its lock) "
-                             "and SIGKILL this many seconds later",
+                             "and SIGKILL this many seconds later (default 20)",
                              1);
   render_command = cfg.strings("render_command", render_command,
                                "argv run in the instance folder to render the stacks (e.g. "
@@ -31,13 +35,15 @@ void Settings::read(sdk::ConfigReader& cfg) {
   env = cfg.string_map("env",
                        "extra environment for terraform, NAME: value (placeholders allowed; "
                        "no secrets here: pass TF_TOKEN_* in the environment)");
-  version_file = cfg.string("version_file", version_file,
-                            "the JSON file in each stack folder that pins the version");
-  version_key = cfg.string("version_key", version_key,
-                           "the dotted key in version_file that holds the version");
+  version_file =
+      cfg.string("version_file", version_file,
+                 "the JSON file in each stack folder that pins the version (default cdk.tf.json)");
+  version_key = cfg.string(
+      "version_key", version_key,
+      "the dotted key in version_file that holds the version (default locals.sourcegraph_version)");
   local_state = cfg.string("local_state", local_state,
                            "state_dir: the state of local-backend stacks lives under "
-                           "<state_dir>/terraform/<stack>/; stack: where the stack says");
+                           "<state_dir>/terraform/<stack>/ (default); stack: where the stack says");
 }
 
 void Settings::validate(const sdk::ConfigReader& cfg) const {

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <regex>
 
 extern char** environ;
@@ -76,7 +77,16 @@ void TerraformCli::init(const Stack& stack) const {
   std::vector<std::string> args{"-input=false", "-no-color"};
   if (settings_.local_state == "state_dir" && stack.backend == "local")
     args.push_back("-backend-config=path=" + stack.state_file());
+  // init writes .terraform.lock.hcl next to the configuration when the stack
+  // has none (stacks of terraform_data alone never need one); a lock file the
+  // fleet did not commit is removed again, so init leaves the instance as it was.
+  std::filesystem::path lock_file = std::filesystem::path(stack.dir) / ".terraform.lock.hcl";
+  std::error_code ec;
+  bool had_lock_file = std::filesystem::exists(lock_file, ec);
   sdk::ExecResult r = run(stack, "init", args, false);
+  if (!had_lock_file && std::filesystem::remove(lock_file, ec))
+    host_.info("removed the .terraform.lock.hcl terraform init wrote into " + stack.relative +
+               " (commit one to the fleet repo to pin provider versions)");
   if (r.ok()) return;
   std::string why = first_error(PlanReport{}, r.err + "\n" + r.out);
   throw sdk::failed("terraform init failed for stack '" + stack.name + "' of instance " +

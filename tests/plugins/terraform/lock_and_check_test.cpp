@@ -156,5 +156,21 @@ TEST_F(TerraformStackTest, ARemoteBackendThatCannotSaveAPlanIsAppliedByItsOwnRun
   EXPECT_EQ(stack["addresses"], Json::array({"terraform_data.app_release"}));
 }
 
+// Providers need a dependency lock file, which init writes into the stack
+// folder when the fleet has none (scripted: a provider download needs a
+// registry); the plugin removes it again, and keeps a committed one.
+TEST_F(TerraformStackTest, ALockFileInitWroteIsRemovedAndACommittedOneKept) {
+  Driver d(R"({"stacks": ["app", "executors"]})");
+  d.fake.on_exec = [this](const sdk::FakeHost::ExecCall& call) {
+    if (call.argv[1] == "init") spit(fs::path(call.cwd) / ".terraform.lock.hcl", "# written\n");
+    return sdk::ExecResult{0, 0, false, false, "", ""};
+  };
+  spit(stack_dir("executors") / ".terraform.lock.hcl", "# committed\n");
+  auto reply = d.invoke("healthcheck", "check", input("4.1.0"));
+  ASSERT_TRUE(reply.ok()) << reply.error;
+  EXPECT_FALSE(fs::exists(stack_dir("app") / ".terraform.lock.hcl"));
+  EXPECT_TRUE(fs::exists(stack_dir("executors") / ".terraform.lock.hcl"));
+}
+
 }  // namespace
 }  // namespace mi2::terraform::test

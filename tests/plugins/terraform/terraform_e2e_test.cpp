@@ -212,6 +212,16 @@ TEST_F(TerraformFleetTest, SigintMidApplyLeavesNoLockAndTheResumedRunFinishes) {
   EXPECT_EQ(state_input(stack_state("app"), "slow"), "4.2.0");
 }
 
+TEST_F(TerraformFleetTest, PluginDescribeShowsEveryOption) {
+  auto r = mi2({"plugin", "describe", "terraform"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* option :
+       {"stacks_dir", "stacks", "terraform_binary", "apply", "allow_destroy", "lock_timeout_s",
+        "render_command", "env", "stop_grace_s", "version_file", "version_key", "local_state"})
+    EXPECT_TRUE(contains(r.out, std::string("  ") + option + " (")) << option << "\n" << r.out;
+  EXPECT_TRUE(contains(r.out, "checks: terraform-plan-clean")) << r.out;
+}
+
 // State kept in the stack folder and no .gitignore rule: the local forge's
 // publish still commits none of terraform's files.
 class TerraformStateInTheStackTest : public TerraformFleetTest {
