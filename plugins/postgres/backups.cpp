@@ -44,7 +44,8 @@ std::string verify_dump(const PgContext& ctx, const fs::path& file, Verified& ou
   std::istringstream lines(list.out);
   for (std::string line; std::getline(lines, line);)
     if (!line.empty() && line[0] != ';') ++out.entries;
-  if (out.entries == 0) return "pg_restore --list finds no objects in it";
+  if (list.out.find("TOC Entries:") == std::string::npos)
+    return "pg_restore --list shows no table of contents";
   auto full = run_tool(ctx, ctx.settings.pg_restore, {"--file=/dev/null", file.string()}, false);
   if (!full.ok()) return "pg_restore cannot read all of it: " + error_text(full.err);
   out.toc = list.out;

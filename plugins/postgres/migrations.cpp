@@ -64,7 +64,7 @@ std::string migration_script(const PgContext& ctx) {
          "AS dirty \\gset mi2_\n"
          "\\if :mi2_done\n\\echo mi2:already-applied\n"
          "\\elif :mi2_dirty\n\\echo mi2:dirty\n"
-         "\\else\n\\i :'mi2_file'\n"
+         "\\else\n\\i :mi2_file\n"
          "INSERT INTO migration_logs (version, up, started_at, finished_at, success) "
          "VALUES (:'mi2_version', true, now(), clock_timestamp(), true);\n"
          "\\echo mi2:applied\n\\endif\n";

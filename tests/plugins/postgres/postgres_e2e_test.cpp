@@ -1,0 +1,2 @@
+// placeholder, written next
+#include <gtest/gtest.h>
