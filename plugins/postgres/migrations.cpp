@@ -124,7 +124,9 @@ std::string repair_sentence(const PgContext& ctx, const Database& db, const Cata
   const Migration* m = catalog.releases.find(id);
   std::string file = m ? m->file.string() : catalog.releases.dir().string() + "/" + id;
   std::string resume = ctx.in.run_id.empty()
-                           ? std::string(", then re-run the upgrade")
+                           ? std::string(
+                                 ", then resume the failed upgrade with `mi2 instance "
+                                 "upgrade --resume RUN_ID` (see `mi2 run list`)")
                            : ", then `mi2 instance upgrade --resume " + ctx.in.run_id + "`";
   return "read " + file + ", fix the data by hand (psql -d \"" + db.conninfo +
          "\"), then run `mi2 instance db repair` to re-apply only " + ctx.shown_id(db, id) + resume;
@@ -134,18 +136,19 @@ struct UpResult {
   Json applied = Json::array();
   Json would_apply = Json::array();
   Json repaired = Json::array();
+  Json by_another = Json::array();  // found applied under the lock: another mi2 did it
 };
 
 [[noreturn]] void fail_dirty(const PgContext& ctx, const Database& db, const Catalog& catalog,
                              const UpResult& done, const std::string& id, const std::string& error,
                              const std::string& lead) {
   std::string repair = repair_sentence(ctx, db, catalog, id);
-  throw sdk::Failure(lead + "; " + repair + ".", {{"dirty", true},
-                                                  {"database", db.name},
-                                                  {"failed_version", ctx.shown_id(db, id)},
-                                                  {"error", error},
-                                                  {"applied", done.applied},
-                                                  {"repair", repair + "."}});
+  throw sdk::Failure(lead + "; " + repair, {{"dirty", true},
+                                            {"database", db.name},
+                                            {"failed_version", ctx.shown_id(db, id)},
+                                            {"error", error},
+                                            {"applied", done.applied},
+                                            {"repair", repair}});
 }
 
 void create_database(const PgContext& ctx, const Database& db) {
@@ -158,6 +161,7 @@ void create_database(const PgContext& ctx, const Database& db) {
   auto r = run_psql(ctx, maintenance.str(), {"-v", "mi2_db=" + db.dbname, "-f", "-"},
                     "CREATE DATABASE :\"mi2_db\";\n", false, true);
   throw_if_unreachable(ctx, db, r);
+  if (!r.ok() && r.err.find("already exists") != std::string::npos) return;  // another mi2 did
   if (!r.ok())
     throw sdk::failed("cannot create the database " + db.dbname + " for " + ctx.where(db) + ": " +
                       error_text(r.err) + ".");
@@ -170,7 +174,8 @@ Outcome apply_one(const PgContext& ctx, const Database& db, const Catalog& catal
                   const UpResult& done, const Migration& m, const std::string& repair) {
   refuse_transaction_control(ctx, db, m);
   std::string started = now_utc();
-  ctx.host.info("applying migration " + ctx.shown_id(db, m.id) + " to " + ctx.where(db));
+  ctx.host.info((ctx.dry_run ? "would apply migration " : "applying migration ") +
+                ctx.shown_id(db, m.id) + " to " + ctx.where(db));
   auto r = run_psql(ctx, db.conninfo,
                     {"-v", "mi2_version=" + m.id, "-v", "mi2_file=" + m.file.string(), "-v",
                      "mi2_repair=" + repair, "-f", "-"},
@@ -256,6 +261,7 @@ void migrate_database(const PgContext& ctx, const Database& db, const std::strin
                      " while this one waited for the migration lock");
     }
     if (o == Outcome::kApplied) done.applied.push_back(ctx.shown_id(db, m.id));
+    if (o == Outcome::kAlreadyApplied) done.by_another.push_back(ctx.shown_id(db, m.id));
     if (o == Outcome::kSkippedDryRun) done.would_apply.push_back(ctx.shown_id(db, m.id));
   }
   auto r = run_psql(ctx, db.conninfo, {"-f", "-"}, version_script(ctx, target), true, true);
@@ -321,6 +327,7 @@ Json migrate_up(const PgContext& ctx) {
   UpResult done;
   for (const Database& db : ctx.databases) migrate_database(ctx, db, target, ignore_dirty, done);
   Json out = {{"applied", done.applied}, {"dirty", false}};
+  if (!done.by_another.empty()) out["applied_by_another"] = done.by_another;
   if (ctx.dry_run) {
     out["would_apply"] = done.would_apply;
     out["dry_run"] = true;
@@ -368,7 +375,7 @@ Json migrate_status(const PgContext& ctx) {
       one["dirty"] = true;
       one["failed_version"] = ctx.shown_id(db, id);
       one["error"] = state.dirty().front().error;
-      one["repair"] = repair_sentence(ctx, db, catalog, id) + ".";
+      one["repair"] = repair_sentence(ctx, db, catalog, id);
       if (!out["dirty"].get<bool>()) {
         for (const auto& key : {"failed_version", "error", "repair"}) out[key] = one[key];
         out["dirty"] = true;

@@ -13,7 +13,7 @@ namespace {
 
 using sdk::Json;
 
-class BackupTest : public PgPluginTest {
+class PostgresBackupTest : public PgPluginTest {
  protected:
   fs::path backups() const { return dir_.path() / "state/postgres/backups"; }
   // A pg_dump that writes its dump, then damages the middle of it.
@@ -39,7 +39,7 @@ void damage(const fs::path& file) {
   f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
 }
 
-TEST_F(BackupTest, BackupThenDeleteRowsThenRestoreBringsThemBack) {
+TEST_F(PostgresBackupTest, BackupThenDeleteRowsThenRestoreBringsThemBack) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -73,7 +73,7 @@ TEST_F(BackupTest, BackupThenDeleteRowsThenRestoreBringsThemBack) {
   EXPECT_EQ(status.output["applied"].size(), 4u);
 }
 
-TEST_F(BackupTest, RestoringACheckpointFromBeforeAFailedMigrationRemovesWhatItCreated) {
+TEST_F(PostgresBackupTest, RestoringACheckpointFromBeforeAFailedMigrationRemovesWhatItCreated) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -91,7 +91,7 @@ TEST_F(BackupTest, RestoringACheckpointFromBeforeAFailedMigrationRemovesWhatItCr
   EXPECT_EQ(sql("SELECT count(*) FROM users"), std::vector<std::string>{"4"});
 }
 
-TEST_F(BackupTest, ACorruptDumpIsRefusedAtVerificationAndNoCheckpointCounts) {
+TEST_F(PostgresBackupTest, ACorruptDumpIsRefusedAtVerificationAndNoCheckpointCounts) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver({{"pg_dump_binary", corrupting_pg_dump().string()}});
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -107,7 +107,7 @@ TEST_F(BackupTest, ACorruptDumpIsRefusedAtVerificationAndNoCheckpointCounts) {
   EXPECT_EQ(d->invoke("backup", "list", input("4.1.0")).output["backups"], Json::array());
 }
 
-TEST_F(BackupTest, ACheckpointDamagedLaterIsNotRestoredAndTheDatabaseIsLeftAlone) {
+TEST_F(PostgresBackupTest, ACheckpointDamagedLaterIsNotRestoredAndTheDatabaseIsLeftAlone) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -124,7 +124,7 @@ TEST_F(BackupTest, ACheckpointDamagedLaterIsNotRestoredAndTheDatabaseIsLeftAlone
   EXPECT_EQ(sql("SELECT count(*) FROM repos"), std::vector<std::string>{"0"});
 }
 
-TEST_F(BackupTest, DryRunWritesNoFileAndRestoresNothing) {
+TEST_F(PostgresBackupTest, DryRunWritesNoFileAndRestoresNothing) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -142,7 +142,7 @@ TEST_F(BackupTest, DryRunWritesNoFileAndRestoresNothing) {
   EXPECT_FALSE(fs::exists(dir_.path() / "state/postgres/restore"));
 }
 
-TEST_F(BackupTest, NamesAreCheckedAndAnUnknownCheckpointIsASentence) {
+TEST_F(PostgresBackupTest, NamesAreCheckedAndAnUnknownCheckpointIsASentence) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("backup", "create", input("4.1.0", {{"name", "once"}})).ok());

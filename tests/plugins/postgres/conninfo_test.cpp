@@ -12,7 +12,7 @@
 namespace mi2::postgres {
 namespace {
 
-TEST(ConninfoTest, KeywordStringsKeepOrderAndQuoteWhatNeedsIt) {
+TEST(PostgresConninfoTest, KeywordStringsKeepOrderAndQuoteWhatNeedsIt) {
   Conninfo c = Conninfo::parse("host=/tmp/pg port = 5433  dbname='app one' user=mi2");
   EXPECT_EQ(c.get("host"), "/tmp/pg");
   EXPECT_EQ(c.get("dbname"), "app one");
@@ -21,7 +21,7 @@ TEST(ConninfoTest, KeywordStringsKeepOrderAndQuoteWhatNeedsIt) {
   EXPECT_EQ(Conninfo::parse(R"(dbname='it\'s')").get("dbname"), "it's");
 }
 
-TEST(ConninfoTest, UrisBecomeKeywords) {
+TEST(PostgresConninfoTest, UrisBecomeKeywords) {
   Conninfo c = Conninfo::parse(
       "postgresql://mi2@db.example.com:5433/app%5Fx?sslmode=require&connect_timeout=3");
   EXPECT_EQ(
@@ -31,7 +31,7 @@ TEST(ConninfoTest, UrisBecomeKeywords) {
   EXPECT_EQ(Conninfo::parse("app").str(), "dbname=app");
 }
 
-TEST(ConninfoTest, MalformedStringsSayWhyWithoutQuotingThem) {
+TEST(PostgresConninfoTest, MalformedStringsSayWhyWithoutQuotingThem) {
   try {
     Conninfo::parse("host=x password='s3cr3t");
     FAIL() << "parsed";
@@ -120,7 +120,7 @@ TEST(PostgresConfigTest, PlaceholdersExpandPerInstanceAndAPasswordSmuggledInIsRe
   EXPECT_EQ(smuggled.status, MI2_INVALID_INPUT) << smuggled.error;
 }
 
-TEST(ReleaseCatalogTest, VersionsSortSemantically) {
+TEST(PostgresCatalogTest, VersionsSortSemantically) {
   EXPECT_LT(compare_versions("4.2.0-rc.2", "4.2.0"), 0);
   EXPECT_LT(compare_versions("4.2.0-rc.2", "4.2.0-rc.10"), 0);
   EXPECT_LT(compare_versions("4.9.0", "4.10.0"), 0);

@@ -19,9 +19,9 @@ const std::vector<std::string> k410 = {"4.0.0/001_create_users.sql", "4.0.0/002_
                                        "4.1.0/001_add_repo_stars.sql",
                                        "4.1.0/002_create_settings.sql"};
 
-class MigrateTest : public PgPluginTest {};
+class PostgresMigrateTest : public PgPluginTest {};
 
-TEST_F(MigrateTest, FirstDeployAppliesEveryMigrationUpToTheVersionAndRecordsEach) {
+TEST_F(PostgresMigrateTest, FirstDeployAppliesEveryMigrationUpToTheVersionAndRecordsEach) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   auto up = d->invoke("migrate", "up", input("4.1.0"));
@@ -66,7 +66,7 @@ TEST_F(MigrateTest, FirstDeployAppliesEveryMigrationUpToTheVersionAndRecordsEach
   EXPECT_EQ(status.output["schema_version"], "4.1.0");
 }
 
-TEST_F(MigrateTest, AnUpgradeAppliesOnlyTheNewReleaseAndSkipsReleaseCandidates) {
+TEST_F(PostgresMigrateTest, AnUpgradeAppliesOnlyTheNewReleaseAndSkipsReleaseCandidates) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -83,7 +83,7 @@ TEST_F(MigrateTest, AnUpgradeAppliesOnlyTheNewReleaseAndSkipsReleaseCandidates) 
   EXPECT_EQ(sql("SELECT count(*) FROM migration_logs"), std::vector<std::string>{"6"});
 }
 
-TEST_F(MigrateTest, AFailedMigrationLeavesTheDatabaseDirtyUntilRepairReappliesOnlyThatOne) {
+TEST_F(PostgresMigrateTest, AFailedMigrationLeavesTheDatabaseDirtyUntilRepairReappliesOnlyThatOne) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   ASSERT_TRUE(d->invoke("migrate", "up", input("4.1.0")).ok());
@@ -138,7 +138,7 @@ TEST_F(MigrateTest, AFailedMigrationLeavesTheDatabaseDirtyUntilRepairReappliesOn
   EXPECT_EQ(clean.output["schema_version"], "4.2.0-rc.2");
 }
 
-TEST_F(MigrateTest, DryRunReadsTheStateButAppliesNothing) {
+TEST_F(PostgresMigrateTest, DryRunReadsTheStateButAppliesNothing) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   d->fake.dry_run = true;
@@ -155,7 +155,7 @@ TEST_F(MigrateTest, DryRunReadsTheStateButAppliesNothing) {
   EXPECT_EQ(shown_only, 5);  // four migrations and the schema version, recorded only
 }
 
-TEST_F(MigrateTest, WhileAnotherSessionHoldsTheLockUpWaitsThenRefusesApplyingNothing) {
+TEST_F(PostgresMigrateTest, WhileAnotherSessionHoldsTheLockUpWaitsThenRefusesApplyingNothing) {
   MI2_REQUIRE_POSTGRES();
   // Another migrator: a psql session holding the advisory lock for 3 s.
   pid_t holder = fork();
@@ -187,7 +187,7 @@ TEST_F(MigrateTest, WhileAnotherSessionHoldsTheLockUpWaitsThenRefusesApplyingNot
   EXPECT_TRUE(after.ok()) << after.error;
 }
 
-TEST_F(MigrateTest, AWrongPasswordIsOneSentenceAndNeverEchoed) {
+TEST_F(PostgresMigrateTest, AWrongPasswordIsOneSentenceAndNeverEchoed) {
   MI2_REQUIRE_POSTGRES();
   const std::string wrong = "not-the-pw-31337";
   setenv(kPasswordVariable, wrong.c_str(), 1);
@@ -213,7 +213,7 @@ TEST_F(MigrateTest, AWrongPasswordIsOneSentenceAndNeverEchoed) {
   EXPECT_EQ(health.output.dump().find(wrong), std::string::npos);
 }
 
-TEST_F(MigrateTest, AMissingDatabaseIsCreatedOnlyWhenConfigured) {
+TEST_F(PostgresMigrateTest, AMissingDatabaseIsCreatedOnlyWhenConfigured) {
   MI2_REQUIRE_POSTGRES();
   std::string fresh = db_ + "_fresh";
   auto refuse = driver({{"connection", PgServer::get().conninfo(fresh)}});
@@ -237,7 +237,7 @@ TEST_F(MigrateTest, AMissingDatabaseIsCreatedOnlyWhenConfigured) {
             std::vector<std::string>{"4"});
 }
 
-TEST_F(MigrateTest, DbHealthWantsReachableCleanAndAtTheInstancesVersion) {
+TEST_F(PostgresMigrateTest, DbHealthWantsReachableCleanAndAtTheInstancesVersion) {
   MI2_REQUIRE_POSTGRES();
   auto d = driver();
   auto before = d->invoke("healthcheck", "check", input("4.1.0"));
@@ -262,7 +262,7 @@ TEST_F(MigrateTest, DbHealthWantsReachableCleanAndAtTheInstancesVersion) {
             MI2_INVALID_INPUT);
 }
 
-TEST_F(MigrateTest, SeveralDatabasesEachMigrateFromTheirOwnCatalogFolder) {
+TEST_F(PostgresMigrateTest, SeveralDatabasesEachMigrateFromTheirOwnCatalogFolder) {
   MI2_REQUIRE_POSTGRES();
   fs::path releases = dir_.path() / "releases";
   mi2::test::write_file(releases / "1.0.0/migrations/postgres/pgsql/001_a.sql",

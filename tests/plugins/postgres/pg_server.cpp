@@ -39,9 +39,9 @@ std::string random_word(size_t n) {
   return out;
 }
 
+// Started by the first test that needs it (running()), stopped at the end.
 class PgServerEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override { PgServer::get().start(); }
   void TearDown() override { PgServer::get().stop(); }
 };
 
@@ -62,41 +62,68 @@ CommandResult PgServer::as_postgres(const std::vector<std::string>& argv) {
   return run_command(full, {"LC_ALL=C"}, "", dir_.string());
 }
 
+// initdb once per machine and user into a template folder (renamed into
+// place, so a half-written one is never used); each server copies it.
+// Local (socket) connections use peer auth for the superuser, TCP uses scram.
+std::string PgServer::template_dir() {
+  fs::path dir = "/tmp/mi2-pg15-template-" + std::to_string(geteuid());
+  if (fs::exists(dir / "PG_VERSION")) return dir.string();
+  fs::path fresh = dir.string() + ".new-" + std::to_string(getpid());
+  fs::create_directories(fresh);
+  if (geteuid() == 0) own(fresh);
+  auto init = as_postgres({std::string(kBin) + "/initdb", "-D", fresh.string(), "-U", superuser_,
+                           "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8",
+                           "--wal-segsize=1",
+                           "--no-sync", "--no-instructions"});
+  if (!init.ok()) {
+    skip_reason_ = "initdb failed: " + init.err;
+    return "";
+  }
+  std::error_code ec;
+  fs::rename(fresh, dir, ec);
+  if (ec) fs::remove_all(fresh, ec);  // another test binary made it first
+  return dir.string();
+}
+
+void PgServer::own(const fs::path& path) {
+  passwd* pw = getpwnam("postgres");
+  if (!pw || chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+    skip_reason_ = "cannot chown " + path.string() + " to postgres";
+}
+
 void PgServer::start() {
+  started_ = true;
   for (const char* tool : {"initdb", "pg_ctl", "postgres"})
     if (!fs::exists(fs::path(kBin) / tool)) {
       skip_reason_ = std::string(kBin) + "/" + tool +
                      " is missing; install postgresql-15 (scripts/install-deps.sh does)";
       return;
     }
-  passwd* pw = getpwnam("postgres");
-  if (geteuid() == 0 && !pw) {
+  if (geteuid() == 0 && !getpwnam("postgres")) {
     skip_reason_ = "the tests run as root but there is no user 'postgres' to run the server";
     return;
   }
-  char pattern[] = "/tmp/mi2-pg-XXXXXX";
-  if (!mkdtemp(pattern)) {
+  passwd* me = getpwuid(geteuid());
+  superuser_ = geteuid() == 0 || !me ? "postgres" : me->pw_name;
+  // Servers live in memory when /dev/shm is there: copying the template and
+  // writing the WAL then cost no disk I/O.
+  std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  std::string pattern = base + "/mi2-pg-XXXXXX";
+  if (!mkdtemp(pattern.data())) {
     skip_reason_ = "cannot make a temp folder";
     return;
   }
-  dir_ = pattern;
+  dir_ = pattern.c_str();
   data_ = dir_ / "data";
-  if (geteuid() == 0 && chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-    skip_reason_ = "cannot chown " + dir_.string() + " to postgres";
+  if (geteuid() == 0) own(dir_);
+  std::string source = template_dir();
+  if (source.empty() || !skip_reason_.empty()) return;
+  auto copied = as_postgres({"cp", "-a", source, data_.string()});
+  if (!copied.ok()) {
+    skip_reason_ = "cannot copy the initdb template: " + copied.err;
     return;
   }
-  super_password_ = random_word(20);
   password_ = "pw-" + random_word(16);
-  std::ofstream(dir_ / "pwfile") << super_password_ << '\n';
-  if (geteuid() == 0 && chown((dir_ / "pwfile").c_str(), pw->pw_uid, pw->pw_gid) != 0) return;
-  auto init = as_postgres({std::string(kBin) + "/initdb", "-D", data_.string(), "-U", "postgres",
-                           "--auth=scram-sha-256", "--pwfile=" + (dir_ / "pwfile").string(), "-E",
-                           "UTF8", "--no-sync", "--no-instructions"});
-  fs::remove(dir_ / "pwfile");
-  if (!init.ok()) {
-    skip_reason_ = "initdb failed: " + init.err;
-    return;
-  }
   for (int attempt = 0; attempt < 5 && !running_; ++attempt) running_ = try_start(free_port());
   if (!running_) {
     std::ifstream log(dir_ / "server.log");
@@ -135,11 +162,10 @@ std::string PgServer::conninfo(const std::string& db) const {
 }
 
 CommandResult PgServer::superuser_sql(const std::string& sql) {
-  return run_command({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+  return as_postgres({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
                       "host=" + dir_.string() + " port=" + std::to_string(port_) +
-                          " user=postgres dbname=postgres",
-                      "-c", sql},
-                     {"PGPASSWORD=" + super_password_});
+                          " user=" + superuser_ + " dbname=postgres",
+                      "-c", sql});
 }
 
 std::string PgServer::create_database(const std::string& prefix) {

@@ -1,9 +1,10 @@
-// One real PostgreSQL 15 server per test binary (a gtest Environment): initdb
-// and pg_ctl run as the `postgres` user (when the tests run as root) into a
-// temp folder, a unix socket in that folder and a free 127.0.0.1 port,
-// scram-sha-256 everywhere, a login role `mi2` with a password so a wrong
-// password really fails. Each test makes its own database. When the server
-// binaries are missing, tests skip with the reason (MI2_REQUIRE_POSTGRES).
+// One real PostgreSQL 15 server per test binary (started by the first test
+// that needs it, stopped by a gtest Environment): initdb (once, as a template
+// copied per server) and pg_ctl run as the `postgres` user (when the tests run
+// as root) into a temp folder, a unix socket in that folder and a free 127.0.0.1 port,
+// scram-sha-256 on TCP (peer on the socket, for the superuser), a login role `mi2` with a password
+// so a wrong password really fails. Each test makes its own database. When the server binaries are
+// missing, tests skip with the reason (MI2_REQUIRE_POSTGRES).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,9 +21,12 @@ class PgServer {
  public:
   static PgServer& get();
 
-  void start();  // sets skip_reason() instead of running when it cannot
   void stop();
-  bool running() const { return running_; }
+  // Starts the server on first use; false (with skip_reason()) when it cannot.
+  bool running() {
+    if (!started_) start();
+    return running_;
+  }
   const std::string& skip_reason() const { return skip_reason_; }
 
   int port() const { return port_; }
@@ -41,15 +45,18 @@ class PgServer {
   std::string password_env() const { return "PGPASSWORD=" + password_; }
 
  private:
+  void start();
+  std::string template_dir();
+  void own(const std::filesystem::path& path);
   CommandResult as_postgres(const std::vector<std::string>& argv);
   CommandResult superuser_sql(const std::string& sql);
   bool try_start(int port);
 
-  bool running_ = false;
+  bool started_ = false, running_ = false;
   std::string skip_reason_;
   std::filesystem::path dir_, data_;
   int port_ = 0;
-  std::string password_, super_password_;
+  std::string password_, superuser_;
   int databases_ = 0;
 };
 
