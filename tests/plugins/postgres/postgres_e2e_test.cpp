@@ -148,11 +148,14 @@ TEST_F(PostgresFleetTest, ABackupRestoresDeletedRowsByNameAndADamagedOneIsRefuse
   first_deploy("src-1a2b3c");
   auto created = mi2({"instance", "backup", "create", "--name", "before"});
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
-  EXPECT_EQ(json::parse(created.out, nullptr, false)["checkpoint"]["id"], "before");
+  json checkpoints = json::parse(created.out, nullptr, false)["checkpoints"];
+  EXPECT_EQ(checkpoints["postgres"]["id"], "before") << created.out;
+  EXPECT_TRUE(checkpoints.contains("local")) << created.out;  // one checkpoint across both
   sql("src-1a2b3c", "DELETE FROM repos");
   ASSERT_EQ(sql("src-1a2b3c", "SELECT count(*) FROM repos"), std::vector<std::string>{"0"});
   auto list = mi2({"instance", "backup", "list"});
-  EXPECT_TRUE(contains(list.out, "\"before\"")) << list.out;
+  EXPECT_TRUE(contains(list.out, "\npostgres  before")) << list.out;
+  EXPECT_TRUE(contains(list.out, "\nlocal     before")) << list.out;
 
   auto restored = mi2({"instance", "restore", "create", "--backup-name", "before"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
