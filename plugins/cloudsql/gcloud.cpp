@@ -240,8 +240,8 @@ Json Gcloud::wait(const std::string& operation, const OperationText& text) const
   while (true) {
     Json described;
     try {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count();
-      left = std::max<long long>(1, left);
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      long long left = std::max<long long>(1, (ms.count() + 999) / 1000);
       Args wait_args = {"sql",     "operations",   "wait",
                         operation, project_flag(), "--timeout=" + std::to_string(left)};
       sdk::ExecResult waited = run(wait_args, false, left + settings_.command_timeout_s);
