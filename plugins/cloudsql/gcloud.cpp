@@ -42,10 +42,12 @@ GcloudFault classify(const std::string& err) {
     return GcloudFault::kBusy;
   if (has(err, "do not currently have an active account") ||
       has(err, "problem refreshing your current auth tokens") ||
-      has(err, "Reauthentication failed") || has(err, "gcloud auth login"))
+      has(err, "Reauthentication failed"))
     return GcloudFault::kUnauthenticated;
   if (has(err, "HTTPError 404")) return GcloudFault::kNotFound;
   if (has(err, "HTTPError 403")) return GcloudFault::kForbidden;
+  // Other credential trouble ends by pointing at `gcloud auth login`.
+  if (has(err, "gcloud auth login")) return GcloudFault::kUnauthenticated;
   return GcloudFault::kOther;
 }
 
@@ -224,6 +226,18 @@ Json Gcloud::start_operation(const Args& args, const OperationText& text) const 
   }
 }
 
+Json Gcloud::wait_once(const std::string& operation, long long left_s) const {
+  Args wait_args = {"sql",     "operations",   "wait",
+                    operation, project_flag(), "--timeout=" + std::to_string(left_s)};
+  sdk::ExecResult waited = run(wait_args, false, left_s + settings_.command_timeout_s);
+  GcloudFault fault = waited.ok() ? GcloudFault::kOther : classify(waited.err);
+  if (fault == GcloudFault::kUnauthenticated || fault == GcloudFault::kNotFound ||
+      fault == GcloudFault::kForbidden)
+    fail(wait_args, waited);
+  // Anything else (wait's own timeout, an operation with an error): describe tells.
+  return read_json({"sql", "operations", "describe", operation, project_flag(), "--format=json"});
+}
+
 Json Gcloud::wait(const std::string& operation, const OperationText& text) const {
   const long long limit = settings_.wait_timeout_s;
   auto start = Clock::now();
@@ -241,17 +255,7 @@ Json Gcloud::wait(const std::string& operation, const OperationText& text) const
     Json described;
     try {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      long long left = std::max<long long>(1, (ms.count() + 999) / 1000);
-      Args wait_args = {"sql",     "operations",   "wait",
-                        operation, project_flag(), "--timeout=" + std::to_string(left)};
-      sdk::ExecResult waited = run(wait_args, false, left + settings_.command_timeout_s);
-      GcloudFault fault = waited.ok() ? GcloudFault::kOther : classify(waited.err);
-      if (fault == GcloudFault::kUnauthenticated || fault == GcloudFault::kNotFound ||
-          fault == GcloudFault::kForbidden)
-        fail(wait_args, waited);
-      // Anything else (wait's own timeout, a failed operation): describe tells.
-      described =
-          read_json({"sql", "operations", "describe", operation, project_flag(), "--format=json"});
+      described = wait_once(operation, std::max<long long>(1, (ms.count() + 999) / 1000));
     } catch (const sdk::Error& e) {
       if (e.status() == MI2_CANCELLED || e.status() == MI2_TIMEOUT) throw stopped(e.status());
       throw;

@@ -67,6 +67,8 @@ class Gcloud {
 
  private:
   std::string command(const Args& args) const;
+  // One `operations wait` (at most left_s), then `operations describe`.
+  Json wait_once(const std::string& operation, long long left_s) const;
 
   sdk::Host host_;
   Settings settings_;

@@ -67,9 +67,11 @@ TEST_F(CloudsqlLocalFleet, TheDatabaseCheckpointFinishesBeforeTheMigrationStarts
   ASSERT_GT(migrate, finished);
   EXPECT_EQ(events[finished]["outputs"]["cloudsql"]["checkpoint"]["backup_id"], "1764236100000");
   EXPECT_TRUE(events[finished]["outputs"]["local"]["checkpoint"].is_object());
-  for (size_t i = 0; i < events.size(); ++i)
-    if (events[i].value("plugin", "") == "cloudsql" && events[i].value("event", "") == "command")
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].value("plugin", "") == "cloudsql" && events[i].value("event", "") == "command") {
       EXPECT_LT(static_cast<long>(i), finished);
+    }
+  }
 }
 
 TEST_F(CloudsqlLocalFleet, AFailedBackupLeavesTheMigrationsUnapplied) {
