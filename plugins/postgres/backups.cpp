@@ -161,7 +161,8 @@ void restore_database(const PgContext& ctx, const Database& db, const std::strin
   if (!script.ok() && !script.skipped_dry_run)
     throw sdk::failed("pg_restore cannot turn the checkpoint " + name + " of " + ctx.where(db) +
                       " into SQL: " + error_text(script.err) + "; nothing was restored.");
-  ctx.host.info("restoring " + ctx.where(db) + " from the checkpoint " + name);
+  ctx.host.info((ctx.dry_run ? "would restore " : "restoring ") + ctx.where(db) +
+                " from the checkpoint " + name);
   auto r = run_psql(ctx, db.conninfo, {"-f", "-", "-f", sql.string()}, restore_prelude(ctx, toc),
                     true, true);
   if (r.skipped_dry_run) return;

@@ -101,7 +101,7 @@ std::string target_version(const PgContext& ctx) {
 
 // A migration file must leave transaction control to psql --single-transaction.
 void refuse_transaction_control(const PgContext& ctx, const Database& db, const Migration& m) {
-  static const std::regex control(R"((^|\n)\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END)\s*;)",
+  static const std::regex control(R"((^|\n)\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\s*;)",
                                   std::regex::icase);
   std::ifstream in(m.file);
   std::string text((std::istreambuf_iterator<char>(in)), {});
@@ -209,6 +209,66 @@ Outcome apply_one(const PgContext& ctx, const Database& db, const Catalog& catal
                  ") and the database is now dirty" + unlogged + "; the old workload keeps serving");
 }
 
+// A dirty database: refuse, or (ignore_single_dirty_log, one dirty migration)
+// re-apply only that one.
+void repair_or_refuse(const PgContext& ctx, const Database& db, const Catalog& catalog,
+                      const DbState& state, bool ignore_dirty, UpResult& done) {
+  auto dirty = state.dirty();
+  const LogRow& first = dirty.front();
+  std::string what = first.state == "failed" ? " failed (" + first.error + ")" : " never finished";
+  std::string more = dirty.size() > 1 ? " and " + std::to_string(dirty.size() - 1) +
+                                            " more migration(s) are dirty too"
+                                      : "";
+  if (!ignore_dirty || dirty.size() > 1)
+    fail_dirty(ctx, db, catalog, done, first.version, first.error,
+               "the " + ctx.where(db) + " is dirty: migration " + ctx.shown_id(db, first.version) +
+                   what + more);
+  const Migration* m = catalog.releases.find(first.version);
+  if (!m)
+    throw sdk::failed("the dirty migration " + first.version + " of " + ctx.where(db) +
+                      " is not in the release catalog " + ctx.releases_dir().string() + ".");
+  Outcome o = apply_one(ctx, db, catalog, done, *m, m->id);
+  if (o == Outcome::kDirty)
+    fail_dirty(ctx, db, catalog, done, m->id, first.error,
+               "the " + ctx.where(db) + " has another dirty migration besides " + m->id);
+  std::string id = ctx.shown_id(db, m->id);
+  if (o == Outcome::kSkippedDryRun) {
+    done.would_apply.push_back(id);
+    return;
+  }
+  if (o == Outcome::kApplied) done.applied.push_back(id);
+  if (o == Outcome::kAlreadyApplied) done.by_another.push_back(id);
+  done.repaired.push_back(id);
+}
+
+// Every pending migration up to the target, then the schema version.
+void apply_pending(const PgContext& ctx, const Database& db, const Catalog& catalog,
+                   const DbState& state, UpResult& done) {
+  for (const Migration& m : catalog.releases.migrations_up_to(catalog.target)) {
+    if (state.succeeded(m.id)) continue;
+    if (ctx.host.cancelled())
+      throw sdk::Error(MI2_CANCELLED, "migrations of " + ctx.where(db) + " were cancelled before " +
+                                          m.id + "; nothing half-applied is left.");
+    Outcome o = apply_one(ctx, db, catalog, done, m, "");
+    if (o == Outcome::kDirty) {
+      auto d = read_state(ctx, db).dirty();
+      std::string id = d.empty() ? m.id : d.front().version;
+      fail_dirty(ctx, db, catalog, done, id, d.empty() ? "" : d.front().error,
+                 "another mi2 left the " + ctx.where(db) + " dirty at " + ctx.shown_id(db, id) +
+                     " while this one waited for the migration lock");
+    }
+    if (o == Outcome::kApplied) done.applied.push_back(ctx.shown_id(db, m.id));
+    if (o == Outcome::kAlreadyApplied) done.by_another.push_back(ctx.shown_id(db, m.id));
+    if (o == Outcome::kSkippedDryRun) done.would_apply.push_back(ctx.shown_id(db, m.id));
+  }
+  auto r = run_psql(ctx, db.conninfo, {"-f", "-"}, version_script(ctx, catalog.target), true, true);
+  throw_if_unreachable(ctx, db, r);
+  if (!r.ok())
+    throw sdk::failed("the migrations of " + ctx.where(db) +
+                      " are applied but recording the schema version " + catalog.target +
+                      " failed: " + error_text(r.err) + ".");
+}
+
 void migrate_database(const PgContext& ctx, const Database& db, const std::string& target,
                       bool ignore_dirty, UpResult& done) {
   Catalog catalog{ReleaseCatalog::load(ctx.releases_dir(), db.name), target};
@@ -221,55 +281,9 @@ void migrate_database(const PgContext& ctx, const Database& db, const std::strin
                         "true in mi2.yaml.");
     create_database(ctx, db);
   }
-  auto dirty = state.dirty();
-  if (!dirty.empty()) {
-    const LogRow& first = dirty.front();
-    std::string what =
-        first.state == "failed" ? " failed (" + first.error + ")" : " never finished";
-    std::string more = dirty.size() > 1 ? " and " + std::to_string(dirty.size() - 1) +
-                                              " more migration(s) are dirty too"
-                                        : "";
-    if (!ignore_dirty || dirty.size() > 1)
-      fail_dirty(ctx, db, catalog, done, first.version, first.error,
-                 "the " + ctx.where(db) + " is dirty: migration " +
-                     ctx.shown_id(db, first.version) + what + more);
-    const Migration* m = catalog.releases.find(first.version);
-    if (!m)
-      throw sdk::failed("the dirty migration " + first.version + " of " + ctx.where(db) +
-                        " is not in the release catalog " + ctx.releases_dir().string() + ".");
-    Outcome o = apply_one(ctx, db, catalog, done, *m, m->id);
-    if (o == Outcome::kDirty)
-      fail_dirty(ctx, db, catalog, done, m->id, first.error,
-                 "the " + ctx.where(db) + " has another dirty migration besides " + m->id);
-    (o == Outcome::kSkippedDryRun ? done.would_apply : done.applied)
-        .push_back(ctx.shown_id(db, m->id));
-    if (o != Outcome::kSkippedDryRun) done.repaired.push_back(ctx.shown_id(db, m->id));
-    return;  // a repair re-applies only that one; the upgrade's resume applies the rest
-  }
-  for (const Migration& m : catalog.releases.migrations_up_to(target)) {
-    if (state.succeeded(m.id)) continue;
-    if (ctx.host.cancelled())
-      throw sdk::Error(MI2_CANCELLED, "migrations of " + ctx.where(db) + " were cancelled before " +
-                                          m.id + "; nothing half-applied is left.");
-    Outcome o = apply_one(ctx, db, catalog, done, m, "");
-    if (o == Outcome::kDirty) {
-      DbState now = read_state(ctx, db);
-      auto d = now.dirty();
-      std::string id = d.empty() ? m.id : d.front().version;
-      fail_dirty(ctx, db, catalog, done, id, d.empty() ? "" : d.front().error,
-                 "another mi2 left the " + ctx.where(db) + " dirty at " + ctx.shown_id(db, id) +
-                     " while this one waited for the migration lock");
-    }
-    if (o == Outcome::kApplied) done.applied.push_back(ctx.shown_id(db, m.id));
-    if (o == Outcome::kAlreadyApplied) done.by_another.push_back(ctx.shown_id(db, m.id));
-    if (o == Outcome::kSkippedDryRun) done.would_apply.push_back(ctx.shown_id(db, m.id));
-  }
-  auto r = run_psql(ctx, db.conninfo, {"-f", "-"}, version_script(ctx, target), true, true);
-  throw_if_unreachable(ctx, db, r);
-  if (!r.ok())
-    throw sdk::failed("the migrations of " + ctx.where(db) +
-                      " are applied but recording the schema version " + target +
-                      " failed: " + error_text(r.err) + ".");
+  // A repair re-applies only the dirty migration; the resumed upgrade applies the rest.
+  if (!state.dirty().empty()) return repair_or_refuse(ctx, db, catalog, state, ignore_dirty, done);
+  apply_pending(ctx, db, catalog, state, done);
 }
 
 }  // namespace

@@ -117,6 +117,8 @@ PgContext PgContext::resolve(sdk::Host host, const Settings& settings, const sdk
   ctx.dry_run = in.dry_run || host.dry_run();
   if (const char* value = std::getenv(settings.password_env.c_str())) ctx.password = value;
   host.redact(ctx.password);
+  // libpq also reads an inherited PGPASSWORD when password_env names another variable.
+  if (const char* inherited = std::getenv("PGPASSWORD")) host.redact(inherited);
   if (!in.state_dir.empty()) ctx.state = fs::path(in.plugin_state_dir("postgres"));
   for (const auto& [name, text] : settings.databases) {
     std::string what = "the connection of database " + name + " of instance " + in.instance_id;

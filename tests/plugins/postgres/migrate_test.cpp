@@ -266,7 +266,9 @@ TEST_F(PostgresMigrateTest, SeveralDatabasesEachMigrateFromTheirOwnCatalogFolder
   MI2_REQUIRE_POSTGRES();
   fs::path releases = dir_.path() / "releases";
   mi2::test::write_file(releases / "1.0.0/migrations/postgres/pgsql/001_a.sql",
-                        "CREATE TABLE a (x int);\n");
+                        "CREATE TABLE a (x int);\n"
+                        "CREATE FUNCTION a_touch() RETURNS trigger AS $$\nBEGIN\n"
+                        "  NEW.x := 1;\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n");
   mi2::test::write_file(releases / "1.0.0/migrations/postgres/codeintel-db/001_b.sql",
                         "CREATE TABLE b (y int);\n");
   mi2::test::write_file(releases / "1.1.0/migrations/postgres/codeintel-db/001_begin.sql",

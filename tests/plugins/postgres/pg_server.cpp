@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -15,7 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kBin = "/usr/lib/postgresql/15/bin";
+// The server binaries; MI2_TEST_PG_BINDIR points elsewhere (another install).
+std::string bin_dir() {
+  const char* dir = std::getenv("MI2_TEST_PG_BINDIR");
+  return dir && *dir ? dir : "/usr/lib/postgresql/15/bin";
+}
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -66,15 +71,14 @@ CommandResult PgServer::as_postgres(const std::vector<std::string>& argv) {
 // place, so a half-written one is never used); each server copies it.
 // Local (socket) connections use peer auth for the superuser, TCP uses scram.
 std::string PgServer::template_dir() {
-  fs::path dir = "/tmp/mi2-pg15-template-" + std::to_string(geteuid());
+  fs::path dir = "/tmp/mi2-pg15-template-v2-" + std::to_string(geteuid());
   if (fs::exists(dir / "PG_VERSION")) return dir.string();
   fs::path fresh = dir.string() + ".new-" + std::to_string(getpid());
   fs::create_directories(fresh);
   if (geteuid() == 0) own(fresh);
-  auto init = as_postgres({std::string(kBin) + "/initdb", "-D", fresh.string(), "-U", superuser_,
+  auto init = as_postgres({bin_dir() + "/initdb", "-D", fresh.string(), "-U", superuser_,
                            "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8",
-                           "--wal-segsize=1",
-                           "--no-sync", "--no-instructions"});
+                           "--wal-segsize=1", "--no-sync", "--no-instructions"});
   if (!init.ok()) {
     skip_reason_ = "initdb failed: " + init.err;
     return "";
@@ -94,13 +98,15 @@ void PgServer::own(const fs::path& path) {
 void PgServer::start() {
   started_ = true;
   for (const char* tool : {"initdb", "pg_ctl", "postgres"})
-    if (!fs::exists(fs::path(kBin) / tool)) {
-      skip_reason_ = std::string(kBin) + "/" + tool +
+    if (!fs::exists(fs::path(bin_dir()) / tool)) {
+      skip_reason_ = bin_dir() + "/" + tool +
                      " is missing; install postgresql-15 (scripts/install-deps.sh does)";
+      missing_ = true;
       return;
     }
   if (geteuid() == 0 && !getpwnam("postgres")) {
     skip_reason_ = "the tests run as root but there is no user 'postgres' to run the server";
+    missing_ = true;
     return;
   }
   passwd* me = getpwuid(geteuid());
@@ -143,7 +149,7 @@ bool PgServer::try_start(int port) {
                         " -c unix_socket_directories=" + dir_.string() +
                         " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                         " -c max_connections=40 -c shared_buffers=16MB";
-  auto r = as_postgres({std::string(kBin) + "/pg_ctl", "-D", data_.string(), "-l",
+  auto r = as_postgres({bin_dir() + "/pg_ctl", "-D", data_.string(), "-l",
                         (dir_ / "server.log").string(), "-w", "-t", "30", "-o", options, "start"});
   if (r.ok()) port_ = port;
   return r.ok();
@@ -151,7 +157,7 @@ bool PgServer::try_start(int port) {
 
 void PgServer::stop() {
   if (running_)
-    as_postgres({std::string(kBin) + "/pg_ctl", "-D", data_.string(), "-m", "fast", "-w", "stop"});
+    as_postgres({bin_dir() + "/pg_ctl", "-D", data_.string(), "-m", "fast", "-w", "stop"});
   running_ = false;
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);

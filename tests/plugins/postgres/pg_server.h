@@ -28,6 +28,8 @@ class PgServer {
     return running_;
   }
   const std::string& skip_reason() const { return skip_reason_; }
+  // True when the server binaries (or the postgres user) are missing.
+  bool missing() const { return missing_; }
 
   int port() const { return port_; }
   std::filesystem::path socket_dir() const { return dir_; }
@@ -52,7 +54,7 @@ class PgServer {
   CommandResult superuser_sql(const std::string& sql);
   bool try_start(int port);
 
-  bool started_ = false, running_ = false;
+  bool started_ = false, running_ = false, missing_ = false;
   std::string skip_reason_;
   std::filesystem::path dir_, data_;
   int port_ = 0;
@@ -62,10 +64,13 @@ class PgServer {
 
 }  // namespace mi2::postgres::test
 
-// Skips the test, visibly, when no server could be started.
-#define MI2_REQUIRE_POSTGRES()                                              \
-  do {                                                                      \
-    if (!::mi2::postgres::test::PgServer::get().running())                  \
-      GTEST_SKIP() << "PostgreSQL 15 not available: "                       \
-                   << ::mi2::postgres::test::PgServer::get().skip_reason(); \
+// Skips the test, visibly, when the server binaries are missing; fails it
+// when they are there but the server could not be started.
+#define MI2_REQUIRE_POSTGRES()                                                 \
+  do {                                                                         \
+    auto& mi2_pg = ::mi2::postgres::test::PgServer::get();                     \
+    if (!mi2_pg.running() && mi2_pg.missing())                                 \
+      GTEST_SKIP() << "PostgreSQL 15 not available: " << mi2_pg.skip_reason(); \
+    if (!mi2_pg.running())                                                     \
+      GTEST_FAIL() << "PostgreSQL 15 did not start: " << mi2_pg.skip_reason(); \
   } while (0)

@@ -119,6 +119,15 @@ TEST_F(TerraformFleetTest, UpgradeAppliesBothStacksAndPublishesNoneOfTerraformsF
   std::cout << "two-stack terraform init+plan+apply inside the upgrade: " << terraform_s
             << " s (deploy step " << deploy_s << " s, whole upgrade " << upgrade_s << " s)\n";
 
+  // The pull request's body has a Terraform section, one line per stack.
+  std::string bodies;
+  for (const auto& e : fs::directory_iterator(root() / ".mi2/forge/pulls"))
+    bodies += json::parse(slurp(e.path())).value("body", "");
+  EXPECT_TRUE(contains(bodies,
+                       "\n## Terraform\n\n- app: 0 to add, 1 to change, 0 to destroy (applied)\n"
+                       "- executors: 0 to add, 1 to change, 0 to destroy (applied)\n"))
+      << bodies;
+
   // The PR commit: the stack pins changed, nothing of terraform's committed.
   std::string files = branch_files();
   EXPECT_TRUE(contains(files, "src-1a2b3c/terraform/stacks/app/cdk.tf.json")) << files;
