@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/version.h"
 #include "core/cli/commands.h"
-#include "core/version.h"
 
 namespace {
 

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcurl4-openssl-dev libjq-dev libonig-dev libsqlite3-dev libcpp-httplib-dev libyaml-dev
   sqlite3 jq yq curl python3 time
+  postgresql-15 postgresql-client-15
 )
 
 missing=()

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/log.h"
+#include "core/base/log.h"
 
 namespace mi2::cli {
 

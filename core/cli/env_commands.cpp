@@ -11,9 +11,9 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/fleet_scan.h"
-#include "core/step_input.h"
-#include "core/workflow_template.h"
+#include "core/fleet/fleet_scan.h"
+#include "core/fleet/workflow_template.h"
+#include "core/host/step_input.h"
 
 namespace mi2::cli {
 namespace {
@@ -25,13 +25,7 @@ struct PlannedRun {
 };
 
 std::string slug_of(const ScannedInstance& scanned) {
-  const Json& json = scanned.instance;
-  if (json.is_object() && json.contains("spec") && json["spec"].is_object()) {
-    const Json& spec = json["spec"];
-    if (spec.contains("displayName") && spec["displayName"].is_string())
-      return spec["displayName"].get<std::string>();
-  }
-  return scanned.ref.id;
+  return mi2::slug_of(scanned.instance, scanned.ref.id);
 }
 
 Json plan_json(const PlannedRun& run, const WorkflowTemplate& workflow) {
@@ -121,6 +115,46 @@ int dispatch(CommandContext& ctx, Session& session, const WorkflowTemplate& work
   return kExitOk;
 }
 
+// The runnable command of each run comes from the vcs plugin (gh for GitHub,
+// glab for GitLab, ...) through its `workflow-command` action; the built-in gh
+// template stays only when no bound vcs plugin offers one.
+Status forge_commands(Session& session, const WorkflowTemplate& workflow,
+                      std::vector<PlannedRun>& runs) {
+  if (runs.empty() || !session.config.roles.count("vcs")) return {};
+  auto set =
+      ProviderSet::open(session.config, *session.loader, default_host_environment(), {"vcs"});
+  if (!set) return set.error();
+  Provider* vcs = nullptr;
+  for (Provider* p : (*set)->for_role("vcs"))
+    if (!vcs && p->plugin->serves("vcs", "workflow-command")) vcs = p;
+  if (!vcs) return {};
+  for (PlannedRun& run : runs) {
+    Json inputs = Json::object();
+    for (const auto& [name, value] : run.rendered.inputs) inputs[name] = value;
+    Json params = {{"workflow", workflow.workflow}, {"inputs", inputs}};
+    if (!workflow.ref.empty()) params["ref"] = workflow.ref;
+    Json input = base_step_input(*session.fleet, run.instance->ref, run.instance->instance);
+    input["step"] = "env workflow run";
+    input["dry_run"] = true;
+    input["params"] = params;
+    auto reply = ProviderSet::invoke(*vcs, "vcs", "workflow-command", input, CallSettings{});
+    if (!reply.ok()) return make_error(reply.error);
+    const Json& argv = reply.output.is_object() ? reply.output.value("argv", Json()) : Json();
+    if (!argv.is_array() || argv.empty())
+      return make_error("the " + vcs->name +
+                        " plugin's workflow-command gave no argv list for instance " +
+                        run.instance->ref.id);
+    run.rendered.argv.clear();
+    run.rendered.command.clear();
+    for (const auto& word : argv) {
+      std::string text = word.is_string() ? word.get<std::string>() : word.dump();
+      run.rendered.argv.push_back(text);
+      run.rendered.command += (run.rendered.command.empty() ? "" : " ") + shell_quote(text);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int env_workflow_run(CommandContext& ctx) {
@@ -199,6 +233,8 @@ int env_workflow_run(CommandContext& ctx) {
     *ctx.err << "mi2 " << ctx.name << ": no instance of " << env << " matched the filter.\n";
 
   if (exec) return runs.empty() ? kExitOk : dispatch(ctx, *session, *workflow, runs, concurrency);
+  if (auto forged = forge_commands(*session, *workflow, runs); !forged)
+    return fail(ctx, forged.message());
   if (format == "json") {
     Json out = Json::array();
     for (const auto& run : runs) out.push_back(plan_json(run, *workflow));

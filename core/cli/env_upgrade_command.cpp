@@ -1,13 +1,14 @@
-// `mi2 env upgrade`: the upgrade-instance recipe on the selected instances of
-// an environment, in waves, from this machine.
+// `mi2 env upgrade`: the upgrade recipe (mi2.yaml's recipes.upgrade-instance
+// when it has one, as `mi2 instance upgrade` runs) on the instances the fleet
+// scan selects, in waves, from this machine.
 #include <unistd.h>
 
 #include <boost/algorithm/string/split.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/batch_upgrade.h"
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
+#include "core/engine/batch_upgrade.h"
 
 namespace mi2::cli {
 
@@ -25,7 +26,9 @@ int env_upgrade_batch(CommandContext& ctx) {
       "dry-run", "Show the selection and the waves; start nothing")(
       "force", "Allow version skips of more than one minor")("resume", po::value<std::string>(),
                                                              "Continue the batch BATCH_ID")(
-      "json", "Print the report as JSON");
+      "json", "Print the report as JSON")(
+      "recipe", po::value<std::string>()->default_value("upgrade-instance"),
+      "Recipe each instance runs (mi2.yaml recipes.<name> overrides the built-in one)");
   auto parsed =
       parse(ctx, "-e ENV -filter EXPR -target-version V [--waves 1,5,25%,100%] [--max-parallel N]",
             options, code);
@@ -59,8 +62,10 @@ int env_upgrade_batch(CommandContext& ctx) {
 
   auto session = open_session(ctx, {});
   if (!session) return fail(ctx, session.message());
-  auto report = run_batch_upgrade(*session->fleet, session->config, *session->loader,
-                                  upgrade_instance_recipe(), batch);
+  auto recipe = find_recipe(session->config.raw, parsed->vm["recipe"].as<std::string>());
+  if (!recipe) return fail(ctx, recipe.message());
+  auto report =
+      run_batch_upgrade(*session->fleet, session->config, *session->loader, *recipe, batch);
   if (!report) return fail(ctx, report.message());
   if (json) {
     *ctx.out << report->to_json().dump(2) << '\n';

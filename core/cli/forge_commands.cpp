@@ -12,9 +12,9 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/jq_program.h"
-#include "core/upgrade_pr.h"
-#include "core/version_policy.h"
+#include "core/engine/upgrade_pr.h"
+#include "core/engine/version_policy.h"
+#include "core/jq/jq_program.h"
 
 namespace mi2::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include <ostream>
 
 #include "core/cli/commands.h"
-#include "core/fleet.h"
-#include "core/fleet_scan.h"
-#include "core/jq_program.h"
+#include "core/fleet/fleet.h"
+#include "core/fleet/fleet_scan.h"
+#include "core/jq/jq_program.h"
 
 namespace mi2::cli {
 namespace {

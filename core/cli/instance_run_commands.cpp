@@ -5,39 +5,30 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/engine.h"
-#include "core/instance_lock.h"
-#include "core/journal.h"
-#include "core/process_runner.h"
-#include "core/step_input.h"
-#include "core/upgrade_pr.h"
+#include "core/engine/engine.h"
+#include "core/engine/instance_lock.h"
+#include "core/engine/journal.h"
+#include "core/engine/run_history.h"
+#include "core/engine/upgrade_pr.h"
+#include "core/host/step_input.h"
+#include "core/sys/process_runner.h"
 
 namespace mi2::cli {
 namespace {
 
-// The recipe a command runs: mi2.yaml's recipes.<name> when given, else built in.
-Result<Recipe> find_recipe(const Session& session, const std::string& name) {
-  const Json& recipes =
-      session.config.raw.contains("recipes") ? session.config.raw["recipes"] : Json();
-  if (recipes.is_object() && recipes.contains(name)) return recipe_from_json(name, recipes[name]);
-  if (name == "upgrade-instance") return upgrade_instance_recipe();
-  return make_error(
-      "there is no recipe '" + name +
-      "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
-}
-
 int report_outcome(const CommandContext& ctx, const RunOutcome& outcome, const std::string& verb) {
-  if (outcome.result == "refused") return fail(ctx, outcome.error);
+  if (outcome.result == RunResult::kRefused) return fail(ctx, outcome.error);
   if (!outcome.journal_path.empty())
     *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
   if (outcome.ok()) {
     if (outcome.pr.is_object() && outcome.pr.contains("url"))
       *ctx.out << "Pull request: " << outcome.pr.value("url", "") << '\n';
-    if (outcome.result == "succeeded")
+    if (outcome.result == RunResult::kSucceeded)
       *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
     return kExitOk;
   }
-  return fail(ctx, "run " + outcome.run_id + " " + outcome.result + ": " + outcome.error);
+  return fail(ctx,
+              "run " + outcome.run_id + " " + to_string(outcome.result) + ": " + outcome.error);
 }
 
 // Invokes role.action on the first provider of `role` that serves it.
@@ -88,7 +79,7 @@ int instance_upgrade(CommandContext& ctx) {
       ctx, option_string(*parsed, "environment"), option_string(*parsed, "slug"),
       {"render", "healthcheck", "backup", "migrate", "apply", "vcs"});
   if (!session) return fail(ctx, session.message());
-  auto recipe = find_recipe(*session, parsed->vm["recipe"].as<std::string>());
+  auto recipe = find_recipe(session->config.raw, parsed->vm["recipe"].as<std::string>());
   if (!recipe) return fail(ctx, recipe.message());
 
   RunOptions run;
@@ -186,44 +177,16 @@ int instance_rollback(CommandContext& ctx) {
   if (!session) return fail(ctx, session.message());
 
   std::string to = option_string(*parsed, "to");
-  if (to.empty()) {
-    // The version before the newest upgrade run.
-    std::vector<std::filesystem::path> journals;
-    std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(runs_dir(*session->fleet, session->instance), ec))
-      if (entry.path().extension() == ".jsonl") journals.push_back(entry.path());
-    std::sort(journals.rbegin(), journals.rend());
-    for (const auto& path : journals) {
-      auto events = RunJournal::read(path);
-      if (!events || events->empty()) continue;
-      const Json& first = events->front();
-      if (first.value("recipe", "") == "upgrade-instance" &&
-          !first.value("previous_version", "").empty()) {
-        to = first.value("previous_version", "");
-        break;
-      }
-    }
-    if (to.empty())
-      return fail(ctx,
-                  "no earlier upgrade run of this instance names a version to return to; pass --to "
-                  "VERSION");
-  }
-  Recipe recipe;
-  recipe.name = "rollback-instance";
-  RecipeStep bump{"bump", "", "bump", Json::object(), std::chrono::seconds(60)};
-  bump.description = "write the earlier version back into config.yaml";
-  RecipeStep render{"render", "render", "render", Json::object()};
-  render.description = "regenerate the artifacts for that version";
+  if (to.empty()) to = version_before_last_upgrade(runs_dir(*session->fleet, session->instance));
+  if (to.empty())
+    return fail(ctx,
+                "no earlier upgrade run of this instance names a version to return to; pass --to "
+                "VERSION");
   Json rollback_params = Json::object();
   if (auto mode = option_string(*parsed, "mode"); !mode.empty()) rollback_params["mode"] = mode;
-  RecipeStep undo{"rollback", "apply", "rollback", rollback_params, std::chrono::seconds(900)};
-  undo.description = "return the workload to the earlier version";
-  RecipeStep verify{
-      "verify", "healthcheck", "check", {{"checks", {"pods-health", "src-application-version"}}}};
-  verify.retries = 2;
-  verify.description = "workload healthy and serving the earlier version";
-  recipe.steps = {bump, render, undo, verify};
+  auto upgrade = find_recipe(session->config.raw, "upgrade-instance");
+  if (!upgrade) return fail(ctx, upgrade.message());
+  Recipe recipe = rollback_instance_recipe(rollback_params, verification_step(*upgrade));
 
   RunOptions run;
   run.target_version = to;
@@ -288,12 +251,115 @@ int instance_workon(CommandContext& ctx) {
   return kExitOk;
 }
 
+namespace {
+
+struct ProviderReply {
+  std::string provider;
+  Result<Json> output;
+};
+
+// Invokes role.action on every provider of `role` that serves it (or only on
+// `only` when given), in mi2.yaml's order. Errors when none does.
+Result<std::vector<ProviderReply>> invoke_each(Session& session, const std::string& role,
+                                               const std::string& action, const Json& params,
+                                               const std::string& step, const std::string& only,
+                                               bool stop_on_failure) {
+  auto json = load_instance(session.instance);
+  if (!json) return json.error();
+  std::vector<ProviderReply> replies;
+  for (Provider* provider : session.providers->for_role(role)) {
+    if (!only.empty() && provider->name != only) continue;
+    if (!provider->plugin->serves(role, action)) continue;
+    Json input = base_step_input(*session.fleet, session.instance, *json);
+    input["step"] = step;
+    input["params"] = params;
+    input["dry_run"] = false;
+    auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
+    if (result.ok())
+      replies.push_back({provider->name, result.output.is_null() ? Json::object() : result.output});
+    else
+      replies.push_back({provider->name, make_error(result.error)});
+    if (!result.ok() && stop_on_failure) break;
+  }
+  if (replies.empty())
+    return make_error(only.empty() ? "no plugin bound to role '" + role + "' in mi2.yaml serves '" +
+                                         action + "'"
+                                   : "'" + only + "' is not a plugin bound to role '" + role +
+                                         "' that serves '" + action + "' (see mi2.yaml)");
+  return replies;
+}
+
+std::string backup_field(const Json& b, std::initializer_list<const char*> keys) {
+  for (const char* k : keys)
+    if (b.contains(k) && b[k].is_string())
+      return b[k].get<std::string>();
+    else if (b.contains(k) && b[k].is_number())
+      return b[k].dump();
+  return "";
+}
+
+bool backup_matches(const Json& b, const std::string& name) {
+  for (const char* k : {"id", "name", "description", "backup_id"})
+    if (backup_field(b, {k}) == name) return true;
+  return false;
+}
+
+int backup_list(CommandContext& ctx, Session& session, const std::string& only, bool json) {
+  auto replies = invoke_each(session, "backup", "list", Json::object(), "backup list", only, false);
+  if (!replies) return fail(ctx, replies.message());
+  Json all = Json::array();
+  Json errors = Json::array();
+  for (auto& reply : *replies) {
+    if (!reply.output) {
+      errors.push_back({{"provider", reply.provider}, {"error", reply.output.message()}});
+      continue;
+    }
+    for (const auto& b : reply.output->value("backups", Json::array())) {
+      Json row = b;
+      row["provider"] = reply.provider;
+      all.push_back(row);
+    }
+  }
+  if (json) {
+    *ctx.out << Json{{"backups", all}, {"errors", errors}}.dump(2) << '\n';
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"PROVIDER", "ID", "CREATED", "STATUS", "DESCRIPTION"}};
+    for (const auto& b : all)
+      rows.push_back({b.value("provider", ""), backup_field(b, {"id", "name"}),
+                      b.contains("created") && b["created"].is_number()
+                          ? format_utc(b["created"].get<double>())
+                          : backup_field(b, {"created", "windowStartTime", "started"}),
+                      backup_field(b, {"status"}),
+                      escape_control(backup_field(b, {"description", "name"}))});
+    std::vector<size_t> width(rows[0].size(), 0);
+    for (const auto& r : rows)
+      for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (const auto& r : rows) {
+      std::string line;
+      for (size_t c = 0; c < r.size(); ++c)
+        line += r[c] + (c + 1 < r.size() ? std::string(width[c] - r[c].size() + 2, ' ') : "");
+      *ctx.out << line << '\n';
+    }
+    for (const auto& e : errors)
+      *ctx.err << "mi2 " << ctx.name << ": " << e["provider"].get<std::string>() << ": "
+               << e["error"].get<std::string>() << '\n';
+  }
+  return errors.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+// `backup list` shows every bound backup provider's backups; `backup create`
+// takes one checkpoint across all of them, as the recipe's checkpoint step does.
 int instance_backup(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
-  options.add_options()("name", po::value<std::string>(), "Name of the checkpoint to create");
-  auto parsed = parse(ctx, "list|create [--name N]", options, code, "subcommand", 1);
+  options.add_options()("name", po::value<std::string>(), "Name of the checkpoint to create")(
+      "provider", po::value<std::string>(), "Only this backup plugin")("json", "Print JSON");
+  auto parsed =
+      parse(ctx, "list|create [--name N] [--provider P] [--json]", options, code, "subcommand", 1);
   if (!parsed) return code;
   std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
   if (sub != "list" && sub != "create")
@@ -301,23 +367,40 @@ int instance_backup(CommandContext& ctx) {
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {"backup"});
   if (!session) return fail(ctx, session.message());
+  std::string only = option_string(*parsed, "provider");
+  if (sub == "list") return backup_list(ctx, *session, only, parsed->vm.count("json") > 0);
+
   Json params = Json::object();
   if (auto name = option_string(*parsed, "name"); !name.empty()) params["name"] = name;
-  auto output = invoke_first(*session, "backup", sub, params, "backup " + sub);
-  if (!output) return fail(ctx, output.message());
-  print_json(ctx, *output);
+  auto replies = invoke_each(*session, "backup", "create", params, "backup create", only, true);
+  if (!replies) return fail(ctx, replies.message());
+  Json checkpoints = Json::object();
+  for (auto& reply : *replies) {
+    if (!reply.output) {
+      std::string made;
+      for (const auto& [p, c] : checkpoints.items()) made += (made.empty() ? "" : ", ") + p;
+      return fail(ctx, "the checkpoint is incomplete: " + reply.provider + " failed (" +
+                           reply.output.message() + ")" +
+                           (made.empty() ? "" : "; made by " + made + " before it"));
+    }
+    checkpoints[reply.provider] = reply.output->value("checkpoint", *reply.output);
+  }
+  print_json(ctx, {{"checkpoints", checkpoints}});
   return kExitOk;
 }
 
+// Restores checkpoint N from the provider(s) that hold it (or --provider P).
+// Explicit only: no run ever restores data by itself.
 int instance_restore(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
   options.add_options()("backup-name", po::value<std::string>(), "Checkpoint to restore")(
       "restore-type", po::value<std::string>(),
-      "What to restore (plugin-specific, e.g. full-replace)");
-  auto parsed =
-      parse(ctx, "create --backup-name N [--restore-type T]", options, code, "subcommand", 1);
+      "What to restore (plugin-specific, e.g. full-replace)")(
+      "provider", po::value<std::string>(), "Restore from this backup plugin only");
+  auto parsed = parse(ctx, "create --backup-name N [--provider P] [--restore-type T]", options,
+                      code, "subcommand", 1);
   if (!parsed) return code;
   if (parsed->positional.empty() || parsed->positional[0] != "create")
     return usage_error(ctx, "say 'restore create --backup-name N'");
@@ -327,12 +410,37 @@ int instance_restore(CommandContext& ctx) {
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {"backup"});
   if (!session) return fail(ctx, session.message());
+  std::string only = option_string(*parsed, "provider");
+  std::vector<std::string> holders;
+  if (only.empty()) {
+    auto lists = invoke_each(*session, "backup", "list", Json::object(), "restore", "", false);
+    if (!lists) return fail(ctx, lists.message());
+    for (auto& reply : *lists) {
+      if (!reply.output) continue;
+      for (const auto& b : reply.output->value("backups", Json::array()))
+        if (backup_matches(b, name)) {
+          holders.push_back(reply.provider);
+          break;
+        }
+    }
+    if (holders.empty())
+      return fail(ctx, "no bound backup plugin holds a backup named '" + escape_control(name) +
+                           "'; see 'mi2 instance backup list'");
+  } else {
+    holders.push_back(only);
+  }
   Json params = {{"backup_name", name}};
   if (auto type = option_string(*parsed, "restore-type"); !type.empty())
     params["restore_type"] = type;
-  auto output = invoke_first(*session, "backup", "restore", params, "restore");
-  if (!output) return fail(ctx, output.message());
-  print_json(ctx, *output);
+  Json restored = Json::object();
+  for (const std::string& provider : holders) {
+    auto replies = invoke_each(*session, "backup", "restore", params, "restore", provider, true);
+    if (!replies) return fail(ctx, replies.message());
+    auto& reply = replies->front();
+    if (!reply.output) return fail(ctx, reply.provider + ": " + reply.output.message());
+    restored[reply.provider] = *reply.output;
+  }
+  print_json(ctx, {{"restored", restored}});
   return kExitOk;
 }
 

@@ -5,19 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "core/base/text.h"
 #include "core/cli/commands.h"
-#include "core/plugin_loader.h"
+#include "core/host/plugin_loader.h"
 
 namespace mi2::cli {
 namespace {
 
 constexpr const char* kRoleOrder[] = {"render", "healthcheck", "backup", "migrate", "apply", "vcs"};
-
-std::string join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string result;
-  for (const auto& item : items) result += (result.empty() ? "" : separator) + item;
-  return result;
-}
 
 // Roles in the order a run uses them, not alphabetically.
 std::vector<std::string> ordered_roles(const PluginDescription& d) {

@@ -5,48 +5,11 @@
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
-#include "core/engine.h"
-#include "core/journal.h"
+#include "core/engine/engine.h"
+#include "core/engine/journal.h"
+#include "core/engine/run_history.h"
 
 namespace mi2::cli {
-namespace {
-
-struct RunSummary {
-  std::string id, recipe, from, to, result = "running or killed", failed_step;
-  double started = 0, seconds = 0;
-};
-
-RunSummary summarize(const std::string& id, const std::vector<Json>& events) {
-  RunSummary s;
-  s.id = id;
-  for (const Json& e : events) {
-    std::string kind = e.value("event", "");
-    if (kind == "run_started") {
-      s.recipe = e.value("recipe", "");
-      s.from = e.value("previous_version", "");
-      s.to = e.value("target_version", "");
-      s.started = e.value("ts", 0.0);
-    } else if (kind == "run_finished") {
-      s.result = e.value("result", "");
-      s.failed_step = e.value("failed_step", "");
-      s.seconds = e.value("seconds", 0.0);
-    } else if (kind == "run_resumed") {
-      s.result = "running or killed";
-    }
-  }
-  return s;
-}
-
-std::string format_time(double seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return text;
-}
-
-}  // namespace
 
 int run_list(CommandContext& ctx) {
   int code = 0;
@@ -69,7 +32,7 @@ int run_list(CommandContext& ctx) {
   for (const auto& path : journals) {
     auto events = RunJournal::read(path);
     if (!events) continue;
-    auto s = summarize(path.stem().string(), *events);
+    auto s = summarize_run(path.stem().string(), *events);
     list.push_back({{"run_id", s.id},
                     {"recipe", s.recipe},
                     {"from", s.from},
@@ -90,7 +53,7 @@ int run_list(CommandContext& ctx) {
     return kExitOk;
   }
   for (const auto& r : list) {
-    *ctx.out << r["run_id"].get<std::string>() << "  " << format_time(r["started"].get<double>())
+    *ctx.out << r["run_id"].get<std::string>() << "  " << format_utc(r["started"].get<double>())
              << "  " << r["recipe"].get<std::string>() << ' ' << r["from"].get<std::string>()
              << " -> " << r["to"].get<std::string>() << "  " << r["result"].get<std::string>();
     if (!r["failed_step"].get<std::string>().empty())
@@ -123,12 +86,12 @@ int run_show(CommandContext& ctx) {
     for (const auto& e : *events) *ctx.out << e.dump() << '\n';
     return kExitOk;
   }
-  auto s = summarize(id, *events);
+  auto s = summarize_run(id, *events);
   *ctx.out << "Run " << id << ": " << s.recipe << ' ' << s.from << " -> " << s.to << ", "
            << s.result << "\nJournal: " << path.string() << "\n\n";
   for (const auto& e : *events) {
     std::string kind = e.value("event", "");
-    std::string line = format_time(e.value("ts", 0.0)) + "  ";
+    std::string line = format_utc(e.value("ts", 0.0)) + "  ";
     if (kind == "step_finished") {
       line += "step " + e.value("step", "") + ": " + e.value("result", "");
       if (!e.value("error", "").empty()) line += " - " + e.value("error", "");

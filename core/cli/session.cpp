@@ -73,15 +73,4 @@ const std::atomic<bool>* install_interrupt_handler() {
   return &g_interrupted;
 }
 
-std::string shell_quote(const std::string& arg) {
-  if (!arg.empty() &&
-      arg.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") ==
-          std::string::npos)
-    return arg;
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 }  // namespace mi2::cli

@@ -8,12 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "core/base/result.h"
+#include "core/base/text.h"
 #include "core/cli/cli.h"
-#include "core/fleet.h"
-#include "core/fleet_config.h"
-#include "core/plugin_loader.h"
-#include "core/providers.h"
-#include "core/result.h"
+#include "core/fleet/fleet.h"
+#include "core/fleet/fleet_config.h"
+#include "core/host/plugin_loader.h"
+#include "core/host/providers.h"
 
 namespace mi2::cli {
 
@@ -39,8 +40,5 @@ std::string option_string(const Parsed& parsed, const char* name);
 // SIGINT/SIGTERM set the returned flag (the running step is cancelled cleanly
 // and the run stays resumable); a second SIGINT ends the process.
 const std::atomic<bool>* install_interrupt_handler();
-
-// Shell-quotes one argument when needed (for printing commands).
-std::string shell_quote(const std::string& arg);
 
 }  // namespace mi2::cli

@@ -74,6 +74,11 @@ class Forge {
   virtual Json dispatch_workflow(const std::string& workflow, const std::string& ref,
                                  const Json& inputs) = 0;
   virtual std::string latest_version() = 0;
+  // The command an operator runs by hand to start the same CI run
+  // (`env workflow run -format text`): gh for GitHub, glab for GitLab.
+  virtual std::vector<std::string> workflow_command(const std::string& workflow,
+                                                    const std::string& ref,
+                                                    const Json& inputs) const = 0;
 };
 
 }  // namespace mi2::forge

@@ -191,6 +191,10 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
     out = forge.dispatch_workflow(required(params, "workflow", action),
                                   string_param(params, "ref", "main"),
                                   params.value("inputs", Json::object()));
+  } else if (action == "workflow-command") {
+    out = {{"argv", forge.workflow_command(required(params, "workflow", action),
+                                           string_param(params, "ref", ""),
+                                           params.value("inputs", Json::object()))}};
   } else if (action == "latest-version") {
     out = {{"version", forge.latest_version()}};
   } else {

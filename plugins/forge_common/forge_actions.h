@@ -17,7 +17,7 @@ namespace mi2::forge {
 // The actions the vcs role serves, as a JSON array for describe().
 inline constexpr const char* kVcsActionsJson =
     R"(["publish","tracking-issue","tracking-issue-check","pr-list","pr-view","pr-approve",)"
-    R"("pr-merge","dispatch-workflow","latest-version"])";
+    R"("pr-merge","dispatch-workflow","workflow-command","latest-version"])";
 
 // What a plugin's config may change in how the actions run.
 struct VcsOptions {

@@ -76,6 +76,15 @@ std::vector<std::string> stageable_paths(const Git& git, const GitPublishRequest
   return kept;
 }
 
+// Terraform's own files (state, lock info, plans, working data) are never
+// published, whatever the fleet's .gitignore says: after `add`, their index
+// entries go back to `base`. (Exclude pathspecs on `add` would be simpler, but
+// git then skips whole untracked folders.)
+std::vector<std::string> unstage_terraform_files(const std::string& base) {
+  return {"reset",     "-q",          base,       "--",
+          "*.tfstate", "*.tfstate.*", "*.tfplan", ":(glob)**/.terraform/**"};
+}
+
 std::vector<std::string> with_paths(std::vector<std::string> args,
                                     const std::vector<std::string>& paths) {
   args.push_back("--");
@@ -101,6 +110,7 @@ GitPublishResult commit_and_push(const sdk::Host& host, const GitPublishRequest&
   if (current == request.branch) {
     // The operator checked the branch out (runbook's manual flow): commit on it.
     git.run(with_paths({"add", "-A"}, paths), true);
+    git.run(unstage_terraform_files("HEAD"), true);
     bool staged = git.run({"diff", "--cached", "--quiet"}, false, true).exit_code == 1;
     if (staged) {
       git.run({"commit", "-q", "-m", request.commit_message}, true);
@@ -129,6 +139,7 @@ GitPublishResult commit_and_push(const sdk::Host& host, const GitPublishRequest&
   scratch.add_env("GIT_INDEX_FILE=" + index.string());
   scratch.run({"read-tree", "HEAD"}, false);
   scratch.run(with_paths({"add", "-A"}, paths), false);
+  scratch.run(unstage_terraform_files(head), false);
   std::string tree = scratch.out({"write-tree"});
   // A dry run never wrote the files it would publish: plan the commit anyway.
   if (tree == git.out({"rev-parse", "HEAD^{tree}"}) && !host.dry_run()) {

@@ -343,6 +343,19 @@ void GitHubForge::update_issue_body(const Issue& issue, const std::string& body)
                {{"body", body}});
 }
 
+std::vector<std::string> GitHubForge::workflow_command(const std::string& workflow,
+                                                       const std::string& ref,
+                                                       const Json& inputs) const {
+  std::vector<std::string> argv = {"gh", "workflow", "run", workflow, "--repo", config_.repository};
+  if (!ref.empty()) argv.insert(argv.end(), {"--ref", ref});
+  if (inputs.is_object())
+    for (const auto& [key, value] : inputs.items())
+      argv.insert(
+          argv.end(),
+          {"-f", key + "=" + (value.is_string() ? value.get<std::string>() : value.dump())});
+  return argv;
+}
+
 Json GitHubForge::dispatch_workflow(const std::string& workflow, const std::string& ref,
                                     const Json& inputs) {
   if (!valid_workflow(workflow))

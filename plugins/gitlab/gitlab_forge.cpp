@@ -299,6 +299,20 @@ void GitLabForge::update_issue_body(const Issue& issue, const std::string& body)
                {{"description", body}});
 }
 
+std::vector<std::string> GitLabForge::workflow_command(const std::string& workflow,
+                                                       const std::string& ref,
+                                                       const Json& inputs) const {
+  std::vector<std::string> argv = {"glab", "ci", "run", "--repo", config_.project};
+  if (!ref.empty()) argv.insert(argv.end(), {"--branch", ref});
+  argv.insert(argv.end(), {"--variables", "MI2_WORKFLOW:" + workflow});
+  if (inputs.is_object())
+    for (const auto& [key, value] : inputs.items())
+      argv.insert(argv.end(),
+                  {"--variables",
+                   key + ":" + (value.is_string() ? value.get<std::string>() : value.dump())});
+  return argv;
+}
+
 Json GitLabForge::dispatch_workflow(const std::string& workflow, const std::string& ref,
                                     const Json& inputs) {
   if (!forge::valid_branch_name(ref)) throw sdk::invalid_input("ref '" + ref + "' is not valid.");

@@ -60,6 +60,8 @@ class GitLabForge : public forge::Forge {
   forge::Issue create_issue(const std::string& title, const std::string& body,
                             const std::vector<std::string>& labels) override;
   void update_issue_body(const forge::Issue& issue, const std::string& body) override;
+  std::vector<std::string> workflow_command(const std::string& workflow, const std::string& ref,
+                                            const Json& inputs) const override;
   Json dispatch_workflow(const std::string& workflow, const std::string& ref,
                          const Json& inputs) override;
   std::string latest_version() override;

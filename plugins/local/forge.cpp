@@ -19,6 +19,22 @@ std::string trim_line(std::string s) {
   return s;
 }
 
+// Terraform's own files (state, lock info, plans, working data) are never
+// published, whatever the fleet's .gitignore says: after `add`, their index
+// entries go back to `base`. (Exclude pathspecs on `add` would be simpler, but
+// git then skips whole untracked folders.)
+std::vector<std::string> unstage_terraform_files(const std::string& base) {
+  return {"reset",     "-q",          base,       "--",
+          "*.tfstate", "*.tfstate.*", "*.tfplan", ":(glob)**/.terraform/**"};
+}
+
+bool is_terraform_file(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  return path.find(".terraform/") != std::string::npos ||
+         name.find(".tfstate") != std::string::npos ||
+         (name.size() > 7 && name.compare(name.size() - 7, 7, ".tfplan") == 0);
+}
+
 struct Git {
   LocalContext& ctx;
   std::vector<std::string> prefix;  // {"git", "-C", root} or {"git", "--git-dir", origin}
@@ -178,7 +194,7 @@ json publish(LocalContext& ctx) {
     json files = json::array();
     std::istringstream changed(git.out(status, false));
     for (std::string line; std::getline(changed, line);)
-      if (line.size() > 3) files.push_back(line.substr(3));
+      if (line.size() > 3 && !is_terraform_file(line.substr(3))) files.push_back(line.substr(3));
     if (ctx.host.dry_run())  // recorded in the plan, not run
       git.run({"push", "--force", "origin", "<commit>:refs/heads/" + branch}, true);
     return {{"branch", branch},
@@ -202,6 +218,7 @@ json publish(LocalContext& ctx) {
     std::vector<std::string> add = {"add", "-A"};
     add.insert(add.end(), pathspec.begin(), pathspec.end());
     git.out(add, true);
+    git.out(unstage_terraform_files("HEAD"), true);
     if (!git.run({"diff", "--cached", "--quiet"}, false).ok()) {
       std::vector<std::string> c = {"commit", "-q", "-m", message};
       git.out(c, true, ident);
@@ -226,6 +243,7 @@ json publish(LocalContext& ctx) {
     std::vector<std::string> add = {"add", "-A"};
     add.insert(add.end(), pathspec.begin(), pathspec.end());
     git.out(add, false, env);
+    git.out(unstage_terraform_files(base_commit), false, env);
     std::string tree = git.out({"write-tree"}, false, env);
     std::string base_tree = git.out({"rev-parse", base_commit + "^{tree}"}, false);
     auto existing =

@@ -81,3 +81,33 @@ TEST_F(BatchE2eTest, StopsAtTheThresholdAndResumingFinishesTheRest) {
 
 }  // namespace
 }  // namespace mi2::e2e
+
+namespace mi2::e2e {
+namespace {
+
+// `mi2 env upgrade` runs the recipe `mi2 instance upgrade` runs: an
+// upgrade-instance recipe in mi2.yaml overrides the built-in one for both.
+TEST_F(BatchE2eTest, EnvUpgradeRunsTheRecipeMi2YamlOverrides) {
+  edit_mi2_yaml("recipes:\n",
+                "recipes:\n"
+                "  upgrade-instance:\n"
+                "    steps:\n"
+                "      - {name: resolve, action: resolve-version}\n"
+                "      - {name: bump-only, action: bump, description: \"overridden\"}\n");
+  auto r = mi2({"env", "upgrade", "-e", "dev", "-filter", ".metadata.name == \"src-1a2b3c\"",
+                "-target-version", "4.2.0", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(slurp(instance_dir("src-1a2b3c") / "config.yaml").find("4.2.0"), std::string::npos);
+  std::vector<std::string> steps;
+  for (const auto& e : journal("src-1a2b3c", latest_run("src-1a2b3c")))
+    if (e.value("event", "") == "step_started") steps.push_back(e.value("step", ""));
+  EXPECT_EQ(steps, (std::vector<std::string>{"resolve", "bump-only"}));
+
+  auto unknown = mi2({"env", "upgrade", "-e", "dev", "-filter", "true", "-target-version", "4.2.0",
+                      "--recipe", "no-such"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("there is no recipe 'no-such'"), std::string::npos) << unknown.err;
+}
+
+}  // namespace
+}  // namespace mi2::e2e

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/process_runner.h"
+#include "core/sys/process_runner.h"
 
 namespace mi2::e2e {
 

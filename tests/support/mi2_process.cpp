@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "core/process_runner.h"
+#include "core/sys/process_runner.h"
 
 #ifndef MI2_EXE
 #define MI2_EXE "mi2"

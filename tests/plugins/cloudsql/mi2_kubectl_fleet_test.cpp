@@ -4,6 +4,8 @@
 // 127.0.0.1. Order and commands are read from the run journal and the
 // scripts' records of calls.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -281,22 +283,24 @@ TEST_F(CloudsqlKubectlFleet, CliBackupCreateListAndExplicitRestore) {
   script_gcloud();
   Mi2Result created = mi2({"instance", "backup", "create", "--name", "before-test"});
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
-  EXPECT_EQ(Json::parse(created.out)["checkpoint"]["description"], "before-test");
+  EXPECT_EQ(Json::parse(created.out)["checkpoints"]["cloudsql"]["description"], "before-test");
   EXPECT_EQ(gcloud.argvs()[0][6], "--description=before-test");
 
-  Mi2Result listed = mi2({"instance", "backup", "list"});
+  Mi2Result listed = mi2({"instance", "backup", "list", "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_EQ(Json::parse(listed.out)["backups"].size(), 4u);
+  EXPECT_EQ(Json::parse(listed.out)["backups"][0]["provider"], "cloudsql");
 
   size_t before = gcloud.argvs().size();
   Mi2Result restored = mi2({"instance", "restore", "create", "--backup-name", "before-test"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   std::vector<Argv> argvs = gcloud.argvs();
   ASSERT_GT(argvs.size(), before + 1);
-  EXPECT_EQ(argvs[before + 1], (Argv{"gcloud", "sql", "backups", "restore", "1764140000000",
-                                     "--restore-instance=src-1a2b3c-pg", "--project=src-acme-prj",
-                                     "--async", "--quiet", "--format=json"}));
-  EXPECT_TRUE(contains(Json::parse(restored.out)["overwrote"],
+  Argv restore_argv{"gcloud", "sql", "backups", "restore", "1764140000000",
+                    "--restore-instance=src-1a2b3c-pg", "--project=src-acme-prj",
+                    "--async", "--quiet", "--format=json"};
+  EXPECT_EQ(std::count(argvs.begin() + static_cast<long>(before), argvs.end(), restore_argv), 1);
+  EXPECT_TRUE(contains(Json::parse(restored.out)["restored"]["cloudsql"]["overwrote"],
                        "All data of Cloud SQL instance src-1a2b3c-pg (project src-acme-prj) was "
                        "replaced by Cloud SQL backup 1764140000000 (before-test)"));
 }

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "core/process_runner.h"
+#include "core/sys/process_runner.h"
 
 namespace mi2::test {
 

@@ -4,6 +4,8 @@
 // opens the same PR on either forge depending only on `vcs:` in mi2.yaml.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <regex>
 
 #include "tests/plugins/forge_support/fake_forge_server.h"
@@ -111,6 +113,26 @@ TEST_P(ForgeCliTest, CreateTrackingIssueCreatesOnceThenFindsIt) {
   expect_no_token(first);
   expect_no_token(second);
   expect_no_token_on_disk();
+}
+
+// The text commands come from the forge plugin: gh for GitHub, glab for
+// GitLab (never a gh command with vcs: gitlab), one per selected instance.
+TEST_P(ForgeCliTest, WorkflowRunTextPrintsTheForgesOwnCommand) {
+  CliRun run =
+      mi2({"env", "workflow", "run", "-e", "prod", "-filter", ".spec.displayName == \"acme\"",
+           "-format", "text", "-target-version", "4.1.0", "upgrade-instance"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  if (GetParam() == Kind::kGitHub) {
+    EXPECT_EQ(run.out.rfind("gh workflow run mi_upgrade.yml --repo acme/deployments", 0), 0u)
+        << run.out;
+  } else {
+    EXPECT_EQ(run.out.find("gh "), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.rfind("glab ci run --repo acme/deployments", 0), 0u) << run.out;
+    EXPECT_NE(run.out.find("--variables MI2_WORKFLOW:mi_upgrade.yml"), std::string::npos)
+        << run.out;
+  }
+  EXPECT_NE(run.out.find("acme"), std::string::npos) << run.out;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << run.out;
 }
 
 TEST_P(ForgeCliTest, CreateTrackingIssueForLatestAsksTheForge) {

@@ -7,9 +7,9 @@
 
 #include <cstdlib>
 
-#include "core/fleet_config.h"
-#include "core/plugin_loader.h"
-#include "core/providers.h"
+#include "core/fleet/fleet_config.h"
+#include "core/host/plugin_loader.h"
+#include "core/host/providers.h"
 #include "tests/plugins/forge_support/fake_forge_server.h"
 
 namespace mi2::test {

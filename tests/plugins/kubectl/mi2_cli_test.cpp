@@ -297,10 +297,20 @@ TEST_F(Mi2KubectlTest, BackupCreateListAndRestore) {
   script_upgrade();
   Mi2Result created = mi2({"instance", "backup", "create", "--name", "before-test"});
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
-  EXPECT_EQ(Json::parse(created.out)["checkpoint"]["id"], "before-test");
-  Mi2Result list = mi2({"instance", "backup", "list"});
+  EXPECT_EQ(Json::parse(created.out)["checkpoints"]["kubectl"]["id"], "before-test");
+  Mi2Result list = mi2({"instance", "backup", "list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(Json::parse(list.out)["backups"][0]["id"], "before-test");
+  EXPECT_EQ(Json::parse(list.out)["backups"][0]["provider"], "kubectl");
+  Mi2Result table = mi2({"instance", "backup", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("PROVIDER", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("\nkubectl   before-test  20"), std::string::npos) << table.out;
+  Mi2Result missing = mi2({"instance", "restore", "create", "--backup-name", "no-such"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("no bound backup plugin holds a backup named 'no-such'"),
+            std::string::npos)
+      << missing.err;
   size_t before = kubectl.calls().size();
   Mi2Result restored = mi2({"instance", "restore", "create", "--backup-name", "before-test",
                             "--restore-type", "manifests"});

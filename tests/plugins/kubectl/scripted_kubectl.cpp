@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/process_runner.h"
+#include "core/sys/process_runner.h"
 
 namespace mi2::test {
 

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/detached_process.h"
-#include "core/process_runner.h"
+#include "core/sys/detached_process.h"
+#include "core/sys/process_runner.h"
 #include "local_plugin.h"
 #include "tests/support/temp_dir.h"
 

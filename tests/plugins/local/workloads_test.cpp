@@ -1,6 +1,6 @@
 // apply, rollback, healthcheck and backup with real mi2-workload processes.
 #include "workloads.h"
-#include "core/detached_process.h"
+#include "core/sys/detached_process.h"
 #include "local_fixture.h"
 #include "sqlite_db.h"
 

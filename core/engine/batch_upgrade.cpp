@@ -1,0 +1,393 @@
+#include "core/engine/batch_upgrade.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "core/base/atomic_file.h"
+#include "core/engine/engine.h"
+#include "core/engine/journal.h"
+#include "core/fleet/fleet_scan.h"
+#include "core/host/providers.h"
+
+namespace mi2 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Json entry_json(const BatchEntry& e) {
+  return {{"instance", e.instance},
+          {"slug", e.slug},
+          {"wave", e.wave},
+          {"run_id", e.run_id},
+          {"result", to_string(e.result)},
+          {"seconds", e.seconds},
+          {"pr_url", e.pr_url},
+          {"failed_step", e.failed_step},
+          {"error", e.error}};
+}
+
+BatchEntry entry_from_json(const Json& j) {
+  BatchEntry e;
+  e.instance = j.value("instance", "");
+  e.slug = j.value("slug", "");
+  e.wave = j.value("wave", 0);
+  e.run_id = j.value("run_id", "");
+  e.result = parse_batch_result(j.value("result", "pending")).value_or(BatchResult::kPending);
+  e.seconds = j.value("seconds", 0.0);
+  e.pr_url = j.value("pr_url", "");
+  e.failed_step = j.value("failed_step", "");
+  e.error = j.value("error", "");
+  return e;
+}
+
+std::string pad(std::string text, size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+class Batch {
+ public:
+  Batch(const Fleet& fleet, const FleetConfig& config, PluginLoader& loader, const Recipe& recipe,
+        const BatchOptions& options)
+      : fleet_(fleet), config_(config), loader_(loader), recipe_(recipe), options_(options) {}
+
+  Result<BatchReport> run();
+
+ private:
+  Status select();
+  Status load_resumed();
+  void save();
+  void run_one(size_t index);
+  bool threshold_crossed() const;
+  void say(const std::string& line);
+  void redraw_status();
+  bool cancelled() const { return options_.cancel_flag && options_.cancel_flag->load(); }
+
+  const Fleet& fleet_;
+  const FleetConfig& config_;
+  PluginLoader& loader_;
+  const Recipe& recipe_;
+  BatchOptions options_;
+  BatchReport report_;
+  std::filesystem::path batch_dir_;
+  std::mutex mutex_;  // guards report_, loader_ and output
+  std::vector<size_t> wave_sizes_;
+  Json state_ = Json::object();
+};
+
+// The same selection `env workflow run` makes: the fleet scan with the filter.
+Status Batch::select() {
+  ScanOptions scan;
+  scan.filter = options_.filter;
+  scan.use_cache = !options_.dry_run;  // a dry run writes nothing, not even the cache
+  auto selected = scan_instances(fleet_, options_.environment, scan);
+  if (!selected) return selected.error();
+  for (const ScannedInstance& scanned : *selected) {
+    BatchEntry entry;
+    entry.instance = scanned.ref.id;
+    entry.slug = slug_of(scanned.instance, scanned.ref.id);
+    report_.entries.push_back(entry);
+  }
+  return {};
+}
+
+Status Batch::load_resumed() {
+  auto path = fleet_.root() / ".mi2/batches" / (options_.resume_batch_id + ".json");
+  std::ifstream in(path);
+  if (!in)
+    return make_error("there is no batch " + options_.resume_batch_id + " (no " + path.string() +
+                      ")");
+  state_ = Json::parse(in, nullptr, false);
+  if (state_.is_discarded() || !state_.is_object())
+    return make_error("the batch state " + path.string() +
+                      " is not a JSON object; start a new batch instead of resuming");
+  options_.environment = state_.value("environment", "");
+  options_.target_version = state_.value("target_version", "");
+  options_.filter = state_.value("filter", "");
+  options_.force = options_.force || state_.value("force", false);
+  if (state_.contains("waves")) options_.waves = state_["waves"].get<std::vector<std::string>>();
+  for (const auto& e : state_.value("entries", Json::array())) {
+    BatchEntry entry = entry_from_json(e);
+    // What failed part-way is tried again (its run resumed) before it counts
+    // against the threshold; a rolled-back run stays failed.
+    if (entry.result == BatchResult::kRefused) entry.run_id.clear();
+    if (entry.result == BatchResult::kFailed || entry.result == BatchResult::kCancelled ||
+        entry.result == BatchResult::kRunning || entry.result == BatchResult::kRefused ||
+        entry.result == BatchResult::kNotStarted)
+      entry.result = BatchResult::kPending;
+    report_.entries.push_back(entry);
+  }
+  return {};
+}
+
+void Batch::save() {
+  if (options_.dry_run) return;
+  Json entries = Json::array();
+  for (const auto& e : report_.entries) entries.push_back(entry_json(e));
+  state_["batch_id"] = report_.batch_id;
+  state_["environment"] = options_.environment;
+  state_["filter"] = options_.filter;
+  state_["target_version"] = options_.target_version;
+  state_["waves"] = options_.waves;
+  state_["force"] = options_.force;
+  state_["max_fail_percentage"] = options_.max_fail_percentage;
+  state_["stop_reason"] = report_.stop_reason;
+  state_["entries"] = entries;
+  (void)write_file_atomic(report_.state_file, state_.dump(2) + "\n");
+}
+
+bool Batch::threshold_crossed() const {
+  if (report_.entries.empty()) return false;
+  size_t failed = 0;
+  for (const auto& e : report_.entries) failed += is_failure(e.result) ? 1 : 0;
+  double percent =
+      100.0 * static_cast<double>(failed) / static_cast<double>(report_.entries.size());
+  return percent > options_.max_fail_percentage;
+}
+
+void Batch::say(const std::string& line) {
+  if (!options_.out) return;
+  if (options_.live) *options_.out << "\r\033[K";
+  *options_.out << line << '\n';
+  if (options_.live) redraw_status();
+  options_.out->flush();
+}
+
+void Batch::redraw_status() {
+  size_t done = 0, failed = 0;
+  std::string running;
+  for (const auto& e : report_.entries) {
+    if (e.result == BatchResult::kRunning) running += (running.empty() ? "" : ", ") + e.instance;
+    if (e.result != BatchResult::kPending && e.result != BatchResult::kRunning) ++done;
+    if (is_failure(e.result)) ++failed;
+  }
+  *options_.out << "\r\033[K" << done << "/" << report_.entries.size() << " done, " << failed
+                << " failed" << (running.empty() ? "" : "; running: " + running) << std::flush;
+}
+
+void Batch::run_one(size_t index) {
+  BatchEntry entry;
+  std::unique_ptr<ProviderSet> providers;
+  {
+    std::lock_guard lock(mutex_);
+    entry = report_.entries[index];
+    report_.entries[index].result = BatchResult::kRunning;
+    auto opened = ProviderSet::open(config_, loader_, default_host_environment());
+    if (!opened) {
+      report_.entries[index].result = BatchResult::kRefused;
+      report_.entries[index].error = opened.message();
+      say(entry.instance + ": refused - " + opened.message());
+      save();
+      return;
+    }
+    providers = std::move(*opened);
+    if (options_.live) redraw_status();
+  }
+
+  InstanceRef ref{
+      options_.environment, entry.instance,
+      fleet_.root() / "environments" / options_.environment / "deployments" / entry.instance};
+  std::ofstream log(batch_dir_ / (entry.instance + ".log"));
+  RunOptions run;
+  run.target_version = options_.target_version;
+  run.force = options_.force;
+  run.out = &log;
+  run.cancel_flag = options_.cancel_flag;
+  // A run that failed part-way (not rolled back) continues where it stopped.
+  if (!entry.run_id.empty()) run.resume_run_id = entry.run_id;
+  auto start = Clock::now();
+  RunEngine engine(fleet_, *providers);
+  RunOutcome outcome = engine.run(ref, recipe_, run);
+
+  std::lock_guard lock(mutex_);
+  BatchEntry& e = report_.entries[index];
+  if (!outcome.run_id.empty()) e.run_id = outcome.run_id;
+  e.result = batch_result_of(outcome.result);
+  e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  e.pr_url = outcome.pr.is_object() ? outcome.pr.value("url", "") : "";
+  e.failed_step = outcome.failed_step;
+  e.error = outcome.error;
+  std::ostringstream line;
+  line.setf(std::ios::fixed);
+  line.precision(1);
+  line << e.instance << ": " << to_string(e.result) << " (" << e.seconds << "s)";
+  if (!e.pr_url.empty()) line << " " << e.pr_url;
+  if (!e.error.empty()) line << " - " << e.error;
+  say(line.str());
+  save();
+}
+
+Result<BatchReport> Batch::run() {
+  if (!options_.resume_batch_id.empty()) {
+    if (auto loaded = load_resumed(); !loaded) return loaded.error();
+    report_.batch_id = options_.resume_batch_id;
+  } else {
+    if (options_.target_version.empty()) return make_error("pass -target-version V");
+    if (auto selected = select(); !selected) return selected.error();
+    report_.batch_id = new_run_id();
+  }
+  report_.environment = options_.environment;
+  report_.target_version = options_.target_version;
+  report_.state_file = fleet_.root() / ".mi2/batches" / (report_.batch_id + ".json");
+  batch_dir_ = fleet_.root() / ".mi2/batches" / report_.batch_id;
+
+  auto sizes = plan_waves(report_.entries.size(), options_.waves);
+  if (!sizes) return sizes.error();
+  // Entries keep their wave across resumes; new batches number them now.
+  size_t next = 0;
+  for (size_t w = 0; w < sizes->size(); ++w)
+    for (size_t k = 0; k < (*sizes)[w]; ++k) report_.entries[next++].wave = static_cast<int>(w + 1);
+
+  if (options_.dry_run) {
+    for (size_t w = 0; w < sizes->size(); ++w) {
+      std::string names;
+      for (const auto& e : report_.entries)
+        if (e.wave == static_cast<int>(w + 1)) names += (names.empty() ? "" : ", ") + e.instance;
+      say("wave " + std::to_string(w + 1) + ": " + names);
+    }
+    say(std::to_string(report_.entries.size()) + " instance(s) would be upgraded to " +
+        options_.target_version + " (dry run: nothing was started)");
+    return report_;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(batch_dir_, ec);
+  if (ec) return make_error("cannot create " + batch_dir_.string() + ": " + ec.message());
+  report_.stop_reason.clear();
+  save();
+  say("Batch " + report_.batch_id + ": " + std::to_string(report_.entries.size()) +
+      " instance(s) of " + options_.environment + " to " + options_.target_version + " in " +
+      std::to_string(sizes->size()) + " wave(s), at most " + std::to_string(options_.max_parallel) +
+      " at a time");
+
+  for (int wave = 1; wave <= static_cast<int>(sizes->size()); ++wave) {
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < report_.entries.size(); ++i) {
+      const auto& e = report_.entries[i];
+      if (e.wave == wave && e.result == BatchResult::kPending) todo.push_back(i);
+    }
+    if (todo.empty()) continue;
+    if (cancelled()) {
+      report_.stop_reason = "interrupted";
+    } else if (threshold_crossed()) {
+      std::ostringstream reason;
+      reason << "the failure threshold of " << options_.max_fail_percentage << "% was crossed";
+      report_.stop_reason = reason.str();
+    }
+    if (!report_.stop_reason.empty()) break;
+    say("Wave " + std::to_string(wave) + ": " + std::to_string(todo.size()) + " instance(s)");
+
+    std::mutex queue_mutex;
+    size_t cursor = 0;
+    auto worker = [&] {
+      for (;;) {
+        size_t index;
+        {
+          std::lock_guard lock(queue_mutex);
+          if (cursor >= todo.size()) return;
+          {
+            std::lock_guard state(mutex_);
+            if (cancelled() || threshold_crossed()) return;  // start no new instance
+          }
+          index = todo[cursor++];
+        }
+        run_one(index);
+      }
+    };
+    std::vector<std::thread> threads;
+    size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
+    for (size_t t = 0; t < width; ++t) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+  if (report_.stop_reason.empty() && threshold_crossed()) {
+    std::ostringstream reason;
+    reason << "the failure threshold of " << options_.max_fail_percentage << "% was crossed";
+    report_.stop_reason = reason.str();
+  }
+  if (report_.stop_reason.empty() && cancelled()) report_.stop_reason = "interrupted";
+  for (auto& e : report_.entries)
+    if (e.result == BatchResult::kPending) e.result = BatchResult::kNotStarted;
+  save();
+  if (options_.live && options_.out) *options_.out << "\r\033[K";
+  return report_;
+}
+
+}  // namespace
+
+Result<std::vector<size_t>> plan_waves(size_t total, const std::vector<std::string>& specs) {
+  std::vector<size_t> sizes;
+  size_t assigned = 0;
+  if (specs.empty()) return make_error("--waves needs at least one size");
+  size_t last = 0;
+  for (size_t i = 0; assigned < total; ++i) {
+    if (i < specs.size()) {
+      const std::string& spec = specs[i];
+      bool percent = !spec.empty() && spec.back() == '%';
+      std::string number = percent ? spec.substr(0, spec.size() - 1) : spec;
+      if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos)
+        return make_error("--waves entry '" + spec +
+                          "' is neither a count (5) nor a percentage (25%)");
+      double value = std::stod(number);
+      if (value <= 0 || (percent && value > 100))
+        return make_error("--waves entry '" + spec + "' must be above 0" +
+                          (percent ? " and at most 100%" : ""));
+      last = percent ? static_cast<size_t>(std::ceil(value * static_cast<double>(total) / 100.0))
+                     : static_cast<size_t>(value);
+      last = std::max<size_t>(last, 1);
+    }
+    size_t size = std::min(last, total - assigned);
+    sizes.push_back(size);
+    assigned += size;
+  }
+  return sizes;
+}
+
+bool BatchReport::ok() const {
+  for (const auto& e : entries)
+    if (e.result != BatchResult::kSucceeded) return false;
+  return true;
+}
+
+Json BatchReport::to_json() const {
+  Json list = Json::array();
+  for (const auto& e : entries) list.push_back(entry_json(e));
+  return {{"batch_id", batch_id},
+          {"environment", environment},
+          {"target_version", target_version},
+          {"stop_reason", stop_reason},
+          {"state_file", state_file.string()},
+          {"instances", list}};
+}
+
+std::string BatchReport::recap_table() const {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(1);
+  os << pad("INSTANCE", 24) << pad("RESULT", 13) << pad("DURATION", 10) << pad("FAILED STEP", 19)
+     << "PULL REQUEST\n";
+  for (const auto& e : entries) {
+    std::ostringstream duration;
+    duration.setf(std::ios::fixed);
+    duration.precision(1);
+    if (e.seconds > 0) duration << e.seconds << "s";
+    os << pad(e.instance, 24) << pad(to_string(e.result), 13) << pad(duration.str(), 10)
+       << pad(e.failed_step.empty() ? "-" : e.failed_step, 19)
+       << (e.pr_url.empty() ? "-" : e.pr_url) << '\n';
+  }
+  return os.str();
+}
+
+Result<BatchReport> run_batch_upgrade(const Fleet& fleet, const FleetConfig& config,
+                                      PluginLoader& loader, const Recipe& recipe,
+                                      const BatchOptions& options) {
+  Batch batch(fleet, config, loader, recipe, options);
+  return batch.run();
+}
+
+}  // namespace mi2

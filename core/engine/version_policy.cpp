@@ -1,0 +1,40 @@
+#include "core/engine/version_policy.h"
+
+#include <regex>
+
+namespace mi2 {
+
+std::optional<Version> parse_release_version(const std::string& text) {
+  static const std::regex pattern(R"((\d{1,4})\.(\d{1,4})\.(\d{1,6})(?:-(rc\.\d{1,4}))?)");
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern)) return std::nullopt;
+  return Version{std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), m[4].str()};
+}
+
+bool is_main_branch_tag(const std::string& text) {
+  static const std::regex pattern(R"(\d{5,7}_\d{4}-\d{2}-\d{2}_[0-9A-Za-z.\-]*[0-9a-f]{7,40})");
+  return std::regex_match(text, pattern);
+}
+
+Status validate_version(const std::string& text) {
+  if (parse_release_version(text) || is_main_branch_tag(text)) return {};
+  return make_error("'" + text +
+                    "' is not a version: use a release like 4.1.0, a release candidate like "
+                    "4.1.0-rc.1, a main-branch tag like 208045_2023-04-01_5.0-0c4a8d6bb3e2, or "
+                    "'latest'");
+}
+
+Status check_upgrade_path(const std::string& from, const std::string& to) {
+  auto a = parse_release_version(from);
+  auto b = parse_release_version(to);
+  if (!a || !b) return {};
+  bool same_or_lower_minor = b->major < a->major || (b->major == a->major && b->minor <= a->minor);
+  bool next_minor = b->major == a->major && b->minor == a->minor + 1;
+  bool next_major = b->major == a->major + 1 && b->minor == 0;
+  if (same_or_lower_minor || next_minor || next_major) return {};
+  return make_error("upgrading from " + from + " to " + to +
+                    " skips more than one minor version, which the migrator refuses; upgrade "
+                    "one minor at a time, use the multi-version path, or pass --force");
+}
+
+}  // namespace mi2

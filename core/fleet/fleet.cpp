@@ -1,0 +1,229 @@
+#include "core/fleet/fleet.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/base/text.h"
+#include "core/fleet/fleet_scan.h"
+#include "core/yaml/yaml_scalar.h"
+
+namespace mi2 {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kWhereHint =
+    "pass -e ENV --slug SLUG or run inside environments/<env>/deployments/<id>/";
+
+std::string join_or_none(const std::vector<std::string>& items) {
+  return items.empty() ? "(none)" : join(items);
+}
+
+fs::path absolute_clean(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  return ec ? fs::absolute(p).lexically_normal() : abs;
+}
+
+Json scalar_to_json(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  const std::string& tag = node.Tag();
+  // "!" marks a quoted or block scalar: always a string. An explicit !!str too.
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") return Json(text);
+  return typed_plain_scalar(text);
+}
+
+Result<Json> node_to_json(const YAML::Node& node, const fs::path& path) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return Json(nullptr);
+    case YAML::NodeType::Scalar:
+      return scalar_to_json(node);
+    case YAML::NodeType::Sequence: {
+      Json array = Json::array();
+      for (const auto& item : node) {
+        auto value = node_to_json(item, path);
+        if (!value) return value;
+        array.push_back(std::move(*value));
+      }
+      return array;
+    }
+    case YAML::NodeType::Map: {
+      Json object = Json::object();
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) {
+          return make_error(path.string() + ":" + std::to_string(entry.first.Mark().line + 1) +
+                            ": a mapping key must be a plain value, not a list or a mapping.");
+        }
+        auto value = node_to_json(entry.second, path);
+        if (!value) return value;
+        object[entry.first.Scalar()] = std::move(*value);
+      }
+      return object;
+    }
+  }
+  return Json(nullptr);
+}
+
+// A readable InstanceRef for `dir`, if it holds config.yaml.
+std::optional<InstanceRef> instance_at(const std::string& env, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "config.yaml", ec)) return std::nullopt;
+  return InstanceRef{env, dir.filename().string(), dir};
+}
+
+}  // namespace
+
+Result<Fleet> Fleet::discover(const fs::path& start) {
+  if (const char* forced = std::getenv("MI2_FLEET_ROOT"); forced && *forced) {
+    fs::path root = absolute_clean(forced);
+    std::error_code ec;
+    if (!fs::is_regular_file(root / "mi2.yaml", ec)) {
+      return make_error("MI2_FLEET_ROOT is " + root.string() +
+                        " but that folder holds no mi2.yaml; fix or unset MI2_FLEET_ROOT.");
+    }
+    return Fleet(root);
+  }
+  fs::path dir = absolute_clean(start);
+  for (;;) {
+    std::error_code ec;
+    if (fs::is_regular_file(dir / "mi2.yaml", ec)) return Fleet(dir);
+    if (!dir.has_parent_path() || dir.parent_path() == dir) break;
+    dir = dir.parent_path();
+  }
+  return make_error("no mi2.yaml found in " + absolute_clean(start).string() +
+                    " or any folder above it; run mi2 inside a fleet repo or set MI2_FLEET_ROOT.");
+}
+
+fs::path Fleet::state_dir(const InstanceRef& instance) const {
+  return root_ / ".mi2" / "state" / instance.environment / instance.id;
+}
+
+Result<std::vector<std::string>> Fleet::environments() const {
+  std::vector<std::string> names;
+  fs::path envs = root_ / "environments";
+  std::error_code ec;
+  if (!fs::is_directory(envs, ec)) return names;
+  for (fs::directory_iterator it(envs, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec) && it->path().filename().string()[0] != '.')
+      names.push_back(it->path().filename().string());
+  }
+  if (ec) return make_error("cannot list " + envs.string() + ": " + ec.message() + ".");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::vector<InstanceRef>> Fleet::instances(const std::string& env) const {
+  fs::path deployments = root_ / "environments" / env / "deployments";
+  std::error_code ec;
+  if (env.empty() || env.find('/') != std::string::npos || env[0] == '.' ||
+      !fs::is_directory(deployments, ec)) {
+    auto known = environments();
+    return make_error(
+        "environment '" + env + "' not found in " + root_.string() +
+        "/environments; known environments: " + (known ? join_or_none(*known) : "(none)") + ".");
+  }
+  std::vector<InstanceRef> refs;
+  for (fs::directory_iterator it(deployments, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    if (auto ref = instance_at(env, it->path())) refs.push_back(std::move(*ref));
+  }
+  if (ec) return make_error("cannot list " + deployments.string() + ": " + ec.message() + ".");
+  std::sort(refs.begin(), refs.end(),
+            [](const InstanceRef& a, const InstanceRef& b) { return a.id < b.id; });
+  return refs;
+}
+
+Result<InstanceRef> Fleet::find(const std::string& env, const std::string& slug) const {
+  // Every instance is read (the slug lives in config.yaml): use the parallel,
+  // cached scan, so this stays quick on a fleet of thousands.
+  auto scanned = scan_instances(*this, env, ScanOptions{});
+  if (!scanned) return scanned.error();
+  std::vector<const InstanceRef*> hits;
+  for (const auto& instance : *scanned) {
+    const Json& json = instance.instance;
+    bool match = instance.ref.id == slug || slug_of(json, "") == slug;
+    if (match) hits.push_back(&instance.ref);
+  }
+  if (hits.empty()) {
+    return make_error("no instance with slug or id '" + slug + "' in environment '" + env +
+                      "'; list them with 'mi2 instance list -e " + env + "'.");
+  }
+  if (hits.size() > 1) {
+    std::vector<std::string> ids;
+    for (const auto* hit : hits) ids.push_back(hit->id);
+    return make_error("slug '" + slug + "' matches several instances in environment '" + env +
+                      "' (" + join_or_none(ids) + "); pass the instance id instead.");
+  }
+  return *hits.front();
+}
+
+std::optional<InstanceRef> Fleet::infer(const fs::path& cwd) const {
+  fs::path rel = absolute_clean(cwd).lexically_relative(absolute_clean(root_));
+  auto it = rel.begin();
+  std::vector<std::string> parts;
+  for (; it != rel.end() && parts.size() < 4; ++it) parts.push_back(it->string());
+  if (parts.size() < 4 || parts[0] != "environments" || parts[2] != "deployments")
+    return std::nullopt;
+  return instance_at(parts[1], root_ / "environments" / parts[1] / "deployments" / parts[3]);
+}
+
+Result<InstanceRef> Fleet::resolve(const std::string& env, const std::string& slug,
+                                   const fs::path& cwd) const {
+  if (!env.empty() && !slug.empty()) return find(env, slug);
+  auto inferred = infer(cwd);
+  if (!inferred) {
+    if (!env.empty())
+      return make_error("no --slug given for environment '" + env + "'; " + kWhereHint + ".");
+    if (!slug.empty())
+      return make_error("no -e given for slug '" + slug + "'; " + kWhereHint + ".");
+    return make_error(absolute_clean(cwd).string() + " is not inside an instance folder; " +
+                      kWhereHint + ".");
+  }
+  if (!env.empty() && env != inferred->environment) {
+    return make_error("-e " + env + " disagrees with the current folder (environment '" +
+                      inferred->environment + "'); " + kWhereHint + ".");
+  }
+  if (!slug.empty()) return find(inferred->environment, slug);
+  return *inferred;
+}
+
+Result<Json> load_instance(const InstanceRef& instance) {
+  return load_yaml_file_as_json(instance.config_path());
+}
+
+Result<Json> load_yaml_file_as_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno) + ".");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    YAML::Node root = YAML::Load(text.str());
+    return node_to_json(root, path);
+  } catch (const YAML::Exception& e) {
+    return make_error(path.string() + ":" + std::to_string(e.mark.line + 1) +
+                      ": invalid YAML: " + e.msg + ".");
+  }
+}
+
+std::string slug_of(const Json& instance, const std::string& fallback) {
+  if (!instance.is_object()) return fallback;
+  auto spec = instance.find("spec");
+  if (spec == instance.end() || !spec->is_object()) return fallback;
+  auto display = spec->find("displayName");
+  if (display == spec->end() || !display->is_string()) return fallback;
+  return display->get<std::string>();
+}
+
+}  // namespace mi2

@@ -1,0 +1,61 @@
+// The fleet repo: root = nearest folder upward holding mi2.yaml; instances =
+// environments/<env>/deployments/<id>/config.yaml.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/json.h"
+#include "core/base/result.h"
+
+namespace mi2 {
+
+struct InstanceRef {
+  std::string environment;
+  std::string id;             // metadata.name = folder name
+  std::filesystem::path dir;  // absolute
+  std::filesystem::path config_path() const { return dir / "config.yaml"; }
+};
+
+class Fleet {
+ public:
+  // The nearest folder at or above `start` holding mi2.yaml. Error names `start`.
+  static Result<Fleet> discover(const std::filesystem::path& start);
+  explicit Fleet(std::filesystem::path root) : root_(std::move(root)) {}
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path config_file() const { return root_ / "mi2.yaml"; }
+
+  // Local state (journals, locks, checkpoints): <root>/.mi2/state/<env>/<id>.
+  // Kept out of the instance folder, which is committed.
+  std::filesystem::path state_dir(const InstanceRef& instance) const;
+
+  Result<std::vector<std::string>> environments() const;
+  // Every instance of `env`, sorted by id. Error when the environment is unknown.
+  Result<std::vector<InstanceRef>> instances(const std::string& env) const;
+  // The instance of `env` whose spec.displayName (slug) or id equals `slug`.
+  Result<InstanceRef> find(const std::string& env, const std::string& slug) const;
+  // The instance whose folder is or contains `cwd`.
+  std::optional<InstanceRef> infer(const std::filesystem::path& cwd) const;
+  // What a command acts on: -e/--slug when given, else inferred from `cwd`.
+  // The error says which flags to pass.
+  Result<InstanceRef> resolve(const std::string& env, const std::string& slug,
+                              const std::filesystem::path& cwd) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// config.yaml as JSON (the object `mi2 instance get` prints). Plain YAML
+// scalars are typed (null, bool, int, float) as YAML 1.2's core schema does;
+// quoted ones stay strings. The error names the file and line.
+Result<Json> load_instance(const InstanceRef& instance);
+
+// spec.displayName of config.yaml as JSON (the slug), or `fallback` (the id)
+// when it has none. The one place the slug is read.
+std::string slug_of(const Json& instance, const std::string& fallback);
+Result<Json> load_yaml_file_as_json(const std::filesystem::path& path);
+
+}  // namespace mi2

@@ -1,0 +1,185 @@
+#include "core/fleet/fleet_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/fleet/fleet.h"
+
+namespace mi2 {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class ConfigReader {
+ public:
+  explicit ConfigReader(const fs::path& file) : file_(file) {}
+
+  Error error(const YAML::Node& at, const std::string& key, const std::string& message) const {
+    int line = at.Mark().line >= 0 ? at.Mark().line + 1 : 0;
+    return make_error(file_.string() + ":" + std::to_string(line) + ": " + key + ": " + message);
+  }
+
+  // A plugin name: non-empty, usable in a file name.
+  Result<std::string> name(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar())
+      return error(node, key, "expected a plugin name, found a list or a mapping.");
+    const std::string& text = node.Scalar();
+    if (text.empty()) return error(node, key, "the plugin name is empty.");
+    bool valid = std::all_of(text.begin(), text.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid || text[0] == '.')
+      return error(node, key, "'" + text + "' is not a plugin name (letters, digits, - _ . only).");
+    return text;
+  }
+
+  // One binding entry: "name" or {plugin: name, config: {...}}.
+  Status entry(const YAML::Node& node, const std::string& key, FleetConfig& config,
+               std::vector<std::string>& names, const Json& raw_entry) const {
+    if (node.IsMap()) {
+      const YAML::Node plugin = node["plugin"];
+      if (!plugin) return error(node, key, "a binding given as a mapping needs 'plugin: NAME'.");
+      for (const auto& item : node) {
+        std::string field = item.first.Scalar();
+        if (field != "plugin" && field != "config")
+          return error(item.first, key, "unknown field '" + field + "' (expected plugin, config).");
+      }
+      auto plugin_name = name(plugin, key + ".plugin");
+      if (!plugin_name) return plugin_name.error();
+      if (const YAML::Node cfg = node["config"]; cfg && !cfg.IsMap() && !cfg.IsNull())
+        return error(cfg, key + ".config", "expected a mapping of settings.");
+      if (raw_entry.is_object() && raw_entry.contains("config") &&
+          raw_entry["config"].is_object()) {
+        Json& target = config.plugin_config[*plugin_name];
+        if (!target.is_object()) target = Json::object();
+        target.merge_patch(raw_entry["config"]);
+      }
+      names.push_back(*plugin_name);
+      return {};
+    }
+    auto plugin_name = name(node, key);
+    if (!plugin_name) return plugin_name.error();
+    names.push_back(*plugin_name);
+    return {};
+  }
+
+ private:
+  fs::path file_;
+};
+
+bool known_role(const std::string& role) {
+  for (const char* r : kRoles)
+    if (role == r) return true;
+  return false;
+}
+
+std::string known_roles() {
+  std::string out;
+  for (const char* r : kRoles) out += (out.empty() ? "" : ", ") + std::string(r);
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& FleetConfig::providers(std::string_view role) const {
+  static const std::vector<std::string> kNone;
+  auto it = roles.find(std::string(role));
+  return it == roles.end() ? kNone : it->second;
+}
+
+const Json& FleetConfig::config_for(const std::string& plugin) const {
+  static const Json kEmpty = Json::object();
+  auto it = plugin_config.find(plugin);
+  return it == plugin_config.end() ? kEmpty : it->second;
+}
+
+Result<FleetConfig> load_fleet_config(const fs::path& mi2_yaml) {
+  auto raw = load_yaml_file_as_json(mi2_yaml);
+  if (!raw) return raw.error();
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(mi2_yaml.string());
+  } catch (const YAML::Exception& e) {
+    return make_error(mi2_yaml.string() + ":" + std::to_string(e.mark.line + 1) +
+                      ": invalid YAML: " + e.msg + ".");
+  }
+  FleetConfig config;
+  config.raw = raw->is_null() ? Json::object() : *raw;
+  ConfigReader reader(mi2_yaml);
+  if (!doc.IsNull() && !doc.IsMap())
+    return reader.error(doc, "(top level)",
+                        "expected a mapping (roles, plugins, plugin_dirs, ...).");
+  if (doc.IsNull()) return config;
+
+  // plugins first: role-level config merges into it.
+  if (const YAML::Node plugins = doc["plugins"]; plugins && !plugins.IsNull()) {
+    if (!plugins.IsMap())
+      return reader.error(plugins, "plugins", "expected a mapping of plugin name to its config.");
+    for (const auto& item : plugins) {
+      auto plugin_name = reader.name(item.first, "plugins");
+      if (!plugin_name) return plugin_name.error();
+      if (!item.second.IsMap() && !item.second.IsNull())
+        return reader.error(item.second, "plugins." + *plugin_name,
+                            "expected a mapping of settings.");
+      const Json& value = config.raw["plugins"][*plugin_name];
+      config.plugin_config[*plugin_name] = value.is_object() ? value : Json::object();
+    }
+  }
+
+  if (const YAML::Node roles = doc["roles"]; roles && !roles.IsNull()) {
+    if (!roles.IsMap())
+      return reader.error(roles, "roles", "expected a mapping of role to plugin name(s).");
+    for (const auto& item : roles) {
+      std::string role = item.first.Scalar();
+      std::string key = "roles." + role;
+      if (!known_role(role))
+        return reader.error(item.first, key,
+                            "unknown role '" + role + "'; the roles are " + known_roles() + ".");
+      std::vector<std::string> names;
+      const Json& raw_binding = config.raw["roles"][role];
+      if (item.second.IsSequence()) {
+        size_t index = 0;
+        for (const auto& entry : item.second) {
+          std::string entry_key = key + "[" + std::to_string(index) + "]";
+          Status ok = reader.entry(entry, entry_key, config, names, raw_binding[index]);
+          if (!ok) return ok.error();
+          ++index;
+        }
+      } else if (item.second.IsNull()) {
+        return reader.error(item.first, key, "no plugin given; name one or remove the role.");
+      } else {
+        Status ok = reader.entry(item.second, key, config, names, raw_binding);
+        if (!ok) return ok.error();
+      }
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i)
+          return reader.error(item.second, key, "plugin '" + names[i] + "' is bound twice.");
+      }
+      config.roles[role] = std::move(names);
+    }
+  }
+
+  fs::path root = fs::absolute(mi2_yaml).parent_path();
+  if (const YAML::Node dirs = doc["plugin_dirs"]; dirs && !dirs.IsNull()) {
+    std::vector<YAML::Node> items;
+    if (dirs.IsScalar()) {
+      items.push_back(dirs);
+    } else if (dirs.IsSequence()) {
+      for (const auto& d : dirs) items.push_back(d);
+    } else {
+      return reader.error(dirs, "plugin_dirs", "expected a folder or a list of folders.");
+    }
+    for (const auto& d : items) {
+      if (!d.IsScalar() || d.Scalar().empty())
+        return reader.error(d, "plugin_dirs", "expected a folder path.");
+      fs::path p = d.Scalar();
+      config.plugin_dirs.push_back((p.is_absolute() ? p : root / p).lexically_normal());
+    }
+  }
+  return config;
+}
+
+}  // namespace mi2

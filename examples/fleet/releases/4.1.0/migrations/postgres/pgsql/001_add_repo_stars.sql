@@ -1,0 +1,1 @@
+ALTER TABLE repos ADD COLUMN stars integer NOT NULL DEFAULT 0;

@@ -1,0 +1,1 @@
+ALTER TABLE repos ADD COLUMN topics text NOT NULL DEFAULT '';

@@ -1,0 +1,68 @@
+#include "core/engine/journal.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/base/redactor.h"
+#include "tests/support/temp_dir.h"
+
+namespace mi2 {
+namespace {
+
+TEST(RunJournalTest, AppendsEventsAsJsonLinesWithTimestamps) {
+  test::TempDir dir;
+  auto journal = RunJournal::create(dir.path() / "runs", "20261127T101500Z-abc123");
+  ASSERT_TRUE(journal.ok()) << journal.message();
+  ASSERT_TRUE(journal->append({{"event", "run_started"}}).ok());
+  ASSERT_TRUE(journal->append({{"event", "step_started"}, {"step", "bump"}}).ok());
+  auto events = RunJournal::read(journal->path());
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1]["step"], "bump");
+  EXPECT_GT((*events)[0]["ts"].get<double>(), 1.7e9);
+}
+
+TEST(RunJournalTest, RefusesToOverwriteAnExistingRun) {
+  test::TempDir dir;
+  ASSERT_TRUE(RunJournal::create(dir.path(), "20261127T101500Z-abc123").ok());
+  auto again = RunJournal::create(dir.path(), "20261127T101500Z-abc123");
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.message().find("20261127T101500Z-abc123.jsonl"), std::string::npos);
+}
+
+TEST(RunJournalTest, ATornLastLineIsSkippedAndResumeStartsOnAFreshLine) {
+  test::TempDir dir;
+  auto path = dir.path() / "r.jsonl";
+  test::write_file(path, "{\"event\":\"run_started\"}\n{\"event\":\"step_sta");
+  auto events = RunJournal::read(path);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
+  auto journal = RunJournal::open(path);
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE(journal->append({{"event", "run_resumed"}}).ok());
+  events = RunJournal::read(path);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1]["event"], "run_resumed");
+}
+
+TEST(RunJournalTest, RegisteredSecretsAreRedactedOnDisk) {
+  test::TempDir dir;
+  SecretRedactor::global().add("hunter2-secret-token");
+  auto journal = RunJournal::create(dir.path(), "20261127T101500Z-abc124");
+  ASSERT_TRUE(journal->append({{"event", "log"}, {"message", "token hunter2-secret-token"}}).ok());
+  std::string text = test::read_file(journal->path());
+  EXPECT_EQ(text.find("hunter2-secret-token"), std::string::npos);
+  EXPECT_NE(text.find("token ***"), std::string::npos);
+}
+
+TEST(RunJournalTest, RunIdsAreSortableAndValidated) {
+  auto id = new_run_id();
+  EXPECT_TRUE(is_valid_run_id(id)) << id;
+  EXPECT_FALSE(is_valid_run_id("../../etc/passwd"));
+  EXPECT_FALSE(is_valid_run_id(""));
+}
+
+}  // namespace
+}  // namespace mi2

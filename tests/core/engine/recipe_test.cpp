@@ -1,0 +1,48 @@
+#include "core/engine/recipe.h"
+
+#include <gtest/gtest.h>
+
+namespace mi2 {
+namespace {
+
+TEST(RecipeTest, UpgradeInstanceFollowsTheDesignsTenSteps) {
+  auto recipe = upgrade_instance_recipe();
+  std::vector<std::string> names;
+  for (const auto& s : recipe.steps) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"precheck", "resolve-version", "bump", "render",
+                                             "checkpoint", "migrate", "postmigrate-check", "deploy",
+                                             "verify", "publish"}));
+  EXPECT_EQ(recipe.steps[8].on_failure, OnFailure::kRollback);
+}
+
+TEST(RecipeTest, ParsesStepsAndNamesTheFaultyOne) {
+  auto ok = recipe_from_json("r", Json::parse(R"({"steps": [{"name": "m", "role": "migrate",
+      "action": "up", "retries": 3, "timeout_s": 5, "on_failure": "continue"}]})"));
+  ASSERT_TRUE(ok.ok()) << ok.message();
+  EXPECT_EQ(ok->steps[0].retries, 3);
+  EXPECT_EQ(ok->steps[0].timeout.count(), 5);
+  EXPECT_EQ(ok->steps[0].on_failure, OnFailure::kContinue);
+
+  auto bad_role = recipe_from_json(
+      "r", Json::parse(R"({"steps": [{"name": "x", "role": "deploy", "action": "a"}]})"));
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.message().find("recipe 'r' step 1"), std::string::npos);
+  EXPECT_NE(bad_role.message().find("deploy"), std::string::npos);
+  EXPECT_FALSE(
+      recipe_from_json("r", Json::parse(R"({"steps": [{"name": "x", "action": "nope"}]})")).ok());
+  EXPECT_FALSE(
+      recipe_from_json(
+          "r",
+          Json::parse(
+              R"({"steps": [{"name": "x", "role": "apply", "action": "a", "on_failure": "panic"}]})"))
+          .ok());
+  EXPECT_FALSE(
+      recipe_from_json(
+          "r",
+          Json::parse(
+              R"({"steps": [{"name": "x", "role": "apply", "action": "a", "retries": "many"}]})"))
+          .ok());
+}
+
+}  // namespace
+}  // namespace mi2

@@ -1,0 +1,210 @@
+// The engine in-process: a FakeInvoker for the plugins and a FakeClock for
+// time, so order, retry, backoff, deadlines, resume, rollback and a failed
+// journal write are tested without plugins and without sleeping.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/engine/engine.h"
+#include "core/engine/journal.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/fake_invoker.h"
+#include "tests/support/temp_dir.h"
+
+namespace mi2 {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kConfig =
+    "apiVersion: sourcegraph.com/v1\nkind: SourcegraphCloud\nmetadata:\n  name: src-acme01\n"
+    "spec:\n  displayName: acme\n  sourcegraphVersion: \"4.0.0\"  # bumped\n";
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instance_ = {"dev", "src-acme01", dir_.path() / "environments/dev/deployments/src-acme01"};
+    std::filesystem::create_directories(instance_.dir);
+    std::ofstream(instance_.dir / "config.yaml") << kConfig;
+    for (const char* role : {"render", "healthcheck", "backup", "migrate", "apply", "vcs"})
+      invoker_.bind(role, "fake");
+  }
+
+  RunOutcome run(const Recipe& recipe, const std::string& resume = "") {
+    RunOptions options;
+    options.target_version = "4.1.0";
+    options.resume_run_id = resume;
+    options.out = &out_;
+    RunEngine engine(fleet_, invoker_, clock_);
+    return engine.run(instance_, recipe, options);
+  }
+
+  std::string config() const {
+    std::ifstream in(instance_.dir / "config.yaml");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  static Recipe one_step(const std::string& role, const std::string& action, int retries,
+                         std::chrono::seconds timeout = std::chrono::seconds(600)) {
+    RecipeStep step{"only", role, action, Json::object(), timeout};
+    step.retries = retries;
+    return Recipe{"test", {step}};
+  }
+
+  test::TempDir dir_{"mi2-run"};
+  Fleet fleet_{dir_.path()};
+  InstanceRef instance_;
+  test::FakeInvoker invoker_;
+  test::FakeClock clock_;
+  std::ostringstream out_;
+};
+
+TEST_F(RunTest, TheUpgradeRecipeCallsTheRolesInOrderAndBumpsTheVersion) {
+  RunOutcome outcome = run(upgrade_instance_recipe());
+  ASSERT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
+  EXPECT_THAT(invoker_.keys(),
+              ElementsAre("healthcheck.check", "render.render", "backup.create", "migrate.up",
+                          "healthcheck.check", "apply.apply", "healthcheck.check",
+                          "vcs.tracking-issue", "vcs.publish"));
+  EXPECT_THAT(config(), HasSubstr("sourcegraphVersion: \"4.1.0\"  # bumped"));
+  EXPECT_EQ(invoker_.calls[3].input["target_version"], "4.1.0");
+  EXPECT_EQ(invoker_.calls[3].input["previous_version"], "4.0.0");
+}
+
+TEST_F(RunTest, RetryableFailuresAreRetriedWithDoublingBackoffOnTheClock) {
+  int attempts = 0;
+  invoker_.on("migrate.up", [&](const auto&) {
+    return ++attempts < 3 ? StepReply{MI2_RETRYABLE, Json(), "busy"}
+                          : StepReply{MI2_OK, Json::object(), ""};
+  });
+  RunOutcome outcome = run(one_step("migrate", "up", 3));
+  ASSERT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
+  EXPECT_EQ(attempts, 3);
+  EXPECT_THAT(clock_.sleeps,
+              ElementsAre(std::chrono::milliseconds(1000), std::chrono::milliseconds(2000)));
+}
+
+TEST_F(RunTest, RetriesRunOutAndTheRunFailsResumably) {
+  invoker_.on("migrate.up", [](const auto&) { return StepReply{MI2_RETRYABLE, Json(), "busy"}; });
+  RunOutcome outcome = run(one_step("migrate", "up", 2));
+  EXPECT_EQ(outcome.result, RunResult::kFailed);
+  EXPECT_EQ(invoker_.calls.size(), 3u);
+  EXPECT_THAT(outcome.error, HasSubstr("resume with --resume " + outcome.run_id));
+}
+
+TEST_F(RunTest, AStepPastItsDeadlineTimesOut) {
+  invoker_.on("apply.apply", [&](const test::FakeInvoker::Call& call) {
+    EXPECT_TRUE(call.settings.deadline.has_value());
+    clock_.advance(std::chrono::seconds(6));  // the plugin took longer than the step may
+    return StepReply{MI2_TIMEOUT, Json(), "rollout still waiting"};
+  });
+  RunOutcome outcome = run(one_step("apply", "apply", 0, std::chrono::seconds(5)));
+  EXPECT_EQ(outcome.result, RunResult::kFailed);
+  EXPECT_THAT(outcome.error, HasSubstr("passed its deadline of 5s (rollout still waiting)"));
+  EXPECT_THAT(out_.str(), HasSubstr("only: timeout"));
+}
+
+TEST_F(RunTest, AFailedRunResumesWithoutRepeatingCompletedSteps) {
+  bool broken = true;
+  invoker_.on("migrate.up", [&](const auto&) {
+    return broken ? StepReply{MI2_FAILED, Json{{"dirty", true}}, "migration 4.1.0 failed"}
+                  : StepReply{MI2_OK, Json::object(), ""};
+  });
+  RunOutcome first = run(upgrade_instance_recipe());
+  ASSERT_EQ(first.result, RunResult::kFailed);
+  EXPECT_EQ(first.failed_step, "migrate");
+  broken = false;
+  invoker_.calls.clear();
+  RunOutcome second = run(upgrade_instance_recipe(), first.run_id);
+  ASSERT_EQ(second.result, RunResult::kSucceeded) << second.error;
+  EXPECT_THAT(invoker_.keys(),
+              ElementsAre("migrate.up", "healthcheck.check", "apply.apply", "healthcheck.check",
+                          "vcs.tracking-issue", "vcs.publish"));
+}
+
+TEST_F(RunTest, AFailedVerificationRollsBackAndVerifiesTheOldVersion) {
+  int checks = 0;
+  invoker_.on("healthcheck.check", [&](const auto&) {
+    bool ok = ++checks != 3;  // precheck, postmigrate ok; verify fails
+    return StepReply{MI2_OK,
+                     Json{{"ok", ok},
+                          {"checks", Json::array({{{"name", "pods-health"},
+                                                   {"ok", ok},
+                                                   {"summary", ok ? "ok" : "1/2 pods ready"}}})}},
+                     ""};
+  });
+  RunOutcome outcome = run(upgrade_instance_recipe());
+  EXPECT_EQ(outcome.result, RunResult::kRolledBack) << outcome.error;
+  EXPECT_THAT(outcome.error, HasSubstr("pods-health: 1/2 pods ready"));
+  auto keys = invoker_.keys();
+  ASSERT_GE(keys.size(), 3u);
+  EXPECT_THAT(std::vector<std::string>(keys.end() - 3, keys.end()),
+              ElementsAre("render.render", "apply.rollback", "healthcheck.check"));
+  EXPECT_EQ(invoker_.calls[invoker_.calls.size() - 2].input["params"]["to_version"], "4.0.0");
+  EXPECT_THAT(config(), HasSubstr("sourcegraphVersion: \"4.0.0\""));
+}
+
+TEST_F(RunTest, AStepWithoutAProviderIsSkippedAndSaysSo) {
+  test::FakeInvoker none;
+  RunOptions options;
+  options.target_version = "4.1.0";
+  options.out = &out_;
+  RunOutcome outcome =
+      RunEngine(fleet_, none, clock_).run(instance_, one_step("render", "render", 0), options);
+  EXPECT_EQ(outcome.result, RunResult::kSucceeded);
+  EXPECT_THAT(out_.str(), HasSubstr("no plugin bound to role 'render'"));
+}
+
+// A journal write that fails (here: the file-size limit, EFBIG) stops the run
+// before its next step, with a sentence naming the journal; the run resumes.
+TEST_F(RunTest, AJournalWriteThatFailsStopsTheRunBeforeTheNextStep) {
+  struct rlimit saved {};
+  getrlimit(RLIMIT_FSIZE, &saved);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  std::filesystem::path journal;
+  invoker_.on("render.render", [&](const test::FakeInvoker::Call& call) {
+    journal = call.input["run_log"].get<std::string>();
+    struct rlimit limit = saved;
+    limit.rlim_cur = std::filesystem::file_size(journal);
+    setrlimit(RLIMIT_FSIZE, &limit);
+    return StepReply{MI2_OK, Json::object(), ""};
+  });
+  Recipe recipe{"test",
+                {RecipeStep{"render", "render", "render", Json::object()},
+                 RecipeStep{"migrate", "migrate", "up", Json::object()}}};
+  RunOutcome first = run(recipe);
+  setrlimit(RLIMIT_FSIZE, &saved);
+  signal(SIGXFSZ, old_handler);
+
+  EXPECT_EQ(first.result, RunResult::kFailed);
+  EXPECT_THAT(first.error, HasSubstr("the run journal could not be written (cannot write to the "
+                                     "run journal " +
+                                     journal.string()));
+  EXPECT_THAT(first.error, HasSubstr("the run stopped before 'migrate'"));
+  EXPECT_THAT(invoker_.keys(), ElementsAre("render.render"));  // migrate never ran
+
+  invoker_.on("render.render", [](const auto&) { return StepReply{MI2_OK, Json::object(), ""}; });
+  invoker_.calls.clear();
+  RunOutcome resumed = run(recipe, first.run_id);
+  ASSERT_EQ(resumed.result, RunResult::kSucceeded) << resumed.error;
+  // render's step_finished never reached the journal, so render runs again.
+  EXPECT_THAT(invoker_.keys(), ElementsAre("render.render", "migrate.up"));
+}
+
+TEST_F(RunTest, StepDurationsUnderASecondShowMilliseconds) {
+  invoker_.on("render.render", [&](const auto&) {
+    clock_.advance(std::chrono::milliseconds(412));
+    return StepReply{MI2_OK, Json::object(), ""};
+  });
+  ASSERT_EQ(run(one_step("render", "render", 0)).result, RunResult::kSucceeded);
+  EXPECT_THAT(out_.str(), HasSubstr("only: ok (412ms)"));
+}
+
+}  // namespace
+}  // namespace mi2

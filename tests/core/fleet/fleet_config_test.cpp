@@ -1,0 +1,90 @@
+#include "core/fleet/fleet_config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace mi2 {
+namespace {
+
+using test::TempDir;
+using test::write_file;
+
+Result<FleetConfig> load(TempDir& dir, const std::string& text) {
+  write_file(dir / "mi2.yaml", text);
+  return load_fleet_config(dir / "mi2.yaml");
+}
+
+TEST(FleetConfig, ReadsRolesPluginsAndDirs) {
+  TempDir dir;
+  auto config = load(dir, R"(# fleet bindings
+roles:
+  render: [local]
+  backup: [kubectl, cloudsql]
+  vcs: github
+  apply:
+    plugin: kubectl
+    config: {context_prefix: gke_}
+plugins:
+  github: {repository: acme/deployments, api_url: "https://api.github.com"}
+  kubectl:
+    namespace: default
+  cloudsql:
+plugin_dirs: [./plugins, /opt/mi2/plugins]
+workflows:
+  custom: {command: [echo, "{{slug}}"]}
+)");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_EQ(config->providers("render"), std::vector<std::string>{"local"});
+  EXPECT_EQ(config->providers("backup"), (std::vector<std::string>{"kubectl", "cloudsql"}));
+  EXPECT_EQ(config->providers("vcs"), std::vector<std::string>{"github"});
+  EXPECT_EQ(config->providers("apply"), std::vector<std::string>{"kubectl"});
+  EXPECT_TRUE(config->providers("migrate").empty());
+  EXPECT_EQ(config->config_for("github")["repository"], "acme/deployments");
+  EXPECT_EQ(config->config_for("kubectl")["namespace"], "default");
+  EXPECT_EQ(config->config_for("kubectl")["context_prefix"], "gke_");
+  EXPECT_TRUE(config->config_for("cloudsql").is_object());
+  EXPECT_TRUE(config->config_for("cloudsql").empty());
+  EXPECT_TRUE(config->config_for("unbound").is_object());
+  ASSERT_EQ(config->plugin_dirs.size(), 2u);
+  EXPECT_EQ(config->plugin_dirs[0], dir.path() / "plugins");
+  EXPECT_EQ(config->plugin_dirs[1], std::filesystem::path("/opt/mi2/plugins"));
+  EXPECT_EQ(config->raw["workflows"]["custom"]["command"][1], "{{slug}}");
+}
+
+TEST(FleetConfig, EmptyFileIsAnEmptyConfig) {
+  TempDir dir;
+  auto config = load(dir, "# nothing yet\n");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_TRUE(config->roles.empty());
+  EXPECT_TRUE(config->raw.is_object());
+}
+
+void expect_error(const std::string& text, const std::string& line, const std::string& fragment) {
+  TempDir dir;
+  auto config = load(dir, text);
+  ASSERT_FALSE(config) << text;
+  const std::string& message = config.message();
+  EXPECT_NE(message.find((dir / "mi2.yaml").string() + ":" + (line.empty() ? "" : line + ":")),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(fragment), std::string::npos) << message;
+}
+
+TEST(FleetConfig, ErrorsNameFileLineAndKey) {
+  expect_error("roles:\n  render: local\n  deploy: kubectl\n", "3",
+               "roles.deploy: unknown role 'deploy'; the roles are render, healthcheck");
+  expect_error("roles:\n  vcs: {name: github}\n", "2", "roles.vcs");
+  expect_error("roles:\n  vcs: \"\"\n", "2", "empty");
+  expect_error("roles:\n  backup: [kubectl, [x]]\n", "2", "roles.backup[1]");
+  expect_error("roles:\n  backup: [kubectl, kubectl]\n", "2", "bound twice");
+  expect_error("roles: [render]\n", "1", "roles:");
+  expect_error("roles:\n  vcs:\n", "2", "roles.vcs");
+  expect_error("plugins: [github]\n", "1", "plugins:");
+  expect_error("plugins:\n  github: yes\n", "2", "plugins.github");
+  expect_error("plugin_dirs: {a: b}\n", "1", "plugin_dirs");
+  expect_error("roles:\n  vcs: [github\n", "", "invalid YAML");
+}
+
+}  // namespace
+}  // namespace mi2

@@ -1,0 +1,71 @@
+// A StepInvoker without plugins: roles are bound to named fake providers, each
+// call is recorded, and a test scripts the replies per role.action.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/engine/step_invoker.h"
+
+namespace mi2::test {
+
+class FakeInvoker : public StepInvoker {
+ public:
+  struct Call {
+    std::string provider, role, action;
+    Json input;
+    CallSettings settings;
+  };
+  using Reply = std::function<StepReply(const Call&)>;
+
+  // Binds `provider` to `role` (after any already bound).
+  void bind(const std::string& role, const std::string& provider) {
+    bound_[role].push_back(provider);
+  }
+  // The reply of role.action (any provider); default: MI2_OK with {}, and a
+  // healthy healthcheck.
+  void on(const std::string& role_action, Reply reply) { replies_[role_action] = std::move(reply); }
+  void set_checks(const std::string& provider, std::vector<std::string> checks) {
+    checks_[provider] = std::move(checks);
+  }
+
+  std::vector<std::string> providers(std::string_view role) override {
+    auto it = bound_.find(std::string(role));
+    return it == bound_.end() ? std::vector<std::string>{} : it->second;
+  }
+  std::vector<std::string> checks(const std::string& provider) override {
+    auto it = checks_.find(provider);
+    if (it != checks_.end()) return it->second;
+    return {"pods-health", "src-application-version"};
+  }
+  bool serves(const std::string&, std::string_view, std::string_view) override { return true; }
+  StepReply invoke(const std::string& provider, std::string_view role, std::string_view action,
+                   const Json& input, const CallSettings& settings) override {
+    Call call{provider, std::string(role), std::string(action), input, settings};
+    calls.push_back(call);
+    auto it = replies_.find(call.role + "." + call.action);
+    if (it != replies_.end()) return it->second(call);
+    if (call.role == "healthcheck")
+      return {MI2_OK, Json{{"ok", true}, {"checks", Json::array()}}, ""};
+    return {MI2_OK, Json::object(), ""};
+  }
+
+  // "role.action" of every call, in order.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const auto& c : calls) out.push_back(c.role + "." + c.action);
+    return out;
+  }
+
+  std::vector<Call> calls;
+
+ private:
+  std::map<std::string, std::vector<std::string>> bound_;
+  std::map<std::string, Reply> replies_;
+  std::map<std::string, std::vector<std::string>> checks_;
+};
+
+}  // namespace mi2::test
