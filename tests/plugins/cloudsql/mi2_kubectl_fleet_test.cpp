@@ -5,11 +5,11 @@
 // scripts' records of calls.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <fstream>
 #include <mutex>
@@ -296,13 +296,46 @@ TEST_F(CloudsqlKubectlFleet, CliBackupCreateListAndExplicitRestore) {
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   std::vector<Argv> argvs = gcloud.argvs();
   ASSERT_GT(argvs.size(), before + 1);
-  Argv restore_argv{"gcloud", "sql", "backups", "restore", "1764140000000",
-                    "--restore-instance=src-1a2b3c-pg", "--project=src-acme-prj",
-                    "--async", "--quiet", "--format=json"};
+  Argv restore_argv{"gcloud",
+                    "sql",
+                    "backups",
+                    "restore",
+                    "1764140000000",
+                    "--restore-instance=src-1a2b3c-pg",
+                    "--project=src-acme-prj",
+                    "--async",
+                    "--quiet",
+                    "--format=json"};
   EXPECT_EQ(std::count(argvs.begin() + static_cast<long>(before), argvs.end(), restore_argv), 1);
   EXPECT_TRUE(contains(Json::parse(restored.out)["restored"]["cloudsql"]["overwrote"],
                        "All data of Cloud SQL instance src-1a2b3c-pg (project src-acme-prj) was "
                        "replaced by Cloud SQL backup 1764140000000 (before-test)"));
+}
+
+TEST_F(CloudsqlKubectlFleet, OneCheckpointAcrossKubectlAndCloudsqlThenTheDatabaseAlone) {
+  script_gcloud();
+  Mi2Result created = mi2({"instance", "backup", "create", "--name", "before-test"});
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  Json checkpoints = Json::parse(created.out)["checkpoints"];
+  EXPECT_EQ(checkpoints["kubectl"]["id"], "before-test");
+  EXPECT_EQ(checkpoints["cloudsql"]["id"], "before-test");
+  EXPECT_EQ(checkpoints["cloudsql"]["backup_id"], "1764236100000");
+
+  Mi2Result listed = mi2({"instance", "backup", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  EXPECT_TRUE(contains(listed.out, "PROVIDER")) << listed.out;
+  EXPECT_TRUE(contains(listed.out, "cloudsql  1764140000000  2026-11-26T07:13:20.000Z  SUCCESSFUL"))
+      << listed.out;
+  EXPECT_TRUE(contains(listed.out, "kubectl ")) << listed.out;
+
+  size_t kubectl_before = kubectl.argvs().size();
+  Mi2Result restored = mi2(
+      {"instance", "restore", "create", "--backup-name", "before-test", "--provider", "cloudsql"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  Json out = Json::parse(restored.out)["restored"];
+  EXPECT_FALSE(out.contains("kubectl"));
+  EXPECT_EQ(out["cloudsql"]["backup_id"], "1764140000000");
+  EXPECT_EQ(kubectl.argvs().size(), kubectl_before);  // the cluster was not touched
 }
 
 TEST_F(CloudsqlKubectlFleet, PluginDescribeShowsEveryOption) {
