@@ -32,8 +32,10 @@ Recipe upgrade_instance_recipe() {
       step("bump", "", "bump", Json::object(), "write spec.sourcegraphVersion in config.yaml"));
   r.steps.push_back(step("render", "render", "render", Json::object(),
                          "regenerate kubernetes/, terraform/stacks/, charts/"));
-  r.steps.push_back(
-      step("checkpoint", "backup", "create", Json::object(), "back up cluster state and database"));
+  auto checkpoint =
+      step("checkpoint", "backup", "create", Json::object(), "back up cluster state and database");
+  checkpoint.timeout = std::chrono::seconds(2000);  // above cloudsql's 1800 s operation wait
+  r.steps.push_back(checkpoint);
   r.steps.push_back(step("migrate", "migrate", "up", Json::object(), "run database migrations"));
   r.steps.push_back(step("postmigrate-check", "healthcheck", "check", {{"checks", {"pods-health"}}},
                          "the old workload is still healthy"));
