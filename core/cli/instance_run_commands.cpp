@@ -256,6 +256,7 @@ namespace {
 struct ProviderReply {
   std::string provider;
   Result<Json> output;
+  mi2_status status = MI2_OK;
 };
 
 // Invokes role.action on every provider of `role` that serves it (or only on
@@ -276,9 +277,10 @@ Result<std::vector<ProviderReply>> invoke_each(Session& session, const std::stri
     input["dry_run"] = false;
     auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
     if (result.ok())
-      replies.push_back({provider->name, result.output.is_null() ? Json::object() : result.output});
+      replies.push_back(
+          {provider->name, result.output.is_null() ? Json::object() : result.output, MI2_OK});
     else
-      replies.push_back({provider->name, make_error(result.error)});
+      replies.push_back({provider->name, make_error(result.error), result.status});
     if (!result.ok() && stop_on_failure) break;
   }
   if (replies.empty())
@@ -432,13 +434,27 @@ int instance_restore(CommandContext& ctx) {
   Json params = {{"backup_name", name}};
   if (auto type = option_string(*parsed, "restore-type"); !type.empty())
     params["restore_type"] = type;
+  // A holder that does not do this restore type (kubectl's manifests for a
+  // database plugin) is skipped and named, not a failure after others restored.
   Json restored = Json::object();
+  Json skipped = Json::object();
   for (const std::string& provider : holders) {
     auto replies = invoke_each(*session, "backup", "restore", params, "restore", provider, true);
     if (!replies) return fail(ctx, replies.message());
     auto& reply = replies->front();
+    if (!reply.output && reply.status == MI2_NOT_SUPPORTED) {
+      skipped[reply.provider] = reply.output.message();
+      continue;
+    }
     if (!reply.output) return fail(ctx, reply.provider + ": " + reply.output.message());
     restored[reply.provider] = *reply.output;
+  }
+  if (restored.empty())
+    return fail(ctx, "no backup plugin that holds '" + escape_control(name) +
+                         "' can do this restore: " + skipped.dump());
+  if (!skipped.empty()) {
+    print_json(ctx, {{"restored", restored}, {"skipped", skipped}});
+    return kExitOk;
   }
   print_json(ctx, {{"restored", restored}});
   return kExitOk;

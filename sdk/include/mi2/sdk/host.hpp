@@ -135,12 +135,8 @@ class Host {
   ExecResult exec(const std::vector<std::string>& argv, const ExecOptions& options = {}) const {
     if (!services_ || !services_->exec) throw failed("the host offers no exec service");
     if (argv.empty()) throw invalid_input("exec needs a program to run");
-    std::vector<const char*> cargv;
-    for (const auto& a : argv) cargv.push_back(a.c_str());
-    cargv.push_back(nullptr);
-    std::vector<const char*> cenv;
-    for (const auto& e : options.env) cenv.push_back(e.c_str());
-    cenv.push_back(nullptr);
+    std::vector<const char*> cargv = c_strings(argv);
+    std::vector<const char*> cenv = c_strings(options.env);
 
     mi2_exec_request request{};
     request.struct_size = sizeof request;
@@ -215,12 +211,8 @@ class Host {
   int64_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {}) const {
     require_processes("spawn");
     if (argv.empty()) throw invalid_input("spawn needs a program to run");
-    std::vector<const char*> cargv;
-    for (const auto& a : argv) cargv.push_back(a.c_str());
-    cargv.push_back(nullptr);
-    std::vector<const char*> cenv;
-    for (const auto& e : options.env) cenv.push_back(e.c_str());
-    cenv.push_back(nullptr);
+    std::vector<const char*> cargv = c_strings(argv);
+    std::vector<const char*> cenv = c_strings(options.env);
     mi2_spawn_request request{};
     request.struct_size = sizeof request;
     request.argv = cargv.data();
@@ -272,6 +264,15 @@ class Host {
   mi2_host_context* context() const { return context_; }
 
  private:
+  // NULL-terminated pointers into `items` (which must outlive the result).
+  static std::vector<const char*> c_strings(const std::vector<std::string>& items) {
+    std::vector<const char*> out;
+    out.reserve(items.size() + 1);
+    for (const auto& item : items) out.push_back(item.c_str());
+    out.push_back(nullptr);
+    return out;
+  }
+
   void require_processes(const char* service) const {
     if (!has_processes())
       throw not_supported(std::string("this mi2 host offers ABI 1.0 services only, without '") +
