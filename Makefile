@@ -31,6 +31,7 @@ demo-clean:
 	scripts/demo.sh $(BUILD) --clean
 
 bench: build
+	cmake --build $(BUILD) -j $(JOBS) --target yaml_scan_bench
 	bench/run.sh $(BUILD)
 
 format:

@@ -111,5 +111,9 @@ for entry in $summary; do
   cold=${rest%%:*} warm=${rest#*:}
   awk "BEGIN{printf \"mi2 at %s instances: %.1f us (cold) / %.1f us (warm) CPU per instance\\n\", $n, $cold * 1e6 / $n, $warm * 1e6 / $n}"
 done
+# Does the hand-written block reader pay over libyaml alone? (parse only)
+if [ -x "$build/bench/yaml_scan_bench" ]; then
+  "$build/bench/yaml_scan_bench" "$fleets/$last/environments/prod/deployments"
+fi
 cores=$(nproc)
 echo "machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -73,10 +73,8 @@ int dispatch(CommandContext& ctx, Session& session, const WorkflowTemplate& work
         Json inputs = Json::object();
         for (const auto& [name, value] : run.rendered.inputs) inputs[name] = value;
         params["inputs"] = inputs;
-        Json input = base_step_input(*session.fleet, run.instance->ref, run.instance->instance);
-        input["step"] = "env workflow run";
-        input["dry_run"] = false;
-        input["params"] = params;
+        Json input = step_input(*session.fleet, run.instance->ref, run.instance->instance,
+                                "env workflow run", params, false);
         CallSettings settings{false, std::nullopt, cancel, nullptr};
         InvokeResult result =
             ProviderSet::invoke(**provider, "vcs", "dispatch-workflow", input, settings);
@@ -133,10 +131,8 @@ Status forge_commands(Session& session, const WorkflowTemplate& workflow,
     for (const auto& [name, value] : run.rendered.inputs) inputs[name] = value;
     Json params = {{"workflow", workflow.workflow}, {"inputs", inputs}};
     if (!workflow.ref.empty()) params["ref"] = workflow.ref;
-    Json input = base_step_input(*session.fleet, run.instance->ref, run.instance->instance);
-    input["step"] = "env workflow run";
-    input["dry_run"] = true;
-    input["params"] = params;
+    Json input = step_input(*session.fleet, run.instance->ref, run.instance->instance,
+                            "env workflow run", params, true);
     auto reply = ProviderSet::invoke(*vcs, "vcs", "workflow-command", input, CallSettings{});
     if (!reply.ok()) return make_error(reply.error);
     const Json& argv = reply.output.is_object() ? reply.output.value("argv", Json()) : Json();

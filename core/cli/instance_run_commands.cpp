@@ -38,10 +38,7 @@ Result<Json> invoke_first(Session& session, const std::string& role, const std::
     if (!provider->plugin->serves(role, action)) continue;
     auto json = load_instance(session.instance);
     if (!json) return json.error();
-    Json input = base_step_input(*session.fleet, session.instance, *json);
-    input["step"] = step;
-    input["params"] = params;
-    input["dry_run"] = false;
+    Json input = step_input(*session.fleet, session.instance, *json, step, params, false);
     auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
     if (!result.ok()) return make_error(result.error);
     return result.output.is_null() ? Json::object() : result.output;
@@ -133,10 +130,8 @@ int instance_check(CommandContext& ctx) {
         checks.push_back(name);
     }
     if (!parsed->positional.empty() && checks.empty()) continue;
-    Json input = base_step_input(*session->fleet, session->instance, *json);
-    input["step"] = "check";
-    input["dry_run"] = false;
-    input["params"] = {{"checks", checks}};
+    Json input =
+        step_input(*session->fleet, session->instance, *json, "check", {{"checks", checks}}, false);
     auto result = ProviderSet::invoke(
         *provider, "healthcheck", "check", input,
         CallSettings{false, std::nullopt, install_interrupt_handler(), nullptr});
@@ -271,10 +266,7 @@ Result<std::vector<ProviderReply>> invoke_each(Session& session, const std::stri
   for (Provider* provider : session.providers->for_role(role)) {
     if (!only.empty() && provider->name != only) continue;
     if (!provider->plugin->serves(role, action)) continue;
-    Json input = base_step_input(*session.fleet, session.instance, *json);
-    input["step"] = step;
-    input["params"] = params;
-    input["dry_run"] = false;
+    Json input = step_input(*session.fleet, session.instance, *json, step, params, false);
     auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
     if (result.ok())
       replies.push_back(

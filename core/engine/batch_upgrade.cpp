@@ -15,6 +15,7 @@
 #include "core/engine/journal.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/host/providers.h"
+#include "core/sys/workers.h"
 
 namespace mi2 {
 namespace {
@@ -191,9 +192,8 @@ void Batch::run_one(size_t index) {
     if (options_.live) redraw_status();
   }
 
-  InstanceRef ref{
-      options_.environment, entry.instance,
-      fleet_.root() / "environments" / options_.environment / "deployments" / entry.instance};
+  InstanceRef ref{options_.environment, entry.instance,
+                  fleet_.deployments_dir(options_.environment) / entry.instance};
   std::ofstream log(batch_dir_ / (entry.instance + ".log"));
   RunOptions run;
   run.target_version = options_.target_version;
@@ -300,10 +300,8 @@ Result<BatchReport> Batch::run() {
         run_one(index);
       }
     };
-    std::vector<std::thread> threads;
     size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
-    for (size_t t = 0; t < width; ++t) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    run_workers(static_cast<unsigned>(width), [&](unsigned) { worker(); });
   }
   if (report_.stop_reason.empty() && threshold_crossed()) {
     std::ostringstream reason;

@@ -24,7 +24,7 @@ RecipeStep step(std::string name, std::string role, std::string action, Json par
 Recipe upgrade_instance_recipe() {
   Recipe r;
   r.name = "upgrade-instance";
-  r.steps.push_back(step("precheck", "healthcheck", "check", {{"checks", {"pods-health"}}},
+  r.steps.push_back(step("precheck", "healthcheck", "check", {{"check_set", "health"}},
                          "health check before anything changes"));
   r.steps.push_back(step("resolve-version", "", "resolve-version", Json::object(),
                          "resolve the target version and refuse unsafe skips"));
@@ -37,15 +37,14 @@ Recipe upgrade_instance_recipe() {
   checkpoint.timeout = std::chrono::seconds(2000);  // above cloudsql's 1800 s operation wait
   r.steps.push_back(checkpoint);
   r.steps.push_back(step("migrate", "migrate", "up", Json::object(), "run database migrations"));
-  r.steps.push_back(step("postmigrate-check", "healthcheck", "check", {{"checks", {"pods-health"}}},
+  r.steps.push_back(step("postmigrate-check", "healthcheck", "check", {{"check_set", "health"}},
                          "the old workload is still healthy"));
   auto deploy = step("deploy", "apply", "apply", Json::object(), "roll out the new workload");
   deploy.timeout = std::chrono::seconds(900);
   deploy.on_failure = OnFailure::kRollback;  // a stuck rollout is undone like a failed verify
   r.steps.push_back(deploy);
-  auto verify = step("verify", "healthcheck", "check",
-                     {{"checks", {"pods-health", "src-application-version"}}},
-                     "workload healthy and serving the target version");
+  auto verify = step("verify", "healthcheck", "check", Json::object(),
+                     "every check: workload healthy and serving the target version");
   verify.on_failure = OnFailure::kRollback;
   verify.retries = 2;
   r.steps.push_back(verify);
@@ -140,6 +139,10 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
         return make_error(where(i) + " ('" + out.name + "') names unknown role '" + out.role + "'");
     }
     out.params = s.value("params", Json::object());
+    if (out.params.contains("check_set") && out.params["check_set"] != "health" &&
+        out.params["check_set"] != "all")
+      return make_error(where(i) + " ('" + out.name +
+                        "') has params.check_set other than health or all");
     out.timeout = std::chrono::seconds(s.value("timeout_s", 600));
     out.retries = s.value("retries", 0);
     out.backoff = std::chrono::milliseconds(s.value("backoff_ms", 1000));

@@ -2,6 +2,7 @@
 // each provider of the role in turn, with retries, backoff and a deadline.
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/engine/run.h"
 #include "core/engine/upgrade_pr.h"
@@ -30,6 +31,24 @@ std::string failing_checks(const Json& output) {
   return failures.empty() ? "a health check failed" : failures;
 }
 
+// The checks a healthcheck step asks `provider` to run: the names in
+// params.checks it provides, or with check_set "health" its checks but the
+// version checks; nullopt when the step names none (every check runs).
+std::optional<Json> checks_for(StepInvoker& invoker, const Json& params,
+                               const std::string& provider) {
+  if (params.contains("checks") && params["checks"].is_array()) {
+    auto provided = invoker.checks(provider, false);
+    Json mine = Json::array();
+    for (const auto& name : params["checks"])
+      if (name.is_string() &&
+          std::find(provided.begin(), provided.end(), name.get<std::string>()) != provided.end())
+        mine.push_back(name);
+    return mine;
+  }
+  if (params.value("check_set", "") == "health") return Json(invoker.checks(provider, true));
+  return std::nullopt;
+}
+
 StepResult failed(std::string error) {
   StepResult r;
   r.status = StepStatus::kFailed;
@@ -40,14 +59,12 @@ StepResult failed(std::string error) {
 }  // namespace
 
 Json Run::step_input(const RecipeStep& step, const Json& params) const {
-  Json input = base_step_input(fleet_, instance_, instance_json_);
+  Json input =
+      mi2::step_input(fleet_, instance_, instance_json_, step.name, params, options_.dry_run);
   if (!run_id_.empty()) input["run_id"] = run_id_;
-  input["step"] = step.name;
-  input["dry_run"] = options_.dry_run;
   input["target_version"] = target_;
   input["previous_version"] = previous_;
   input["force"] = options_.force;  // a forced skip takes the multi-version migration path
-  input["params"] = params.is_null() ? Json::object() : params;
   Json checkpoints = Json::object();
   for (const auto& [name, outputs] : outputs_)
     for (const auto& [plugin, output] : outputs.items())
@@ -135,15 +152,10 @@ StepResult Run::run_role_step(const RecipeStep& step, const Json& params) {
   Json input = step_input(step, params);
   for (const std::string& provider : providers) {
     Json provider_input = input;
-    if (step.role == "healthcheck" && params.contains("checks")) {
-      // Each provider runs only the requested checks it provides.
-      auto provided = invoker_.checks(provider);
-      Json mine = Json::array();
-      for (const auto& name : params["checks"])
-        if (std::find(provided.begin(), provided.end(), name.get<std::string>()) != provided.end())
-          mine.push_back(name);
-      if (mine.empty()) continue;
-      provider_input["params"]["checks"] = mine;
+    if (step.role == "healthcheck") {
+      auto mine = checks_for(invoker_, params, provider);
+      if (mine && mine->empty()) continue;
+      if (mine) provider_input["params"]["checks"] = *mine;
     }
     if (options_.dry_run) print("    via " + provider + ":");
     StepResult one = invoke_with_retries(step, provider, provider_input);

@@ -19,9 +19,16 @@ std::vector<std::string> ProviderInvoker::providers(std::string_view role) {
   return names;
 }
 
-std::vector<std::string> ProviderInvoker::checks(const std::string& provider) {
+std::vector<std::string> ProviderInvoker::checks(const std::string& provider, bool health_only) {
   Provider* p = find(providers_, provider, "healthcheck");
-  return p ? p->plugin->description().checks : std::vector<std::string>{};
+  if (!p) return {};
+  const PluginDescription& d = p->plugin->description();
+  std::vector<std::string> names;
+  for (const std::string& name : d.checks)
+    if (!health_only ||
+        std::find(d.version_checks.begin(), d.version_checks.end(), name) == d.version_checks.end())
+      names.push_back(name);
+  return names;
 }
 
 bool ProviderInvoker::serves(const std::string& provider, std::string_view role,

@@ -27,8 +27,9 @@ class StepInvoker {
   virtual ~StepInvoker() = default;
   // Names of the providers bound to `role`, in mi2.yaml's order.
   virtual std::vector<std::string> providers(std::string_view role) = 0;
-  // The health checks `provider` declares in its describe document.
-  virtual std::vector<std::string> checks(const std::string& provider) = 0;
+  // The health checks `provider` declares in its describe document; with
+  // `health_only`, without those it marks as version checks.
+  virtual std::vector<std::string> checks(const std::string& provider, bool health_only) = 0;
   virtual bool serves(const std::string& provider, std::string_view role,
                       std::string_view action) = 0;
   virtual StepReply invoke(const std::string& provider, std::string_view role,
@@ -41,7 +42,7 @@ class ProviderInvoker final : public StepInvoker {
  public:
   explicit ProviderInvoker(ProviderSet& providers) : providers_(providers) {}
   std::vector<std::string> providers(std::string_view role) override;
-  std::vector<std::string> checks(const std::string& provider) override;
+  std::vector<std::string> checks(const std::string& provider, bool health_only) override;
   bool serves(const std::string& provider, std::string_view role, std::string_view action) override;
   StepReply invoke(const std::string& provider, std::string_view role, std::string_view action,
                    const Json& input, const CallSettings& settings) override;

@@ -1,7 +1,5 @@
 #include "core/fleet/fleet.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -14,6 +12,7 @@
 
 #include "core/base/text.h"
 #include "core/fleet/fleet_scan.h"
+#include "core/fleet/yaml_tree.h"
 #include "core/yaml/yaml_scalar.h"
 
 namespace mi2 {
@@ -33,47 +32,6 @@ fs::path absolute_clean(const fs::path& p) {
   std::error_code ec;
   fs::path abs = fs::weakly_canonical(fs::absolute(p, ec), ec);
   return ec ? fs::absolute(p).lexically_normal() : abs;
-}
-
-Json scalar_to_json(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  const std::string& tag = node.Tag();
-  // "!" marks a quoted or block scalar: always a string. An explicit !!str too.
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") return Json(text);
-  return typed_plain_scalar(text);
-}
-
-Result<Json> node_to_json(const YAML::Node& node, const fs::path& path) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return Json(nullptr);
-    case YAML::NodeType::Scalar:
-      return scalar_to_json(node);
-    case YAML::NodeType::Sequence: {
-      Json array = Json::array();
-      for (const auto& item : node) {
-        auto value = node_to_json(item, path);
-        if (!value) return value;
-        array.push_back(std::move(*value));
-      }
-      return array;
-    }
-    case YAML::NodeType::Map: {
-      Json object = Json::object();
-      for (const auto& entry : node) {
-        if (!entry.first.IsScalar()) {
-          return make_error(path.string() + ":" + std::to_string(entry.first.Mark().line + 1) +
-                            ": a mapping key must be a plain value, not a list or a mapping.");
-        }
-        auto value = node_to_json(entry.second, path);
-        if (!value) return value;
-        object[entry.first.Scalar()] = std::move(*value);
-      }
-      return object;
-    }
-  }
-  return Json(nullptr);
 }
 
 // A readable InstanceRef for `dir`, if it holds config.yaml.
@@ -125,7 +83,7 @@ Result<std::vector<std::string>> Fleet::environments() const {
 }
 
 Result<std::vector<InstanceRef>> Fleet::instances(const std::string& env) const {
-  fs::path deployments = root_ / "environments" / env / "deployments";
+  fs::path deployments = deployments_dir(env);
   std::error_code ec;
   if (env.empty() || env.find('/') != std::string::npos || env[0] == '.' ||
       !fs::is_directory(deployments, ec)) {
@@ -176,7 +134,7 @@ std::optional<InstanceRef> Fleet::infer(const fs::path& cwd) const {
   for (; it != rel.end() && parts.size() < 4; ++it) parts.push_back(it->string());
   if (parts.size() < 4 || parts[0] != "environments" || parts[2] != "deployments")
     return std::nullopt;
-  return instance_at(parts[1], root_ / "environments" / parts[1] / "deployments" / parts[3]);
+  return instance_at(parts[1], deployments_dir(parts[1]) / parts[3]);
 }
 
 Result<InstanceRef> Fleet::resolve(const std::string& env, const std::string& slug,
@@ -204,17 +162,9 @@ Result<Json> load_instance(const InstanceRef& instance) {
 }
 
 Result<Json> load_yaml_file_as_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno) + ".");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    YAML::Node root = YAML::Load(text.str());
-    return node_to_json(root, path);
-  } catch (const YAML::Exception& e) {
-    return make_error(path.string() + ":" + std::to_string(e.mark.line + 1) +
-                      ": invalid YAML: " + e.msg + ".");
-  }
+  auto tree = load_yaml_tree(path);
+  if (!tree) return tree.error();
+  return std::move(tree->json);
 }
 
 std::string slug_of(const Json& instance, const std::string& fallback) {

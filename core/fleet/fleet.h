@@ -27,6 +27,10 @@ class Fleet {
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path config_file() const { return root_ / "mi2.yaml"; }
+  // environments/<env>/deployments: the folder of an environment's instances.
+  std::filesystem::path deployments_dir(const std::string& env) const {
+    return root_ / "environments" / env / "deployments";
+  }
 
   // Local state (journals, locks, checkpoints): <root>/.mi2/state/<env>/<id>.
   // Kept out of the instance folder, which is committed.

@@ -1,13 +1,19 @@
 #include "core/fleet/fleet_config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/base/text.h"
 #include "core/fleet/fleet.h"
+#include "core/fleet/yaml_tree.h"
 
 namespace mi2 {
+
+bool is_plugin_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
 
 namespace fs = std::filesystem;
 
@@ -28,11 +34,10 @@ class ConfigReader {
       return error(node, key, "expected a plugin name, found a list or a mapping.");
     const std::string& text = node.Scalar();
     if (text.empty()) return error(node, key, "the plugin name is empty.");
-    bool valid = std::all_of(text.begin(), text.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
-    if (!valid || text[0] == '.')
-      return error(node, key, "'" + text + "' is not a plugin name (letters, digits, - _ . only).");
+    if (!is_plugin_name(text))
+      return error(node, key,
+                   "'" + escape_control(text) + "' is not a plugin name (" +
+                       std::string(kPluginNameRule) + ").");
     return text;
   }
 
@@ -97,17 +102,11 @@ const Json& FleetConfig::config_for(const std::string& plugin) const {
 }
 
 Result<FleetConfig> load_fleet_config(const fs::path& mi2_yaml) {
-  auto raw = load_yaml_file_as_json(mi2_yaml);
-  if (!raw) return raw.error();
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(mi2_yaml.string());
-  } catch (const YAML::Exception& e) {
-    return make_error(mi2_yaml.string() + ":" + std::to_string(e.mark.line + 1) +
-                      ": invalid YAML: " + e.msg + ".");
-  }
+  auto tree = load_yaml_tree(mi2_yaml);  // the one parse of mi2.yaml
+  if (!tree) return tree.error();
+  const YAML::Node& doc = tree->node;
   FleetConfig config;
-  config.raw = raw->is_null() ? Json::object() : *raw;
+  config.raw = tree->json.is_null() ? Json::object() : std::move(tree->json);
   ConfigReader reader(mi2_yaml);
   if (!doc.IsNull() && !doc.IsMap())
     return reader.error(doc, "(top level)",

@@ -24,6 +24,12 @@
 
 namespace mi2 {
 
+// The one rule for a plugin's name, wherever one is read (mi2.yaml bindings,
+// describe(), `mi2 plugin` arguments): it is also part of the file name
+// mi2-plugin-<name>.so.
+inline constexpr const char* kPluginNameRule = "1 to 64 lower-case letters, digits, '-' and '_'";
+bool is_plugin_name(std::string_view name);
+
 inline constexpr const char* kRoles[] = {"render",  "healthcheck", "backup",
                                          "migrate", "apply",       "vcs"};
 

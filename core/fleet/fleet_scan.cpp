@@ -17,6 +17,7 @@
 #include "core/fleet/yaml_jv.h"
 #include "core/jq/jq_native.h"
 #include "core/jq/jq_program.h"
+#include "core/sys/workers.h"
 
 namespace mi2 {
 
@@ -27,7 +28,7 @@ namespace {
 // The instance folders of an environment, sorted by id, without a stat per
 // entry (the readers find out which hold a config.yaml).
 Result<std::vector<InstanceRef>> candidate_instances(const Fleet& fleet, const std::string& env) {
-  fs::path deployments = fleet.root() / "environments" / env / "deployments";
+  fs::path deployments = fleet.deployments_dir(env);
   std::error_code ec;
   if (env.empty() || env.find('/') != std::string::npos || env[0] == '.' ||
       !fs::is_directory(deployments, ec)) {
@@ -196,7 +197,7 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
     programs[0].emplace(std::move(*first));
   }
 
-  fs::path deployments = fleet.root() / "environments" / env / "deployments";
+  fs::path deployments = fleet.deployments_dir(env);
   int dir_fd = ::open(deployments.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0)
     return make_error("cannot open " + deployments.string() + ": " + std::strerror(errno) + ".");
@@ -247,10 +248,7 @@ Result<std::vector<ScannedInstance>> scan_instances(const Fleet& fleet, const st
     }
   };
 
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& thread : pool) thread.join();
+  run_workers(threads, work);
   ::close(dir_fd);
 
   if (first_failure.load() < count) return make_error(slots[first_failure.load()].error);

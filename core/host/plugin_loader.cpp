@@ -14,6 +14,8 @@
 #include <type_traits>
 
 #include "core/base/redactor.h"
+#include "core/fleet/fleet_config.h"
+#include "core/host/plugin_status.h"
 
 namespace mi2 {
 namespace fs = std::filesystem;
@@ -23,12 +25,6 @@ namespace {
 constexpr const char* kRoles[] = {"render", "healthcheck", "backup", "migrate", "apply", "vcs"};
 const std::string kHostAbi =
     std::to_string(MI2_ABI_VERSION_MAJOR) + "." + std::to_string(MI2_ABI_VERSION_MINOR);
-
-bool valid_plugin_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
 
 // The name a plugin file claims by its file name, or "" when it does not
 // follow mi2-plugin-<name>.so.
@@ -174,8 +170,9 @@ Result<PluginDescription> parse_description(const char* text) {
   if (!doc.contains("name") || !doc["name"].is_string())
     return make_error("its describe() document has no \"name\" string");
   d.name = doc["name"].get<std::string>();
-  if (!valid_plugin_name(d.name))
-    return make_error("its describe() name '" + d.name + "' is not made of [a-z0-9_-]");
+  if (!is_plugin_name(d.name))
+    return make_error("its describe() name '" + d.name + "' is not a plugin name (" +
+                      kPluginNameRule + ")");
   if (!doc.contains("version") || !doc["version"].is_string() ||
       doc["version"].get<std::string>().empty())
     return make_error("its describe() document has no \"version\" string");
@@ -199,6 +196,16 @@ Result<PluginDescription> parse_description(const char* text) {
     if (!checks) return make_error("its describe() \"checks\" is not a list of names");
     d.checks = *checks;
   }
+  if (doc.contains("version_checks")) {
+    auto version_checks = string_array(doc["version_checks"]);
+    if (!version_checks)
+      return make_error("its describe() \"version_checks\" is not a list of names");
+    for (const std::string& name : *version_checks)
+      if (std::find(d.checks.begin(), d.checks.end(), name) == d.checks.end())
+        return make_error("its describe() \"version_checks\" names '" + name +
+                          "', which is not one of its \"checks\"");
+    d.version_checks = *version_checks;
+  }
   if (doc.contains("config_schema")) {
     const Json& schema = doc["config_schema"];
     if (!schema.is_object())
@@ -210,32 +217,6 @@ Result<PluginDescription> parse_description(const char* text) {
     }
   }
   return d;
-}
-
-std::string status_name(mi2_status status) {
-  switch (status) {
-    case MI2_OK:
-      return "ok";
-    case MI2_FAILED:
-      return "failed";
-    case MI2_RETRYABLE:
-      return "retryable";
-    case MI2_TIMEOUT:
-      return "timeout";
-    case MI2_CANCELLED:
-      return "cancelled";
-    case MI2_NOT_SUPPORTED:
-      return "not supported";
-    case MI2_INVALID_INPUT:
-      return "invalid input";
-  }
-  return "failed";
-}
-
-// A host treats a status it does not know as MI2_FAILED (plugin.h).
-mi2_status known_status(int status) {
-  return status >= MI2_OK && status <= MI2_INVALID_INPUT ? static_cast<mi2_status>(status)
-                                                         : MI2_FAILED;
 }
 
 }  // namespace
@@ -304,7 +285,8 @@ Result<std::unique_ptr<PluginInstance>> LoadedPlugin::create(
       reason = error ? error : "";
       api_->destroy(handle);
     }
-    if (reason.empty()) reason = "it gave no reason (status " + status_name(status) + ")";
+    if (reason.empty())
+      reason = "it gave no reason (status " + std::string(status_name(status)) + ")";
     return make_error("plugin '" + name() + "' refused its configuration: " + reason);
   }
   if (!handle)
@@ -357,10 +339,8 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
 }
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::find(const std::string& name) {
-  if (!valid_plugin_name(name))
-    return make_error("'" + name +
-                      "' is not a plugin name (use lower-case letters, digits, '-' "
-                      "and '_')");
+  if (!is_plugin_name(name))
+    return make_error("'" + name + "' is not a plugin name (" + kPluginNameRule + ")");
   std::string searched;
   for (const auto& dir : search_dirs_) {
     fs::path candidate = dir / plugin_file_name(name);

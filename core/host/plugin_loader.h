@@ -24,6 +24,9 @@ struct PluginDescription {
   std::string description;
   std::map<std::string, std::vector<std::string>> roles;  // role -> actions
   std::vector<std::string> checks;
+  // The checks that pass only once the target version runs ("version_checks"
+  // in describe, a subset of checks): a recipe's check_set "health" leaves them out.
+  std::vector<std::string> version_checks;
   std::string describe_json;                       // the document as the plugin gave it
   std::vector<std::string> sensitive_config_keys;  // config_schema properties marked sensitive
 };

@@ -5,34 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/redactor.h"
+#include "core/host/plugin_status.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
 
 namespace mi2 {
-namespace {
-
-std::string status_name(mi2_status status) {
-  switch (status) {
-    case MI2_OK:
-      return "ok";
-    case MI2_FAILED:
-      return "failed";
-    case MI2_RETRYABLE:
-      return "failed (retryable)";
-    case MI2_TIMEOUT:
-      return "timed out";
-    case MI2_CANCELLED:
-      return "was cancelled";
-    case MI2_NOT_SUPPORTED:
-      return "is not supported";
-    case MI2_INVALID_INPUT:
-      return "rejected its input";
-  }
-  return "failed";
-}
-
-}  // namespace
-
 Result<std::unique_ptr<ProviderSet>> ProviderSet::open(const FleetConfig& config,
                                                        PluginLoader& loader,
                                                        const HostEnvironment& environment,
@@ -108,7 +85,7 @@ InvokeResult ProviderSet::invoke(Provider& provider, std::string_view role, std:
   if (result.status != MI2_OK) {
     std::string detail = outcome.error.empty() ? "" : ": " + outcome.error;
     result.error = "plugin '" + provider.name + "' " + std::string(role) + "." +
-                   std::string(action) + " " + status_name(result.status) + detail;
+                   std::string(action) + " " + std::string(status_phrase(result.status)) + detail;
   }
   return result;
 }

@@ -6,9 +6,10 @@
 
 namespace mi2 {
 
-// The instance-level fields: fleet_root, environment, instance_id, slug,
-// instance_dir, state_dir, instance (config.yaml as JSON). Callers add
-// run-level fields (run_id, step, params, target_version, ...).
-Json base_step_input(const Fleet& fleet, const InstanceRef& instance, const Json& instance_json);
+// The fields every invoke has: fleet_root, environment, instance_id, slug,
+// instance_dir, state_dir, instance (config.yaml as JSON), step, dry_run and
+// params. A run adds its own (run_id, target_version, checkpoints, ...).
+Json step_input(const Fleet& fleet, const InstanceRef& instance, const Json& instance_json,
+                std::string_view step, const Json& params, bool dry_run);
 
 }  // namespace mi2

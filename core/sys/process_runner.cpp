@@ -223,6 +223,17 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
     kill(-pid, request.stop_signal > 0 ? request.stop_signal : SIGTERM);
     term_sent = Clock::now();
   };
+  // Timeout, cancellation and the kill after the grace period; returns now.
+  auto enforce_limits = [&] {
+    Clock::time_point now = Clock::now();
+    if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
+    if (request.cancelled && !term_sent && request.cancelled()) stop(false);
+    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
+      kill(-pid, SIGKILL);
+      killed = true;
+    }
+    return now;
+  };
 
   char buffer[65536];
   while (out.read >= 0 || err.read >= 0) {
@@ -264,13 +275,7 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
           in.close_write();
       }
     }
-    Clock::time_point now = Clock::now();
-    if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
-    if (request.cancelled && !term_sent && request.cancelled()) stop(false);
-    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
-      kill(-pid, SIGKILL);
-      killed = true;
-    }
+    Clock::time_point now = enforce_limits();
     // A grandchild holding the pipes open must not keep us here after SIGKILL.
     if (killed && now - *term_sent >= request.kill_grace + std::chrono::milliseconds(500)) break;
   }
@@ -281,13 +286,7 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
   while (true) {
     pid_t done = waitpid(pid, &wstatus, WNOHANG);
     if (done == pid || (done < 0 && errno != EINTR)) break;
-    Clock::time_point now = Clock::now();
-    if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
-    if (request.cancelled && !term_sent && request.cancelled()) stop(false);
-    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
-      kill(-pid, SIGKILL);
-      killed = true;
-    }
+    Clock::time_point now = enforce_limits();
     usleep(10000);
   }
   if (WIFEXITED(wstatus)) {

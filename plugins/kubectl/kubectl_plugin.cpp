@@ -22,6 +22,7 @@ const char* KubectlPlugin::describe() {
                   {"healthcheck", {"check"}},
                   {"backup", {"create", "list", "restore"}}}},
                 {"checks", checks},
+                {"version_checks", {"src-application-version"}},
                 {"config_schema", config_schema()}}
         .dump();
   }();

@@ -24,6 +24,7 @@ const char* LocalPlugin::describe() {
             "pr-approve", "pr-merge", "latest-version"]
   },
   "checks": ["pods-health", "src-application-version"],
+  "version_checks": ["src-application-version"],
   "config_schema": {
     "type": "object",
     "properties": {

@@ -2,6 +2,7 @@
 // call is recorded, and a test scripts the replies per role.action.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -28,18 +29,27 @@ class FakeInvoker : public StepInvoker {
   // The reply of role.action (any provider); default: MI2_OK with {}, and a
   // healthy healthcheck.
   void on(const std::string& role_action, Reply reply) { replies_[role_action] = std::move(reply); }
-  void set_checks(const std::string& provider, std::vector<std::string> checks) {
+  // The checks `provider` declares; `version_checks` are the ones among them
+  // that hold only once the target version runs.
+  void set_checks(const std::string& provider, std::vector<std::string> checks,
+                  std::vector<std::string> version_checks = {}) {
     checks_[provider] = std::move(checks);
+    version_checks_[provider] = std::move(version_checks);
   }
 
   std::vector<std::string> providers(std::string_view role) override {
     auto it = bound_.find(std::string(role));
     return it == bound_.end() ? std::vector<std::string>{} : it->second;
   }
-  std::vector<std::string> checks(const std::string& provider) override {
+  std::vector<std::string> checks(const std::string& provider, bool health_only) override {
     auto it = checks_.find(provider);
-    if (it != checks_.end()) return it->second;
-    return {"pods-health", "src-application-version"};
+    if (it == checks_.end()) return {"health", "version"};
+    std::vector<std::string> names;
+    const auto& version = version_checks_[provider];
+    for (const auto& name : it->second)
+      if (!health_only || std::find(version.begin(), version.end(), name) == version.end())
+        names.push_back(name);
+    return names;
   }
   bool serves(const std::string&, std::string_view, std::string_view) override { return true; }
   StepReply invoke(const std::string& provider, std::string_view role, std::string_view action,
@@ -66,6 +76,7 @@ class FakeInvoker : public StepInvoker {
   std::map<std::string, std::vector<std::string>> bound_;
   std::map<std::string, Reply> replies_;
   std::map<std::string, std::vector<std::string>> checks_;
+  std::map<std::string, std::vector<std::string>> version_checks_;
 };
 
 }  // namespace mi2::test

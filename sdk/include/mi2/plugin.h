@@ -185,21 +185,21 @@ typedef struct mi2_exec_result {
  * plugin keeps its pid (e.g. in a state file) and later asks the host to
  * signal or wait for it. Filled by the plugin; borrowed by the host. */
 typedef struct mi2_spawn_request {
-  uint32_t struct_size;      /* sizeof(mi2_spawn_request) */
-  const char* const* argv;   /* Required. argv[0] an absolute path */
-  const char* const* env;    /* Optional. "NAME=value" added to the environment */
-  const char* cwd;           /* Optional. NULL: the host's current directory */
-  const char* log_path;      /* Optional. stdout+stderr appended here; NULL: /dev/null */
-  const char* pid_file;      /* Optional. The host writes the pid here before the
-                                process runs, so a host killed right after the
-                                start still leaves the pid behind */
+  uint32_t struct_size;    /* sizeof(mi2_spawn_request) */
+  const char* const* argv; /* Required. argv[0] an absolute path */
+  const char* const* env;  /* Optional. "NAME=value" added to the environment */
+  const char* cwd;         /* Optional. NULL: the host's current directory */
+  const char* log_path;    /* Optional. stdout+stderr appended here; NULL: /dev/null */
+  const char* pid_file;    /* Optional. The host writes the pid here before the
+                              process runs, so a host killed right after the
+                              start still leaves the pid behind */
 } mi2_spawn_request;
 
 /* Filled by the host; the plugin sets struct_size first. */
 typedef struct mi2_spawn_result {
-  uint32_t struct_size;  /* set by the plugin: sizeof(mi2_spawn_result) */
-  int64_t pid;           /* the process id, or 0 when skipped in dry-run */
-  bool skipped_dry_run;  /* true if not started because of dry-run */
+  uint32_t struct_size; /* set by the plugin: sizeof(mi2_spawn_result) */
+  int64_t pid;          /* the process id, or 0 when skipped in dry-run */
+  bool skipped_dry_run; /* true if not started because of dry-run */
 } mi2_spawn_result;
 
 /* ===========================================================================
@@ -333,6 +333,8 @@ typedef struct mi2_plugin_api {
    *        "render": ["render"], "healthcheck": ["check"], ...
    *     },
    *     "checks": ["pods-health", ...],  (health checks it provides)
+   *     "version_checks": [...],         (optional; those of "checks" that pass
+   *                                       only once the target version runs)
    *     "config_schema": {               (JSON-Schema-like; mark secrets)
    *        "properties": {"token": {"type": "string", "sensitive": true}}
    *     }

@@ -77,6 +77,27 @@ TEST_F(RunTest, TheUpgradeRecipeCallsTheRolesInOrderAndBumpsTheVersion) {
   EXPECT_EQ(invoker_.calls[3].input["previous_version"], "4.0.0");
 }
 
+// The built-in recipe names no check: before the deploy each provider runs
+// its checks but the ones its describe marks as version checks; verify runs all.
+TEST_F(RunTest, HealthStepsRunThePluginsDeclaredChecksAndVersionChecksOnlyAtVerify) {
+  invoker_.set_checks("fake", {"up", "serves-target"}, {"serves-target"});
+  RunOutcome outcome = run(upgrade_instance_recipe());
+  ASSERT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
+  std::vector<Json> asked;
+  for (const auto& call : invoker_.calls)
+    if (call.role == "healthcheck") asked.push_back(call.input["params"].value("checks", Json()));
+  EXPECT_THAT(asked, ElementsAre(Json::array({"up"}), Json::array({"up"}), Json()));
+}
+
+TEST_F(RunTest, ARecipeNamingChecksSkipsAProviderThatHasNone) {
+  invoker_.set_checks("fake", {"up"});
+  Recipe recipe = one_step("healthcheck", "check", 0);
+  recipe.steps[0].params = {{"checks", {"db-reachable"}}};
+  RunOutcome outcome = run(recipe);
+  ASSERT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
+  EXPECT_TRUE(invoker_.calls.empty());
+}
+
 TEST_F(RunTest, RetryableFailuresAreRetriedWithDoublingBackoffOnTheClock) {
   int attempts = 0;
   invoker_.on("migrate.up", [&](const auto&) {

@@ -86,5 +86,15 @@ TEST(FleetConfig, ErrorsNameFileLineAndKey) {
   expect_error("roles:\n  vcs: [github\n", "", "invalid YAML");
 }
 
+// mi2.yaml and the loader share one rule, so a binding the file accepts is a
+// name the loader can look up (mi2-plugin-<name>.so).
+TEST(FleetConfig, PluginNamesFollowTheLoadersRule) {
+  EXPECT_TRUE(is_plugin_name("local"));
+  EXPECT_TRUE(is_plugin_name("my_forge-2"));
+  for (const char* bad : {"", "Local", "k.ctl", "a/b", "x y"}) EXPECT_FALSE(is_plugin_name(bad));
+  EXPECT_FALSE(is_plugin_name(std::string(65, 'a')));
+  expect_error("roles:\n  render: Local.v2\n", "2", "is not a plugin name (1 to 64 lower-case");
+}
+
 }  // namespace
 }  // namespace mi2

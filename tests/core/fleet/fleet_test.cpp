@@ -194,13 +194,13 @@ TEST_F(FleetTest, YamlErrorNamesFileAndLine) {
   EXPECT_NE(missing.message().find("missing.yaml"), std::string::npos);
 }
 
-TEST_F(FleetTest, BaseStepInputCarriesTheInstanceFields) {
+TEST_F(FleetTest, StepInputCarriesTheInstanceFieldsStepAndParams) {
   Fleet fleet(dir_.path());
   auto ref = fleet.find("prod", "acme");
   ASSERT_TRUE(ref);
   auto json = load_instance(*ref);
   ASSERT_TRUE(json);
-  Json input = base_step_input(fleet, *ref, *json);
+  Json input = step_input(fleet, *ref, *json, "check", Json(), true);
   EXPECT_EQ(input["fleet_root"], dir_.path().string());
   EXPECT_EQ(input["environment"], "prod");
   EXPECT_EQ(input["instance_id"], "src-b2");
@@ -208,6 +208,9 @@ TEST_F(FleetTest, BaseStepInputCarriesTheInstanceFields) {
   EXPECT_EQ(input["instance_dir"], ref->dir.string());
   EXPECT_EQ(input["state_dir"], fleet.state_dir(*ref).string());
   EXPECT_EQ(input["instance"]["metadata"]["name"], "src-b2");
+  EXPECT_EQ(input["step"], "check");
+  EXPECT_EQ(input["dry_run"], true);
+  EXPECT_EQ(input["params"], Json::object());  // never null
 }
 
 }  // namespace

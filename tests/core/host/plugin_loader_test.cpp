@@ -237,7 +237,7 @@ TEST_F(PluginLoaderTest, RefusesEveryKindOfBadDescribeDocument) {
       {R"([1, 2])", "is not a JSON object"},
       {R"({"version": "1", "roles": {"render": ["render"]}})", "has no \"name\" string"},
       {R"({"name": "Bad Name", "version": "1", "roles": {"render": ["render"]}})",
-       "is not made of [a-z0-9_-]"},
+       "is not a plugin name (1 to 64 lower-case"},
       {R"({"name": "baddescribe", "roles": {"render": ["render"]}})", "has no \"version\" string"},
       {R"({"name": "baddescribe", "version": "1"})", "has no \"roles\" object"},
       {R"({"name": "baddescribe", "version": "1", "roles": {}})", "serves no role"},

@@ -46,6 +46,9 @@ struct About {
   std::vector<std::string> checks;  // health checks the plugin provides
   Json config_schema = Json{{"type", "object"}, {"properties", Json::object()}};
   Json extra = Json::object();  // more top-level fields (e.g. "check_details")
+  // Those of `checks` that pass only once the target version runs: a recipe
+  // step with check_set "health" (before the deploy) leaves them out.
+  std::vector<std::string> version_checks = {};
 };
 
 // The describe document of a routed plugin.
@@ -63,6 +66,7 @@ std::string describe_document(const About& about, const std::vector<Route<T>>& r
   doc["description"] = about.description;
   doc["roles"] = roles;
   doc["checks"] = about.checks;
+  if (!about.version_checks.empty()) doc["version_checks"] = about.version_checks;
   doc["config_schema"] = about.config_schema;
   return doc.dump();
 }
