@@ -166,5 +166,20 @@ TEST_F(HostileInputTest, NoExceptionLeavesMain) {
   if (r.exit_code != 0) expect_one_sentence(r, "mi2 run show: ");
 }
 
+TEST_F(HostileInputTest, ATruncatedPluginIsRefusedNotABusError) {
+  std::string whole = read_file(fs::path(MI2_TEST_PLUGIN_DIR) / "mi2-plugin-scripted.so");
+  fs::path cut = dir_.path() / "cut" / "mi2-plugin-scripted.so";
+  write_file(cut, whole.substr(0, 4096));  // the rest of its segments are missing
+  auto describe = mi2({"plugin", "describe", cut.string()});
+  expect_one_sentence(describe, "plugin file '" + cut.string() +
+                                    "' cannot be loaded: it is "
+                                    "truncated or corrupt: segment ");
+  write_file(dir_.path() / "mi2.yaml",
+             std::string(kAllRoles) + "plugin_dirs: [\"" + cut.parent_path().string() + "\"]\n");
+  auto upgrade = mi2({"instance", "upgrade", "-target-version", "4.1.0"});
+  expect_one_sentence(upgrade, "cannot be loaded: it is truncated or corrupt");
+  EXPECT_EQ(read_file(config()), kConfig);
+}
+
 }  // namespace
 }  // namespace mi2
