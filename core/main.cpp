@@ -1,10 +1,14 @@
-// mi2: parses the command's name and dispatches. Nothing else lives here.
+// mi2: parses the command's name and dispatches, behind a last-resort
+// barrier (no exception leaves main). Nothing else lives here.
+#include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/base/text.h"
 #include "core/base/version.h"
 #include "core/cli/commands.h"
 
@@ -62,9 +66,50 @@ void print_commands(std::ostream& os, std::string_view prefix) {
         "Global options: --plugin-dir DIR, --log-format text|json, -v.\n";
 }
 
+// The last-resort barrier: one sentence, exit 1. Core reports expected
+// failures as values, so reaching it is a bug in mi2.
+[[noreturn]] void internal_error(const std::string& command, const std::string& what) {
+  std::cout.flush();
+  std::cerr << "mi2" << (command.empty() ? "" : " " + command)
+            << ": internal error: " << mi2::escape_control(what)
+            << "; nothing more was done (this is a bug in mi2: please report it with the "
+               "command that led to it)"
+            << std::endl;
+  std::_Exit(mi2::cli::kExitFailure);
+}
+
+std::string current_exception_text() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an unknown exception";
+  }
+}
+
+std::string g_command;  // for the terminate handler: the command being run
+
+int dispatch(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // An exception that escapes any thread ends here rather than in abort().
+  std::set_terminate([] {
+    internal_error(g_command, std::current_exception() ? current_exception_text()
+                                                       : "std::terminate was called");
+  });
+  try {
+    return dispatch(argc, argv);
+  } catch (...) {
+    internal_error(g_command, current_exception_text());
+  }
+}
+
+namespace {
+
+int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Global options may come before the command: move them after it.
   std::vector<std::string> leading;
@@ -115,14 +160,15 @@ int main(int argc, char** argv) {
       print_commands(std::cout, args[0]);
       return args.size() == 1 ? mi2::cli::kExitUsage : mi2::cli::kExitOk;
     }
-    std::cerr << "mi2: unknown command '" << args[0]
-              << (args.size() > 1 && is_group ? " " + args[1] : "")
+    std::cerr << "mi2: unknown command '" << mi2::escape_control(args[0])
+              << (args.size() > 1 && is_group ? " " + mi2::escape_control(args[1]) : "")
               << "'; run 'mi2 --help' for the list of commands.\n";
     return mi2::cli::kExitUsage;
   }
 
   CommandContext ctx;
   ctx.name = std::string(best->name);
+  g_command = ctx.name;
   ctx.summary = std::string(best->summary);
   ctx.args.assign(args.begin() + static_cast<long>(best_words), args.end());
   ctx.args.insert(ctx.args.end(), leading.begin(), leading.end());
@@ -132,3 +178,5 @@ int main(int argc, char** argv) {
   ctx.err = &std::cerr;
   return best->run(ctx);
 }
+
+}  // namespace

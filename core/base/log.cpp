@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/base/redactor.h"
+#include "core/base/text.h"
 
 namespace mi2 {
 namespace {
@@ -29,13 +30,13 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
                           {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
                                                 spdlog::level::to_string_view(msg.level).size())},
                           {"msg", text}};
-      line = j.dump() + "\n";
+      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       const char* level = msg.level >= spdlog::level::err     ? "error: "
                           : msg.level == spdlog::level::warn  ? "warning: "
                           : msg.level <= spdlog::level::debug ? "debug: "
                                                               : "";
-      line = std::string("mi2: ") + level + text + "\n";
+      line = std::string("mi2: ") + level + escape_control(text) + "\n";  // plugins echo input
     }
     std::fwrite(line.data(), 1, line.size(), stderr);
   }

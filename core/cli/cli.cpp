@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/base/log.h"
+#include "core/base/text.h"
 
 namespace mi2::cli {
 
@@ -66,13 +67,16 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
   return parsed;
 }
 
+// Messages echo input (slugs, versions, keys, file contents, plugin output):
+// control bytes are escaped so that input can never forge a line or a
+// terminal sequence.
 int fail(const CommandContext& ctx, const std::string& message) {
-  *ctx.err << "mi2 " << ctx.name << ": " << message << '\n';
+  *ctx.err << "mi2 " << ctx.name << ": " << escape_control(message) << '\n';
   return kExitFailure;
 }
 
 int usage_error(const CommandContext& ctx, const std::string& message) {
-  *ctx.err << "mi2 " << ctx.name << ": " << message << "\nRun 'mi2 " << ctx.name
+  *ctx.err << "mi2 " << ctx.name << ": " << escape_control(message) << "\nRun 'mi2 " << ctx.name
            << " --help' for usage.\n";
   return kExitUsage;
 }

@@ -2,9 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -17,6 +21,8 @@
 
 namespace mi2 {
 namespace {
+
+namespace fs = std::filesystem;
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -36,30 +42,161 @@ std::string this_user() {
 
 std::string new_lock_id() {
   std::random_device rd;
-  char id[20];
-  std::snprintf(id, sizeof id, "lk-%08x", rd());
+  char id[24];
+  std::snprintf(id, sizeof id, "lk-%08x%04x", rd(), rd() & 0xffff);
   return id;
 }
 
-std::optional<LockInfo> read_lock(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  Json json = Json::parse(ss.str(), nullptr, false);
-  if (json.is_discarded()) return std::nullopt;
-  return LockInfo::from_json(json);
+// What lock.json holds.
+struct LockFile {
+  enum Kind { kAbsent, kLease, kBroken } kind = kAbsent;
+  LockInfo lease;         // kLease
+  std::string problem;    // kBroken: what is wrong with it
+  std::string broken_id;  // kBroken: the id `mi2 instance unlock` takes for it
+};
+
+// "broken-" + a hash of the contents: unlocking a broken file needs this id,
+// so a file rewritten since the refusal is not removed by mistake.
+std::string broken_id_of(const std::string& contents) {
+  std::uint32_t hash = 2166136261u;  // FNV-1a
+  for (unsigned char c : contents) hash = (hash ^ c) * 16777619u;
+  char id[24];
+  std::snprintf(id, sizeof id, "broken-%08x", hash);
+  return id;
 }
 
-// Creates the lock file only if none exists (O_EXCL), so two runs racing for a
-// free instance cannot both win.
-bool create_exclusive(const std::filesystem::path& path, const std::string& contents) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  bool ok = ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
-  ::fsync(fd);
+LockFile read_lock_file(const fs::path& path) {
+  LockFile file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return file;
+    file.kind = LockFile::kBroken;
+    file.problem = "cannot be read (" + std::string(std::strerror(errno)) + ")";
+    file.broken_id = broken_id_of("");
+    return file;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string contents = ss.str();
+  Json json = Json::parse(contents, nullptr, false);
+  std::optional<LockInfo> lease;
+  if (!json.is_discarded()) lease = LockInfo::from_json(json);
+  if (lease) {
+    file.kind = LockFile::kLease;
+    file.lease = *lease;
+    return file;
+  }
+  file.kind = LockFile::kBroken;
+  file.problem = contents.empty() ? "is empty"
+                                  : "is not a lock lease (" + std::to_string(contents.size()) +
+                                        " bytes that are not its JSON)";
+  file.broken_id = broken_id_of(contents);
+  return file;
+}
+
+// Serializes every change of lock.json among mi2 processes (and threads) on
+// this host: an flock on <state_dir>/lock.guard, released on close or death.
+class LockGuard {
+ public:
+  explicit LockGuard(const fs::path& state_dir) {
+    fd_ = ::open((state_dir / "lock.guard").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;  // a read-only folder: link() below still decides alone
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~LockGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+enum class Created { kYes, kExists, kFailed };
+
+// Puts `contents` at `path` whole, only if nothing is there: a synced temp
+// file, then link() (or rename without replace where links are not allowed).
+Created create_whole(const fs::path& path, const std::string& contents, std::string& error) {
+  std::string temp = (path.parent_path() / ("." + path.filename().string() + ".new-XXXXXX"));
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    error = "cannot create a temp file beside " + path.string() + ": " + std::strerror(errno);
+    return Created::kFailed;
+  }
+  bool written =
+      ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size());
+  written = ::fchmod(fd, 0644) == 0 && ::fsync(fd) == 0 && written;
   ::close(fd);
-  return ok;
+  if (!written) {
+    error = "cannot write " + temp + ": " + std::strerror(errno);
+    ::unlink(temp.c_str());
+    return Created::kFailed;
+  }
+  int rc = ::link(temp.c_str(), path.c_str());
+  int err = rc == 0 ? 0 : errno;
+  if (rc != 0 && (err == EPERM || err == EOPNOTSUPP || err == EMLINK)) {
+    rc = ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+    err = rc == 0 ? 0 : errno;
+  }
+  ::unlink(temp.c_str());
+  if (rc == 0) return Created::kYes;
+  if (err == EEXIST) return Created::kExists;
+  error = "cannot create " + path.string() + ": " + std::strerror(err);
+  return Created::kFailed;
+}
+
+std::string held_message(const LockInfo& held) {
+  return "the instance is locked by run " + escape_control(held.run_id) + " (pid " +
+         std::to_string(held.pid) + " on " + escape_control(held.host) + ", by " +
+         escape_control(held.owner) + ", since " + format_utc(held.created) +
+         "); wait for it to finish, or if that run is dead: mi2 instance unlock " +
+         escape_control(held.lock_id);
+}
+
+std::string broken_message(const fs::path& path, const LockFile& file) {
+  return "the lock file " + path.string() + " " + file.problem +
+         ", so mi2 cannot tell which run holds the instance and will not take it over; another "
+         "run may be writing it: if no run is using the instance, remove it with 'mi2 instance "
+         "unlock " +
+         file.broken_id + "'";
+}
+
+// Appends the takeover to <state_dir>/lock-takeovers.jsonl (synced), so that
+// every takeover is on record even if the new run dies at once.
+Status journal_takeover(const fs::path& state_dir, const LockInfo& stale, const LockInfo& taker) {
+  Json event = {{"event", "lock_taken_over"},
+                {"at", now_seconds()},
+                {"reason", now_seconds() > stale.created + static_cast<double>(stale.ttl_seconds)
+                               ? "lease expired"
+                               : "holder process gone"},
+                {"stale", stale.to_json()},
+                {"taken_by", taker.to_json()}};
+  fs::path path = state_dir / "lock-takeovers.jsonl";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  std::string line = event.dump() + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = ::fsync(fd) == 0 && ok;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return make_error("cannot write " + path.string() + ": " + std::strerror(err));
+  return {};
+}
+
+template <class T>
+bool read_field(const Json& json, const char* key, T& out) {
+  auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return true;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+  } else {
+    if (!it->is_number()) return false;
+  }
+  out = it->get<T>();
+  return true;
 }
 
 }  // namespace
@@ -75,15 +212,13 @@ Json LockInfo::to_json() const {
 }
 
 std::optional<LockInfo> LockInfo::from_json(const Json& json) {
-  if (!json.is_object() || !json.contains("lock_id")) return std::nullopt;
+  if (!json.is_object()) return std::nullopt;
   LockInfo info;
-  info.lock_id = json.value("lock_id", "");
-  info.run_id = json.value("run_id", "");
-  info.owner = json.value("owner", "");
-  info.host = json.value("host", "");
-  info.pid = json.value("pid", 0L);
-  info.created = json.value("created", 0.0);
-  info.ttl_seconds = json.value("ttl_seconds", 0L);
+  bool ok = read_field(json, "lock_id", info.lock_id) && read_field(json, "run_id", info.run_id) &&
+            read_field(json, "owner", info.owner) && read_field(json, "host", info.host) &&
+            read_field(json, "pid", info.pid) && read_field(json, "created", info.created) &&
+            read_field(json, "ttl_seconds", info.ttl_seconds);
+  if (!ok || info.lock_id.empty()) return std::nullopt;
   return info;
 }
 
@@ -93,10 +228,10 @@ bool LockInfo::stale() const {
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
-Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& state_dir,
-                                           const std::string& run_id, std::chrono::seconds ttl) {
+Result<InstanceLock> InstanceLock::acquire(const fs::path& state_dir, const std::string& run_id,
+                                           std::chrono::seconds ttl) {
   std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
+  fs::create_directories(state_dir, ec);
   if (ec)
     return make_error("cannot create the state folder " + state_dir.string() + ": " + ec.message());
   auto path = state_dir / "lock.json";
@@ -111,44 +246,56 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& state_di
   info.ttl_seconds = static_cast<long>(ttl.count());
   std::string contents = info.to_json().dump(2) + "\n";
 
-  std::optional<LockInfo> took_over;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (create_exclusive(path, contents)) {
-      InstanceLock lock(path, info);
-      lock.took_over_ = took_over;
-      return lock;
-    }
-    auto held = read_lock(path);
-    if (held && !held->stale()) {
-      return make_error("the instance is locked by run " + held->run_id + " (pid " +
-                        std::to_string(held->pid) + " on " + held->host + ", by " + held->owner +
-                        ", since " + format_utc(held->created) + "); wait for it to finish, or " +
-                        "if that run is dead: mi2 instance unlock " + held->lock_id);
-    }
-    // Stale or unreadable: take it over. A racing taker loses at O_EXCL.
-    took_over = held;
-    std::filesystem::remove(path, ec);
+  LockGuard guard(state_dir);
+  LockFile held;
+  for (int attempt = 0; attempt < 3 && held.kind == LockFile::kAbsent; ++attempt) {
+    std::string error;
+    Created created = create_whole(path, contents, error);
+    if (created == Created::kYes) return InstanceLock(path, info);
+    if (created == Created::kFailed) return make_error(error);
+    held = read_lock_file(path);  // absent again: released by a run that holds no guard here
   }
-  return make_error("could not take the lock " + path.string() + " (another run raced for it)");
+  if (held.kind == LockFile::kAbsent)
+    return make_error("could not take the lock " + path.string() + " (other runs raced for it)");
+  if (held.kind == LockFile::kBroken) return make_error(broken_message(path, held));
+  if (!held.lease.stale()) return make_error(held_message(held.lease));
+
+  // Stale: on record first, then replaced in one rename (under the guard, so
+  // no other mi2 on this host is between the read and the rename).
+  if (auto journaled = journal_takeover(state_dir, held.lease, info); !journaled)
+    return make_error("the lock " + path.string() + " is stale but its takeover cannot be " +
+                      "journaled (" + journaled.message() + "); nothing was changed");
+  if (auto written = write_file_atomic(path, contents); !written) return written.error();
+  InstanceLock lock(path, info);
+  lock.took_over_ = held.lease;
+  return lock;
 }
 
-Status InstanceLock::force_unlock(const std::filesystem::path& state_dir,
-                                  const std::string& lock_id) {
+Status InstanceLock::force_unlock(const fs::path& state_dir, const std::string& lock_id) {
   auto path = state_dir / "lock.json";
-  auto held = read_lock(path);
-  if (!held) return make_error("the instance is not locked (no " + path.string() + ")");
-  if (held->lock_id != lock_id) {
-    return make_error("the instance's lock id is " + held->lock_id + ", not " + lock_id +
-                      "; nothing was removed");
+  LockGuard guard(state_dir);
+  LockFile held = read_lock_file(path);
+  if (held.kind == LockFile::kAbsent)
+    return make_error("the instance is not locked (no " + path.string() + ")");
+  std::string id = held.kind == LockFile::kLease ? held.lease.lock_id : held.broken_id;
+  if (id != lock_id) {
+    if (held.kind == LockFile::kBroken)
+      return make_error("the lock file " + path.string() + " " + held.problem +
+                        "; its unlock id is " + id + ", not " + escape_control(lock_id) +
+                        "; nothing was removed");
+    return make_error("the instance's lock id is " + escape_control(id) + ", not " +
+                      escape_control(lock_id) + "; nothing was removed");
   }
   std::error_code ec;
-  std::filesystem::remove(path, ec);
+  fs::remove(path, ec);
   if (ec) return make_error("cannot remove " + path.string() + ": " + ec.message());
   return {};
 }
 
-std::optional<LockInfo> InstanceLock::current(const std::filesystem::path& state_dir) {
-  return read_lock(state_dir / "lock.json");
+std::optional<LockInfo> InstanceLock::current(const fs::path& state_dir) {
+  LockFile file = read_lock_file(state_dir / "lock.json");
+  if (file.kind != LockFile::kLease) return std::nullopt;
+  return file.lease;
 }
 
 InstanceLock::InstanceLock(InstanceLock&& other) noexcept
@@ -163,21 +310,32 @@ InstanceLock::~InstanceLock() {
   release();
 }
 
-void InstanceLock::refresh() {
-  if (!held_) return;
-  auto held = read_lock(path_);
-  if (!held || held->lock_id != info_.lock_id) return;  // someone force-unlocked us
+Status InstanceLock::refresh() {
+  if (!held_) return make_error("the instance's lock " + path_.string() + " is no longer held");
+  LockGuard guard(path_.parent_path());
+  LockFile now = read_lock_file(path_);
+  if (now.kind != LockFile::kLease || now.lease.lock_id != info_.lock_id) {
+    held_ = false;
+    std::string state = now.kind == LockFile::kAbsent ? "is gone (unlocked by hand?)"
+                        : now.kind == LockFile::kBroken
+                            ? now.problem
+                            : "now holds run " + escape_control(now.lease.run_id) + " (lock " +
+                                  escape_control(now.lease.lock_id) + ")";
+    return make_error("this run (lock " + info_.lock_id +
+                      ") lost the instance's lock: " + path_.string() + " " + state);
+  }
   info_.created = now_seconds();
-  (void)write_file_atomic(path_, info_.to_json().dump(2) + "\n");
+  return write_file_atomic(path_, info_.to_json().dump(2) + "\n");
 }
 
 void InstanceLock::release() {
   if (!held_) return;
   held_ = false;
-  auto held = read_lock(path_);
-  if (held && held->lock_id == info_.lock_id) {
+  LockGuard guard(path_.parent_path());
+  LockFile now = read_lock_file(path_);
+  if (now.kind == LockFile::kLease && now.lease.lock_id == info_.lock_id) {
     std::error_code ec;
-    std::filesystem::remove(path_, ec);
+    fs::remove(path_, ec);
   }
 }
 

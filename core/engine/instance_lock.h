@@ -2,6 +2,14 @@
 // the lock id, run id, owner, host, pid, created time and TTL. A lease whose
 // TTL has passed, or whose process is gone from this host, is stale and may be
 // taken over; otherwise only `mi2 instance unlock LOCK_ID` removes it.
+//
+// Every change of lock.json (take, take over, refresh, release, unlock) is
+// made under an flock on <state_dir>/lock.guard, and a new lease appears
+// whole: written to a temp file, then link()ed into place, which fails when a
+// lease exists. A lock.json that is empty, partial or not a lease is never
+// taken over: it is refused, and `mi2 instance unlock broken-XXXXXXXX` (the id
+// the refusal names) removes it. Each takeover is appended to
+// <state_dir>/lock-takeovers.jsonl before the stale lease is replaced.
 #pragma once
 
 #include <chrono>
@@ -20,10 +28,12 @@ struct LockInfo {
   std::string owner;
   std::string host;
   long pid = 0;
-  double created = 0;  // seconds since the epoch
+  double created = 0;  // seconds since the epoch (renewed by each refresh)
   long ttl_seconds = 0;
 
   Json to_json() const;
+  // nullopt unless `json` is an object with a non-empty string lock_id and
+  // fields of the right types.
   static std::optional<LockInfo> from_json(const Json& json);
   // True when the TTL has passed or the owning process is gone from this host.
   bool stale() const;
@@ -33,12 +43,15 @@ class InstanceLock {
  public:
   // Takes the lock for `run_id`. When held by a live run the error names the
   // run, pid, host, start time and lock id, and how to unlock. A stale lease
-  // is taken over (and said so in `took_over`).
+  // is taken over (said so in `took_over`, and journaled). A lock.json that is
+  // not a lease is refused with a sentence naming the file.
   static Result<InstanceLock> acquire(const std::filesystem::path& state_dir,
                                       const std::string& run_id,
                                       std::chrono::seconds ttl = std::chrono::hours(2));
-  // Removes the lock if its id is `lock_id`.
+  // Removes the lock if its id is `lock_id` (for a lock.json that is not a
+  // lease: the broken-XXXXXXXX id that acquire's refusal names).
   static Status force_unlock(const std::filesystem::path& state_dir, const std::string& lock_id);
+  // The lease, when lock.json holds a valid one.
   static std::optional<LockInfo> current(const std::filesystem::path& state_dir);
 
   InstanceLock(InstanceLock&& other) noexcept;
@@ -46,9 +59,12 @@ class InstanceLock {
   InstanceLock(const InstanceLock&) = delete;
   ~InstanceLock();  // releases
 
-  // Extends the lease (called between steps).
-  void refresh();
+  // Checks that lock.json still holds this lease and extends it (called
+  // between steps). The error says who holds the instance now; the lock is
+  // then no longer held and release() leaves lock.json alone.
+  Status refresh();
   void release();
+  bool held() const { return held_; }
   const LockInfo& info() const { return info_; }
   std::optional<LockInfo> took_over() const { return took_over_; }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/base/text.h"
 #include "core/fleet/fleet_config.h"
 
 namespace mi2 {
@@ -51,6 +52,7 @@ Recipe upgrade_instance_recipe() {
   auto publish = step("publish", "vcs", "publish", Json::object(),
                       "commit, push and open the upgrade pull request");
   publish.retries = 2;
+  publish.optional = true;  // a fleet without a forge upgrades without a pull request
   r.steps.push_back(publish);
   return r;
 }
@@ -63,7 +65,7 @@ Result<Recipe> find_recipe(const Json& fleet_config, const std::string& name) {
     return recipe_from_json(name, (*recipes)[name]);
   if (name == "upgrade-instance") return upgrade_instance_recipe();
   return make_error(
-      "there is no recipe '" + name +
+      "there is no recipe '" + escape_control(name) +
       "': the built-in one is upgrade-instance; others go under recipes: in mi2.yaml");
 }
 
@@ -96,6 +98,28 @@ Recipe rollback_instance_recipe(const Json& rollback_params, const RecipeStep& v
   return recipe;
 }
 
+Status check_recipe_bindings(const Recipe& recipe,
+                             const std::function<bool(const std::string& role)>& bound) {
+  std::vector<std::string> missing;
+  std::set<std::string> roles;
+  for (const auto& s : recipe.steps) {
+    if (s.role.empty() || s.optional || bound(s.role)) continue;
+    missing.push_back("'" + escape_control(s.name) + "' (role " + s.role + ")");
+    roles.insert(s.role);
+  }
+  if (missing.empty()) return {};
+  std::string steps, role_list;
+  for (size_t i = 0; i < missing.size(); ++i)
+    steps += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
+  for (const auto& role : roles) role_list += (role_list.empty() ? "" : ", ") + role;
+  return make_error("recipe '" + escape_control(recipe.name) +
+                    "' cannot run: mi2.yaml binds no plugin to " +
+                    (roles.size() == 1 ? "role " : "roles ") + role_list + ", needed by step" +
+                    (missing.size() == 1 ? " " : "s ") + steps +
+                    "; bind one under roles: in mi2.yaml (see 'mi2 plugin list'), or mark the "
+                    "step optional: true in a recipe under recipes:; nothing was changed");
+}
+
 const char* to_string(OnFailure on_failure) {
   switch (on_failure) {
     case OnFailure::kAbort:
@@ -111,9 +135,11 @@ const char* to_string(OnFailure on_failure) {
 namespace {
 
 Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
-  auto where = [&](size_t i) { return "recipe '" + name + "' step " + std::to_string(i + 1); };
+  auto where = [&](size_t i) {
+    return "recipe '" + escape_control(name) + "' step " + std::to_string(i + 1);
+  };
   if (!json.is_object() || !json.contains("steps") || !json["steps"].is_array())
-    return make_error("recipe '" + name + "' needs a 'steps' list");
+    return make_error("recipe '" + escape_control(name) + "' needs a 'steps' list");
   Recipe recipe;
   recipe.name = name;
   std::set<std::string> names;
@@ -127,16 +153,19 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
     out.action = s.value("action", "");
     if (out.name.empty()) return make_error(where(i) + " has no name");
     if (!names.insert(out.name).second)
-      return make_error(where(i) + " repeats the name '" + out.name + "'");
-    if (out.action.empty()) return make_error(where(i) + " ('" + out.name + "') has no action");
+      return make_error(where(i) + " repeats the name '" + escape_control(out.name) + "'");
+    if (out.action.empty())
+      return make_error(where(i) + " ('" + escape_control(out.name) + "') has no action");
     if (out.role.empty() && out.action != "resolve-version" && out.action != "bump")
-      return make_error(where(i) + " ('" + out.name + "') has no role and '" + out.action +
+      return make_error(where(i) + " ('" + escape_control(out.name) + "') has no role and '" +
+                        escape_control(out.action) +
                         "' is not a built-in action (resolve-version, bump)");
     if (!out.role.empty()) {
       bool known = false;
       for (const char* role : kRoles) known |= out.role == role;
       if (!known)
-        return make_error(where(i) + " ('" + out.name + "') names unknown role '" + out.role + "'");
+        return make_error(where(i) + " ('" + escape_control(out.name) + "') names unknown role '" +
+                          escape_control(out.role) + "'");
     }
     out.params = s.value("params", Json::object());
     if (out.params.contains("check_set") && out.params["check_set"] != "health" &&
@@ -147,6 +176,10 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
     out.retries = s.value("retries", 0);
     out.backoff = std::chrono::milliseconds(s.value("backoff_ms", 1000));
     out.description = s.value("description", "");
+    if (s.contains("optional") && !s["optional"].is_boolean())
+      return make_error(where(i) + " ('" + escape_control(out.name) +
+                        "') has optional: " + s["optional"].dump() + "; use true or false");
+    out.optional = s.value("optional", false);
     std::string on_failure = s.value("on_failure", "abort");
     if (on_failure == "abort")
       out.on_failure = OnFailure::kAbort;
@@ -155,10 +188,11 @@ Result<Recipe> parse_recipe(const std::string& name, const Json& json) {
     else if (on_failure == "continue")
       out.on_failure = OnFailure::kContinue;
     else
-      return make_error(where(i) + " ('" + out.name + "') has on_failure '" + on_failure +
-                        "'; use abort, rollback or continue");
+      return make_error(where(i) + " ('" + escape_control(out.name) + "') has on_failure '" +
+                        escape_control(on_failure) + "'; use abort, rollback or continue");
     if (out.retries < 0 || out.timeout.count() <= 0)
-      return make_error(where(i) + " ('" + out.name + "') needs retries >= 0 and timeout_s > 0");
+      return make_error(where(i) + " ('" + escape_control(out.name) +
+                        "') needs retries >= 0 and timeout_s > 0");
     recipe.steps.push_back(std::move(out));
   }
   return recipe;
@@ -170,7 +204,8 @@ Result<Recipe> recipe_from_json(const std::string& name, const Json& json) {
   try {
     return parse_recipe(name, json);
   } catch (const nlohmann::json::exception& e) {
-    return make_error("recipe '" + name + "' has a field of the wrong type: " + e.what());
+    return make_error("recipe '" + escape_control(name) +
+                      "' has a field of the wrong type: " + e.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct RecipeStep {
   std::chrono::milliseconds backoff{1000};  // doubled after each retry
   OnFailure on_failure = OnFailure::kAbort;
   std::string description;  // one line for the plan and progress
+  // When mi2.yaml binds no plugin to `role`: skipped if optional, else the
+  // run is refused before it starts (check_recipe_bindings).
+  bool optional = false;
 };
 
 struct Recipe {
@@ -41,10 +45,15 @@ Recipe upgrade_instance_recipe();
 
 // From JSON: {"steps": [{"name", "role", "action", "params", "timeout_s",
 // "retries", "backoff_ms", "on_failure": "abort|rollback|continue",
-// "description"}]}. Errors name the recipe and the step.
+// "description", "optional"}]}. Errors name the recipe and the step.
 Result<Recipe> recipe_from_json(const std::string& name, const Json& json);
 
 const char* to_string(OnFailure on_failure);
+
+// Refuses a recipe with a step whose role `bound` says has no plugin, unless
+// the step is optional. The error names the recipe, the steps and the roles.
+Status check_recipe_bindings(const Recipe& recipe,
+                             const std::function<bool(const std::string& role)>& bound);
 
 // The recipe a command runs: mi2.yaml's `recipes.<name>` (the whole document
 // as JSON in `fleet_config`) when given, else the built-in of that name.

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/base/text.h"
 #include "core/engine/version_policy.h"
 #include "core/host/providers.h"
 
@@ -32,7 +33,7 @@ void Run::journal(Json event) {
 }
 
 void Run::print(const std::string& line) {
-  if (out_) *out_ << line << std::endl;
+  if (out_) *out_ << escape_control(line) << std::endl;  // plugin errors echo input
 }
 
 CallSettings Run::call_settings(std::optional<Clock::TimePoint> deadline) {
@@ -82,7 +83,9 @@ Status Run::prepare_new() {
   auto loaded = load_instance(instance_);
   if (!loaded) return loaded.error();
   instance_json_ = std::move(*loaded);
-  previous_ = instance_json_.value("/spec/sourcegraphVersion"_json_pointer, "");
+  auto previous = instance_version(instance_json_, instance_.config_path().string());
+  if (!previous) return previous.error();
+  previous_ = *previous;
   target_ = options_.target_version;
   if (target_.empty())
     return make_error("no target version: pass -target-version V (a version or 'latest')");
@@ -173,6 +176,10 @@ RunOutcome Run::fail_step(const RecipeStep& step, const StepResult& result) {
 }
 
 RunOutcome Run::execute() {
+  if (auto bound = check_recipe_bindings(
+          recipe_, [this](const std::string& role) { return !invoker_.providers(role).empty(); });
+      !bound)
+    return finish(RunResult::kRefused, bound.message(), "");
   Status prepared = options_.resume_run_id.empty() ? prepare_new() : prepare_resume();
   if (!prepared) return finish(RunResult::kRefused, prepared.message(), "");
   print_plan_header();
@@ -191,6 +198,15 @@ RunOutcome Run::execute() {
                     step.name);
     if (std::string stop = journal_failure_before(step.name); !stop.empty())
       return finish(RunResult::kFailed, stop, step.name);
+    if (lock_) {
+      if (auto kept = lock_->refresh(); !kept)
+        return finish(RunResult::kFailed,
+                      kept.message() + "; the run stopped before '" + step.name +
+                          "' so that two runs never change the instance at once; resume with "
+                          "--resume " +
+                          run_id_ + " when no other run holds it",
+                      step.name);
+    }
     current_step_ = step.name;
     print_planned_step(counter, step);
     auto step_start = clock_.now();
@@ -201,7 +217,6 @@ RunOutcome Run::execute() {
              {"action", step.action}});
     if (std::string stop = journal_failure_before(step.name); !stop.empty())
       return finish(RunResult::kFailed, stop, step.name);
-    if (lock_) lock_->refresh();
 
     StepResult result = run_step(step);
     double took = seconds_between(step_start, clock_.now());

@@ -145,8 +145,9 @@ StepResult Run::run_role_step(const RecipeStep& step, const Json& params) {
   StepResult result;
   auto providers = invoker_.providers(step.role);
   if (providers.empty()) {
-    result.status = StepStatus::kSkipped;
+    result.status = step.optional ? StepStatus::kSkipped : StepStatus::kFailed;
     result.note = "no plugin bound to role '" + step.role + "' in mi2.yaml";
+    if (!step.optional) result.error = result.note;
     return result;
   }
   Json input = step_input(step, params);

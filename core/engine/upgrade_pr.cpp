@@ -110,9 +110,13 @@ Json tracking_issue_params(const Fleet& fleet, const std::string& environment,
     for (const auto& ref : *instances) {
       auto json = load_instance(ref);
       if (!json) continue;
-      std::string channel = json->value("/spec/releaseChannel"_json_pointer, "");
-      if (json->value("/spec/sourcegraphVersion"_json_pointer, "") == version ||
-          channel == "insiders" || channel == "pause")
+      auto text_at = [&](const Json::json_pointer& at) {  // "" unless a string (never throws)
+        return json->contains(at) && json->at(at).is_string() ? json->at(at).get<std::string>()
+                                                              : std::string();
+      };
+      std::string channel = text_at("/spec/releaseChannel"_json_pointer);
+      if (text_at("/spec/sourcegraphVersion"_json_pointer) == version || channel == "insiders" ||
+          channel == "pause")
         continue;
       std::string slug = slug_of(*json, ref.id);
       body += "- [ ] " + slug + " (" + ref.id + ")\n";

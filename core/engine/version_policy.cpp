@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "core/base/text.h"
+
 namespace mi2 {
 
 std::optional<Version> parse_release_version(const std::string& text) {
@@ -18,7 +20,8 @@ bool is_main_branch_tag(const std::string& text) {
 
 Status validate_version(const std::string& text) {
   if (parse_release_version(text) || is_main_branch_tag(text)) return {};
-  return make_error("'" + text +
+  std::string shown = escape_control(text.size() > 80 ? text.substr(0, 77) + "..." : text);
+  return make_error("'" + shown +
                     "' is not a version: use a release like 4.1.0, a release candidate like "
                     "4.1.0-rc.1, a main-branch tag like 208045_2023-04-01_5.0-0c4a8d6bb3e2, or "
                     "'latest'");

@@ -89,7 +89,7 @@ Result<std::vector<InstanceRef>> Fleet::instances(const std::string& env) const 
       !fs::is_directory(deployments, ec)) {
     auto known = environments();
     return make_error(
-        "environment '" + env + "' not found in " + root_.string() +
+        "environment '" + escape_control(env) + "' not found in " + root_.string() +
         "/environments; known environments: " + (known ? join_or_none(*known) : "(none)") + ".");
   }
   std::vector<InstanceRef> refs;
@@ -115,14 +115,16 @@ Result<InstanceRef> Fleet::find(const std::string& env, const std::string& slug)
     if (match) hits.push_back(&instance.ref);
   }
   if (hits.empty()) {
-    return make_error("no instance with slug or id '" + slug + "' in environment '" + env +
-                      "'; list them with 'mi2 instance list -e " + env + "'.");
+    return make_error("no instance with slug or id '" + escape_control(slug) +
+                      "' in environment '" + env + "'; list them with 'mi2 instance list -e " +
+                      env + "'.");
   }
   if (hits.size() > 1) {
     std::vector<std::string> ids;
     for (const auto* hit : hits) ids.push_back(hit->id);
-    return make_error("slug '" + slug + "' matches several instances in environment '" + env +
-                      "' (" + join_or_none(ids) + "); pass the instance id instead.");
+    return make_error("slug '" + escape_control(slug) +
+                      "' matches several instances in environment '" + env + "' (" +
+                      join_or_none(ids) + "); pass the instance id instead.");
   }
   return *hits.front();
 }
@@ -158,7 +160,46 @@ Result<InstanceRef> Fleet::resolve(const std::string& env, const std::string& sl
 }
 
 Result<Json> load_instance(const InstanceRef& instance) {
-  return load_yaml_file_as_json(instance.config_path());
+  auto json = load_yaml_file_as_json(instance.config_path());
+  if (!json) return json;
+  if (auto shape = check_instance_shape(*json, instance.config_path().string()); !shape)
+    return shape.error();
+  return json;
+}
+
+Status check_instance_shape(const Json& instance, const std::string& path) {
+  auto kind = [](const Json& v) -> std::string {
+    if (v.is_object()) return "a mapping";
+    if (v.is_array()) return "a list";
+    if (v.is_string()) return "the text '" + escape_control(v.get<std::string>()) + "'";
+    return "the single value " + escape_control(v.dump());
+  };
+  const std::string expected =
+      "; an instance's config.yaml is a mapping (apiVersion, kind, metadata, spec)";
+  if (instance.is_null()) return make_error(path + " is empty" + expected + ".");
+  if (!instance.is_object()) return make_error(path + " holds " + kind(instance) + expected + ".");
+  auto spec = instance.find("spec");
+  if (spec == instance.end() || spec->is_null()) return {};
+  if (!spec->is_object())
+    return make_error(path + ": spec is " + kind(*spec) + ", not a mapping" + expected + ".");
+  auto version = spec->find("sourcegraphVersion");
+  if (version == spec->end() || version->is_primitive()) return {};
+  return make_error(path + ": spec.sourcegraphVersion is " + kind(*version) +
+                    ", not a version; write it as a quoted string, e.g. "
+                    "sourcegraphVersion: \"4.1.0\".");
+}
+
+Result<std::string> instance_version(const Json& instance, const std::string& path) {
+  if (!instance.is_object()) return std::string();
+  auto spec = instance.find("spec");
+  if (spec == instance.end() || !spec->is_object()) return std::string();
+  auto version = spec->find("sourcegraphVersion");
+  if (version == spec->end() || version->is_null()) return std::string();
+  if (version->is_string()) return version->get<std::string>();
+  return make_error(path + ": spec.sourcegraphVersion is " + escape_control(version->dump()) +
+                    ", which YAML reads as a " + (version->is_boolean() ? "boolean" : "number") +
+                    ", not a version; write it in quotes, e.g. sourcegraphVersion: \"" +
+                    escape_control(version->dump()) + "\".");
 }
 
 Result<Json> load_yaml_file_as_json(const fs::path& path) {

@@ -54,12 +54,22 @@ class Fleet {
 
 // config.yaml as JSON (the object `mi2 instance get` prints). Plain YAML
 // scalars are typed (null, bool, int, float) as YAML 1.2's core schema does;
-// quoted ones stay strings. The error names the file and line.
+// quoted ones stay strings. The error names the file and line. A document
+// that is not a mapping, a spec that is not one, or a sourcegraphVersion that
+// is a list or a mapping is refused (check_instance_shape).
 Result<Json> load_instance(const InstanceRef& instance);
+// The shape every reader of an instance relies on (a mapping; spec, when
+// given, a mapping; spec.sourcegraphVersion a scalar); the error names `path`.
+Status check_instance_shape(const Json& instance, const std::string& path);
+// spec.sourcegraphVersion ("" when absent or null); a number or boolean (an
+// unquoted 4.10 reads as 4.1) is refused with a sentence naming `path`.
+Result<std::string> instance_version(const Json& instance, const std::string& path);
 
 // spec.displayName of config.yaml as JSON (the slug), or `fallback` (the id)
 // when it has none. The one place the slug is read.
 std::string slug_of(const Json& instance, const std::string& fallback);
+// Any YAML file (mi2.yaml, config.yaml) as JSON through the fleet scan's
+// reader; refuses what YamlEventGuard refuses, naming the file and line.
 Result<Json> load_yaml_file_as_json(const std::filesystem::path& path);
 
 }  // namespace mi2

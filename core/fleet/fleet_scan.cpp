@@ -18,6 +18,7 @@
 #include "core/jq/jq_native.h"
 #include "core/jq/jq_program.h"
 #include "core/sys/workers.h"
+#include "core/yaml/yaml_guard.h"
 
 namespace mi2 {
 
@@ -57,6 +58,29 @@ struct Slot {
 };
 
 enum class Loaded { kNoInstance, kDocument, kFailed };
+
+// check_instance_shape on a jv: quick when the shape is right, which it
+// nearly always is; the sentence comes from the Json check.
+Status check_shape(jv doc, const std::string& path) {
+  bool ok = jv_get_kind(doc) == JV_KIND_OBJECT;
+  if (ok) {
+    jv spec = jv_object_get(jv_copy(doc), jv_string("spec"));
+    jv_kind spec_kind = jv_get_kind(spec);
+    if (spec_kind == JV_KIND_OBJECT) {
+      jv version = jv_object_get(jv_copy(spec), jv_string("sourcegraphVersion"));
+      jv_kind kind = jv_get_kind(version);
+      ok = kind != JV_KIND_ARRAY && kind != JV_KIND_OBJECT;
+      jv_free(version);
+    } else {
+      ok = spec_kind == JV_KIND_INVALID || spec_kind == JV_KIND_NULL;
+    }
+    jv_free(spec);
+  }
+  if (ok) return {};
+  Status shape = check_instance_shape(jv_to_json(doc), path);
+  if (shape) return make_error(path + " does not have the shape of an instance's config.yaml.");
+  return shape;
+}
 
 // Instance `ref`'s config.yaml as a jv (into `doc`): from the cache when its
 // stamp matches, else read and parsed. Cold files cost open, fstat, one read
@@ -98,6 +122,12 @@ Loaded load_document(int dir_fd, const InstanceRef& ref, const ScanCache* cache,
     return Loaded::kNoInstance;
   }
   slot.stamp = FileStamp::of(st);
+  if (static_cast<size_t>(st.st_size) > kMaxYamlBytes) {
+    ::close(fd);
+    slot.state = Slot::kFailed;
+    slot.error = yaml_too_big(ref.config_path().string(), static_cast<size_t>(st.st_size));
+    return Loaded::kFailed;
+  }
   // One read for the size fstat gave (plus one byte to see a file that grew).
   buffer.resize(static_cast<size_t>(st.st_size) + 1);
   size_t filled = 0;
@@ -122,6 +152,11 @@ Loaded load_document(int dir_fd, const InstanceRef& ref, const ScanCache* cache,
     return Loaded::kFailed;
   }
   doc = *parsed;
+  if (auto shape = check_shape(doc, ref.config_path().string()); !shape) {
+    slot.state = Slot::kFailed;
+    slot.error = shape.message();
+    return Loaded::kFailed;
+  }
   if (cache && !append_json(slot.fresh, doc)) slot.fresh.clear();
   return Loaded::kDocument;
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/fleet/yaml_jv.h"
+#include "core/yaml/yaml_guard.h"
 #include "core/yaml/yaml_scalar.h"
 
 namespace mi2 {
@@ -54,7 +55,18 @@ class Reader {
     return mapping(lines_[pos_].indent);
   }
 
+  // Counts the nesting of sequence() and mapping(); past kMaxYamlDepth the
+  // document is declined, and libyaml's guard says how deep is too deep.
+  struct Nest {
+    explicit Nest(size_t& depth) : depth_(depth) { ++depth_; }
+    ~Nest() { --depth_; }
+    bool too_deep() const { return depth_ > kMaxYamlDepth; }
+    size_t& depth_;
+  };
+
   std::optional<jv> sequence(int indent) {
+    Nest nest(depth_);
+    if (nest.too_deep()) return std::nullopt;
     jv list = jv_array();
     while (pos_ < lines_.size() && lines_[pos_].indent == indent &&
            is_sequence_item(lines_[pos_].text)) {
@@ -96,6 +108,8 @@ class Reader {
   }
 
   std::optional<jv> mapping(int indent) {
+    Nest nest(depth_);
+    if (nest.too_deep()) return std::nullopt;
     jv object = jv_object();
     while (pos_ < lines_.size() && lines_[pos_].indent == indent) {
       const Line& line = lines_[pos_];
@@ -105,6 +119,12 @@ class Reader {
         return std::nullopt;
       }
       std::string_view rest = line.text.substr(key->second);
+      jv key_jv = string_jv(key->first);
+      if (jv_object_has(jv_copy(object), jv_copy(key_jv))) {  // libyaml names both lines
+        jv_free(key_jv);
+        jv_free(object);
+        return std::nullopt;
+      }
       std::optional<jv> value;
       if (only_comment(rest)) {
         ++pos_;
@@ -121,10 +141,11 @@ class Reader {
         }
       }
       if (!value) {
+        jv_free(key_jv);
         jv_free(object);
         return std::nullopt;
       }
-      object = jv_object_set(object, string_jv(key->first), *value);
+      object = jv_object_set(object, key_jv, *value);
     }
     if (pos_ < lines_.size() && lines_[pos_].indent > indent) {
       jv_free(object);
@@ -253,11 +274,13 @@ class Reader {
 
   std::vector<Line> lines_;
   size_t pos_ = 0;
+  size_t depth_ = 0;
 };
 
 }  // namespace
 
 std::optional<jv> read_simple_block_yaml(std::string_view text) {
+  if (text.size() > kMaxYamlBytes) return std::nullopt;
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) return std::nullopt;  // BOM
   std::vector<Line> lines;
   lines.reserve(32);

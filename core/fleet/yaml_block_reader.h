@@ -2,8 +2,9 @@
 // (nested mappings and lists, plain and simply quoted one-line scalars,
 // comments), about ten times cheaper than a general parser. Anything else
 // (flow collections, anchors, tags, block or multi-line scalars, tabs,
-// directives, syntax errors) is declined, and the caller falls back to
-// libyaml. Typing follows the YAML 1.2 core schema, like the other loaders.
+// directives, syntax errors, a key given twice, nesting deeper than
+// kMaxYamlDepth) is declined, and the caller falls back to libyaml, which
+// refuses or reads it. Typing follows the YAML 1.2 core schema, like the other loaders.
 // Includes <jv.h>: only .cpp files of mi2_core may include this header.
 #pragma once
 

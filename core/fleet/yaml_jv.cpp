@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/fleet/yaml_block_reader.h"
+#include "core/yaml/yaml_guard.h"
 #include "core/yaml/yaml_scalar.h"
 
 namespace mi2 {
@@ -28,8 +29,13 @@ class JvBuilder {
     jv_free(result_);
   }
 
-  // Returns false with `error` set on an error (a non-scalar key).
+  // Returns false with `error` set on an error: a non-scalar key, or what
+  // YamlEventGuard refuses (a duplicate key, deep nesting, an alias bomb).
   bool on_event(const yaml_event_t& event, std::string& error) {
+    if (auto problem = guard_.on_event(event)) {
+      error = std::to_string(problem->line) + ": " + problem->message;
+      return false;
+    }
     switch (event.type) {
       case YAML_SCALAR_EVENT: {
         std::string_view text(reinterpret_cast<const char*>(event.data.scalar.value),
@@ -119,7 +125,7 @@ class JvBuilder {
   }
 
   bool key_error(std::string& error, const yaml_event_t& event) {
-    error = "line " + std::to_string(event.start_mark.line + 1) +
+    error = std::to_string(event.start_mark.line + 1) +
             ": a mapping key must be a plain value, not a list or a mapping";
     return false;
   }
@@ -141,6 +147,7 @@ class JvBuilder {
     return true;
   }
 
+  YamlEventGuard guard_;
   std::vector<Frame> stack_;
   std::map<std::string, jv> anchors_;
   jv result_ = jv_invalid();
@@ -151,6 +158,7 @@ class JvBuilder {
 }  // namespace
 
 Result<jv> parse_to_jv(const char* text, size_t size, const std::string& path) {
+  if (size > kMaxYamlBytes) return make_error(yaml_too_big(path, size));
   if (auto simple = read_simple_block_yaml(std::string_view(text, size))) return *simple;
   return parse_to_jv_with_libyaml(text, size, path);
 }
@@ -174,6 +182,7 @@ jv plain_scalar_to_jv(std::string_view text) {
 }
 
 Result<jv> parse_to_jv_with_libyaml(const char* text, size_t size, const std::string& path) {
+  if (size > kMaxYamlBytes) return make_error(yaml_too_big(path, size));
   yaml_parser_t parser;
   if (!yaml_parser_initialize(&parser)) return make_error("cannot start the YAML parser.");
   yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text), size);

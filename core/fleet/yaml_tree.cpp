@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/yaml/yaml_guard.h"
 #include "core/yaml/yaml_scalar.h"
 
 namespace mi2 {
@@ -60,8 +61,15 @@ Result<Json> node_to_json(const YAML::Node& node, const fs::path& path) {
 Result<YamlTree> load_yaml_tree(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno) + ".");
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxYamlBytes) return make_error(yaml_too_big(path.string(), size));
   std::stringstream text;
   text << in.rdbuf();
+  // libyaml under YamlEventGuard first: yaml-cpp accepts some broken YAML (an
+  // unclosed quote swallows the rest), keeps the last of a key given twice,
+  // and would expand an alias bomb below. Then the tree for exact typing.
+  if (auto valid = check_yaml_document(text.str(), path.string()); !valid) return valid.error();
   try {
     YamlTree tree{YAML::Load(text.str()), Json()};
     auto json = node_to_json(tree.node, path);

@@ -14,7 +14,9 @@
 #include <type_traits>
 
 #include "core/base/redactor.h"
+#include "core/base/text.h"
 #include "core/fleet/fleet_config.h"
+#include "core/host/plugin_loader_elf.h"
 #include "core/host/plugin_status.h"
 
 namespace mi2 {
@@ -53,13 +55,6 @@ std::mutex& registry_mutex() {
 std::map<std::string, LibraryRecord*>& registry() {
   static auto* libraries = new std::map<std::string, LibraryRecord*>();  // never unloaded
   return *libraries;
-}
-
-bool has_elf_header(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  char magic[4] = {};
-  return file.read(magic, 4) && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
-         magic[3] == 'F';
 }
 
 const LibraryRecord& open_library(const fs::path& canonical, const std::string& shown) {
@@ -171,8 +166,8 @@ Result<PluginDescription> parse_description(const char* text) {
     return make_error("its describe() document has no \"name\" string");
   d.name = doc["name"].get<std::string>();
   if (!is_plugin_name(d.name))
-    return make_error("its describe() name '" + d.name + "' is not a plugin name (" +
-                      kPluginNameRule + ")");
+    return make_error("its describe() name '" + escape_control(d.name) +
+                      "' is not a plugin name (" + kPluginNameRule + ")");
   if (!doc.contains("version") || !doc["version"].is_string() ||
       doc["version"].get<std::string>().empty())
     return make_error("its describe() document has no \"version\" string");
@@ -183,7 +178,7 @@ Result<PluginDescription> parse_description(const char* text) {
     return make_error("its describe() document has no \"roles\" object");
   for (const auto& [role, actions] : doc["roles"].items()) {
     if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles))
-      return make_error("its describe() document names the unknown role '" + role +
+      return make_error("its describe() document names the unknown role '" + escape_control(role) +
                         "' (roles are render, healthcheck, backup, migrate, apply, vcs)");
     auto list = string_array(actions);
     if (!list || list->empty())
@@ -314,11 +309,8 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
   if (auto refusal = writable_by_others(path)) return make_error(*refusal);
   if (canonical != path)
     if (auto refusal = writable_by_others(canonical)) return make_error(*refusal);
-  if (!has_elf_header(canonical)) {
-    return make_error("plugin file '" + shown +
-                      "' is not a shared object (it has no ELF header); remove it from the "
-                      "plugin folder");
-  }
+  // A truncated file would be mapped past its end: SIGBUS inside dlopen.
+  if (auto refusal = elf_refusal(canonical, shown)) return make_error(*refusal);
   const LibraryRecord& library = open_library(canonical, shown);
   if (!library.api) return make_error(library.error);
   if (auto refusal = check_api(library.api, shown)) return make_error(*refusal);
@@ -340,7 +332,8 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::find(const std::string& name) {
   if (!is_plugin_name(name))
-    return make_error("'" + name + "' is not a plugin name (" + kPluginNameRule + ")");
+    return make_error("'" + escape_control(name) + "' is not a plugin name (" + kPluginNameRule +
+                      ")");
   std::string searched;
   for (const auto& dir : search_dirs_) {
     fs::path candidate = dir / plugin_file_name(name);

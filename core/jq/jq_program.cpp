@@ -9,6 +9,7 @@ extern "C" {
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/base/text.h"
 #include "core/jq/jq_native.h"
 
 namespace mi2 {
@@ -59,25 +60,41 @@ std::string describe(const Json& value) {
   return text;
 }
 
-// Runs `program` on `input` (consumed), calling `on_output` with each output jv
-// (the callback owns it). Returns false with `error` set on a runtime error.
+// Runs `program` on `input` (consumed), calling `on_output` with each output
+// jv (the callback owns it; it returns false to stop). Returns false with
+// `error` set on a runtime error or when the watchdog halted the evaluation.
 template <class OnOutput>
-bool run_jv(jq_state* state, jv input, OnOutput&& on_output, std::string& error) {
+bool run_jv(jq_state* state, JqWatchdog& watchdog, jv input, OnOutput&& on_output,
+            std::string& error) {
+  watchdog.begin();
   jq_start(state, input, 0);
+  bool ok = true;
   for (;;) {
     jv out = jq_next(state);
     if (jv_is_valid(out)) {
-      on_output(out);
-      continue;
+      if (on_output(out)) continue;
+      break;
     }
     if (jv_invalid_has_msg(jv_copy(out))) {
-      error = invalid_message(out);
-      return false;
+      error = escape_control(invalid_message(out));
+      ok = false;
+    } else {
+      jv_free(out);
     }
-    jv_free(out);
-    return true;
+    break;
   }
+  std::string halted = watchdog.end();
+  if (halted.empty()) return ok;
+  error = "it was stopped because " + halted +
+          " (a filter reads one instance: does it loop, like repeat or a recursive def?)";
+  return false;
 }
+
+// libjq 1.6 frees a halt_error's message at each reset without clearing it
+// (a double free on the next input): filters get no halt.
+const char* kNoHalt =
+    "def halt: error(\"halt is not available in mi2 filters\"); "
+    "def halt_error: halt; def halt_error(f): halt; ";
 
 }  // namespace
 
@@ -163,47 +180,75 @@ jv json_to_jv(const Json& value) {
   return jv_null();
 }
 
-Result<JqProgram> JqProgram::compile(const std::string& expression) {
-  jq_state* state = jq_init();
-  if (!state) return make_error("cannot start libjq to compile '" + expression + "'.");
+namespace {
+
+// jq_compile with its messages as one sentence's tail, or "" when it compiled.
+std::string compile_into(jq_state* state, const std::string& program) {
   std::vector<std::string> messages;
   jq_set_error_cb(state, collect_message, &messages);
-  int ok = jq_compile(state, expression.c_str());
+  int ok = jq_compile(state, program.c_str());
   jq_set_error_cb(state, drop_message, nullptr);
-  if (!ok) {
-    jq_teardown(&state);
-    std::string detail;
-    for (const auto& m : messages) {
-      // jq ends with a count ("jq: 1 compile error"); the first lines say what is wrong.
-      if (m.find("compile error") != std::string::npos && m.rfind("jq: error", 0) != 0) continue;
-      detail += (detail.empty() ? "" : "; ") + strip_prefix(m);
-    }
-    if (detail.empty()) detail = "syntax error";
-    while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
-    return make_error("jq expression '" + expression + "' does not compile: " + detail);
+  if (ok) return "";
+  std::string detail;
+  for (const auto& m : messages) {
+    // jq ends with a count ("jq: 1 compile error"); the first lines say what is wrong.
+    if (m.find("compile error") != std::string::npos && m.rfind("jq: error", 0) != 0) continue;
+    detail += (detail.empty() ? "" : "; ") + strip_prefix(m);
   }
-  return JqProgram(state, expression);
+  if (detail.empty()) detail = "syntax error";
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  return detail;
 }
 
-JqProgram::JqProgram(jq_state* state, std::string expression)
-    : state_(state), expression_(std::move(expression)) {}
+}  // namespace
+
+Result<JqProgram> JqProgram::compile(const std::string& expression, JqLimits limits) {
+  jq_state* state = jq_init();
+  if (!state)
+    return make_error("cannot start libjq to compile '" + escape_control(expression) + "'.");
+  std::string detail = compile_into(state, expression);
+  // Compiled as written first, so errors quote the user's text alone.
+  if (detail.empty() && expression.find("halt") != std::string::npos) {
+    jq_teardown(&state);
+    state = jq_init();
+    if (!state)
+      return make_error("cannot start libjq to compile '" + escape_control(expression) + "'.");
+    detail = compile_into(state, kNoHalt + expression);
+  }
+  if (!detail.empty()) {
+    jq_teardown(&state);
+    return make_error("jq expression '" + escape_control(expression) +
+                      "' does not compile: " + escape_control(detail));
+  }
+  return JqProgram(state, expression, limits);
+}
+
+JqProgram::JqProgram(jq_state* state, std::string expression, JqLimits limits)
+    : state_(state),
+      expression_(std::move(expression)),
+      watchdog_(std::make_unique<JqWatchdog>(state, limits)) {}
 
 JqProgram::JqProgram(JqProgram&& other) noexcept
-    : state_(other.state_), expression_(std::move(other.expression_)) {
+    : state_(other.state_),
+      expression_(std::move(other.expression_)),
+      watchdog_(std::move(other.watchdog_)) {
   other.state_ = nullptr;
 }
 
 JqProgram& JqProgram::operator=(JqProgram&& other) noexcept {
   if (this != &other) {
+    watchdog_.reset();  // its thread goes before the state it watches
     if (state_) jq_teardown(&state_);
     state_ = other.state_;
     expression_ = std::move(other.expression_);
+    watchdog_ = std::move(other.watchdog_);
     other.state_ = nullptr;
   }
   return *this;
 }
 
 JqProgram::~JqProgram() {
+  watchdog_.reset();
   if (state_) jq_teardown(&state_);
 }
 
@@ -211,13 +256,15 @@ Result<std::vector<Json>> JqProgram::run(const Json& input) const {
   std::vector<Json> outputs;
   std::string error;
   bool ok = run_jv(
-      state_, json_to_jv(input),
+      state_, *watchdog_, json_to_jv(input),
       [&](jv out) {
         outputs.push_back(jv_to_json(out));
         jv_free(out);
+        return true;
       },
       error);
-  if (!ok) return make_error("jq expression '" + expression_ + "' failed: " + error);
+  if (!ok)
+    return make_error("jq expression '" + escape_control(expression_) + "' failed: " + error);
   return outputs;
 }
 
@@ -226,14 +273,13 @@ Result<bool> JqProgram::matches(const Json& input, const std::string& subject) c
 }
 
 Result<bool> jq_matches(const JqProgram& program, jv input, const std::string& subject) {
-  jq_state* state = program.native();
   int count = 0;
   bool result = false;
   bool first_is_boolean = true;
   Json first;
   std::string error;
   bool ok = run_jv(
-      state, input,
+      program.native(), program.watchdog(), input,
       [&](jv out) {
         if (++count == 1) {
           jv_kind kind = jv_get_kind(out);
@@ -242,22 +288,21 @@ Result<bool> jq_matches(const JqProgram& program, jv input, const std::string& s
           if (!first_is_boolean) first = jv_to_json(out);
         }
         jv_free(out);
+        return count == 1 && first_is_boolean;  // the answer is known otherwise
       },
       error);
-  const std::string& expression = program.expression();
-  if (!ok) {
-    return make_error("filter '" + expression + "' failed on instance " + subject + ": " + error +
-                      ".");
-  }
+  std::string expression = escape_control(program.expression());
+  std::string where = " on instance " + escape_control(subject);
+  if (!ok) return make_error("filter '" + expression + "' failed" + where + ": " + error + ".");
   if (count == 1 && first_is_boolean) return result;
   std::string gave;
   if (count == 0)
     gave = "no output";
   else if (!first_is_boolean)
-    gave = describe(first) + " (not a boolean)";
+    gave = escape_control(describe(first)) + " (not a boolean)";
   else
-    gave = std::to_string(count) + " outputs";
-  return make_error("filter '" + expression + "' gave " + gave + " on instance " + subject +
+    gave = "at least 2 outputs";
+  return make_error("filter '" + expression + "' gave " + gave + where +
                     "; a filter must give exactly one true or false.");
 }
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/base/atomic_file.h"
+#include "core/yaml/yaml_guard.h"
 #include "core/yaml/yaml_scalar.h"
 
 namespace mi2 {
@@ -189,9 +190,12 @@ class YamlText {
 
   // The line of `key` among the direct children in lines [begin, end).
   // Sets `is_list` when those children are list items.
-  std::optional<size_t> find_key(size_t begin, size_t end, const std::string& key,
-                                 bool& is_list) const {
+  // Sets `twice` to the line of a second `key` among them (libyaml refuses
+  // such a document; an edit must not pick one of the two).
+  std::optional<size_t> find_key(size_t begin, size_t end, const std::string& key, bool& is_list,
+                                 std::optional<size_t>& twice) const {
     int child_indent = -1;
+    std::optional<size_t> found;
     for (size_t j = begin; j < end; ++j) {
       if (!is_content(j)) continue;
       if (child_indent < 0) child_indent = indent(j);
@@ -201,9 +205,14 @@ class YamlText {
         return std::nullopt;
       }
       auto k = key_at(j);
-      if (k && k->first == key) return j;
+      if (!k || k->first != key) continue;
+      if (found) {
+        twice = j;
+        return found;
+      }
+      found = j;
     }
-    return std::nullopt;
+    return found;
   }
 
   int child_indent(size_t begin, size_t end) const {
@@ -293,7 +302,13 @@ Result<std::string> set_yaml_scalar(std::string_view yaml_text,
     bool last = depth + 1 == path.size();
     std::string here = join_path(path, depth + 1);
     bool is_list = false;
-    auto found = yaml.find_key(begin, end, path[depth], is_list);
+    std::optional<size_t> twice;
+    auto found = yaml.find_key(begin, end, path[depth], is_list, twice);
+    if (twice) {
+      return make_error("cannot set " + join_path(path, path.size()) + ": " + here +
+                        " is given twice (lines " + std::to_string(*found + 1) + " and " +
+                        std::to_string(*twice + 1) + "); remove one.");
+    }
     if (is_list) {
       return make_error("cannot set " + join_path(path, path.size()) + ": " +
                         (depth ? join_path(path, depth) : std::string("the document")) +
@@ -395,9 +410,16 @@ Status set_yaml_scalar_in_file(const std::filesystem::path& path,
   if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno) + ".");
   std::stringstream text;
   text << in.rdbuf();
+  // What libyaml refuses is not edited (an unclosed quote further down would
+  // swallow the new value, a key given twice would be read the other way).
+  if (auto valid = check_yaml_document(text.str(), path.string()); !valid)
+    return make_error(valid.message() + " Fix the file; it was not changed.");
   auto edited = set_yaml_scalar(text.str(), key_path, value);
   if (!edited) return make_error(path.string() + ": " + edited.message());
   if (*edited == text.str()) return {};
+  if (auto valid = check_yaml_document(*edited, path.string()); !valid)
+    return make_error("setting " + join_path(key_path, key_path.size()) + " would leave " +
+                      path.string() + " invalid (" + valid.message() + "); it was not changed.");
   return write_file_atomic(path, *edited);
 }
 

@@ -44,5 +44,39 @@ TEST(RecipeTest, ParsesStepsAndNamesTheFaultyOne) {
           .ok());
 }
 
+TEST(RecipeTest, AStepMayBeMarkedOptional) {
+  auto ok = recipe_from_json("r", Json::parse(R"({"steps": [
+      {"name": "m", "role": "migrate", "action": "up", "optional": true},
+      {"name": "a", "role": "apply", "action": "apply"}]})"));
+  ASSERT_TRUE(ok.ok()) << ok.message();
+  EXPECT_TRUE(ok->steps[0].optional);
+  EXPECT_FALSE(ok->steps[1].optional);
+  auto bound = [](const std::string& role) { return role == "apply"; };
+  EXPECT_TRUE(check_recipe_bindings(*ok, bound).ok());
+  ok->steps[0].optional = false;
+  auto refused = check_recipe_bindings(*ok, bound);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("binds no plugin to role migrate, needed by step 'm'"),
+            std::string::npos)
+      << refused.message();
+  EXPECT_NE(refused.message().find("optional: true"), std::string::npos);
+
+  auto wrong = recipe_from_json("r", Json::parse(R"({"steps": [
+      {"name": "m", "role": "migrate", "action": "up", "optional": "yes"}]})"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.message().find("optional: \"yes\"; use true or false"), std::string::npos)
+      << wrong.message();
+}
+
+TEST(RecipeTest, ControlBytesInARecipeAreEscapedInItsErrors) {
+  auto bad = recipe_from_json(
+      "r",
+      Json::parse(R"({"steps": [{"name": "x\u001b[2J", "role": "deploy\n", "action": "a"}]})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("('x\\x1b[2J') names unknown role 'deploy\\n'"), std::string::npos)
+      << bad.message();
+  EXPECT_EQ(bad.message().find('\x1b'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mi2

@@ -171,15 +171,46 @@ TEST_F(RunTest, AFailedVerificationRollsBackAndVerifiesTheOldVersion) {
   EXPECT_THAT(config(), HasSubstr("sourcegraphVersion: \"4.0.0\""));
 }
 
-TEST_F(RunTest, AStepWithoutAProviderIsSkippedAndSaysSo) {
+TEST_F(RunTest, AStepWhoseRoleHasNoProviderIsRefusedBeforeTheRunStarts) {
   test::FakeInvoker none;
   RunOptions options;
   options.target_version = "4.1.0";
   options.out = &out_;
   RunOutcome outcome =
-      RunEngine(fleet_, none, clock_).run(instance_, one_step("render", "render", 0), options);
-  EXPECT_EQ(outcome.result, RunResult::kSucceeded);
+      RunEngine(fleet_, none, clock_).run(instance_, upgrade_instance_recipe(), options);
+  EXPECT_EQ(outcome.result, RunResult::kRefused);
+  EXPECT_THAT(outcome.error, HasSubstr("recipe 'upgrade-instance' cannot run: mi2.yaml binds no "
+                                       "plugin to roles apply, backup, healthcheck, migrate, "
+                                       "render, needed by steps 'precheck' (role healthcheck)"));
+  EXPECT_THAT(outcome.error, ::testing::Not(HasSubstr("publish")));  // optional in the recipe
+  EXPECT_EQ(config(), kConfig);                                      // nothing was bumped
+  EXPECT_TRUE(none.calls.empty());
+  EXPECT_FALSE(std::filesystem::exists(fleet_.state_dir(instance_) / "runs"));
+}
+
+TEST_F(RunTest, AnOptionalStepWithoutAProviderIsSkippedAndSaysSo) {
+  test::FakeInvoker none;
+  RunOptions options;
+  options.target_version = "4.1.0";
+  options.out = &out_;
+  Recipe recipe = one_step("render", "render", 0);
+  recipe.steps[0].optional = true;
+  RunOutcome outcome = RunEngine(fleet_, none, clock_).run(instance_, recipe, options);
+  EXPECT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
   EXPECT_THAT(out_.str(), HasSubstr("no plugin bound to role 'render'"));
+}
+
+TEST_F(RunTest, OnlyPublishIsOptionalInTheUpgradeRecipe) {
+  test::FakeInvoker no_forge;
+  for (const char* role : {"render", "healthcheck", "backup", "migrate", "apply"})
+    no_forge.bind(role, "fake");
+  RunOptions options;
+  options.target_version = "4.1.0";
+  options.out = &out_;
+  RunOutcome outcome =
+      RunEngine(fleet_, no_forge, clock_).run(instance_, upgrade_instance_recipe(), options);
+  EXPECT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
+  EXPECT_THAT(out_.str(), HasSubstr("publish: skipped"));
 }
 
 // A journal write that fails (here: the file-size limit, EFBIG) stops the run

@@ -7,6 +7,7 @@
 #include "core/fleet/fleet.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/fleet/yaml_block_reader.h"
+#include "core/yaml/config_edit.h"
 #include "tests/support/temp_dir.h"
 
 namespace mi2 {
@@ -50,7 +51,6 @@ TEST(YamlBlockReader, AgreesWithLibyamlOnConfigShapes) {
       "a:   spaced   \nb:    'x'   \n",
       "seq:\n-\n  a: 1\n- - inner\n  - more\n",
       "top:\n    deep: 1\n    deeper:\n        x: 2\n",
-      "dup: 1\ndup: 2\n",
       "k: -x\nj: '-'\nm: ?x\n",
   };
   for (const char* doc : docs) {
@@ -101,6 +101,99 @@ TEST(YamlBlockReader, AgreesOnGeneratedConfigs) {
                               : "      - dnsName: b.example.com\n") +
                        "  replicas: " + std::to_string(i) + "\n";
     expect_same(text);
+  }
+}
+
+// What libyaml refuses, every reader refuses with the same line: the block
+// reader declines it, the fast path, libyaml, the tree loader (yaml-cpp alone
+// would accept the first and keep the last of a key given twice) and the
+// config editor (which would rewrite the first of the two) all fail.
+TEST(YamlBlockReader, EveryReaderRefusesWhatLibyamlRefusesWithTheLine) {
+  struct Case {
+    const char* text;
+    const char* says;  // in every error, after "doc.yaml:"
+  };
+  const Case cases[] = {
+      {"spec:\n  displayName: \"acme\n  sourcegraphVersion: 4.0.0\nstatus:\n  x: 1\n",
+       "6: invalid YAML: while scanning a quoted scalar"},
+      {"spec:\n  sourcegraphVersion: 4.0.0\n  sourcegraphVersion: 4.1.0\n",
+       "3: invalid YAML: the key 'sourcegraphVersion' appears twice in one mapping (first on line "
+       "2)"},
+      {"a: 1\n'a': 2\n", "2: invalid YAML: the key 'a' appears twice"},
+      {"spec:\n  x: 1\nspec:\n  sourcegraphVersion: 4.0.0\n", "3: invalid YAML: the key 'spec'"},
+      {"a: {b: 1, b: 2}\n", "1: invalid YAML: the key 'b' appears twice"},
+      {"a: *nothing\n", "1: invalid YAML: the alias *nothing names no anchor"},
+  };
+  for (const Case& c : cases) {
+    std::string want = std::string("doc.yaml:") + c.says;
+    auto simple = read_simple_block_yaml(c.text);
+    EXPECT_FALSE(simple.has_value()) << c.text;
+    if (simple) jv_free(*simple);
+    auto fast = parse_yaml_fast(c.text, "doc.yaml");
+    ASSERT_FALSE(fast.ok()) << c.text;
+    EXPECT_EQ(fast.message().rfind(want, 0), 0u) << fast.message();
+    auto libyaml = parse_yaml_with_libyaml(c.text, "doc.yaml");
+    ASSERT_FALSE(libyaml.ok()) << c.text;
+    EXPECT_EQ(libyaml.message().rfind(want, 0), 0u) << libyaml.message();
+
+    test::TempDir dir;
+    test::write_file(dir / "doc.yaml", c.text);
+    auto path = (dir / "doc.yaml").string();
+    auto tree = load_yaml_file_as_json(dir / "doc.yaml");
+    ASSERT_FALSE(tree.ok()) << c.text;
+    EXPECT_EQ(tree.message().rfind(path + ":" + c.says, 0), 0u) << tree.message();
+    auto edit = set_yaml_scalar_in_file(dir / "doc.yaml", {"spec", "sourcegraphVersion"}, "9.9.9");
+    ASSERT_FALSE(edit.ok()) << c.text;
+    EXPECT_EQ(edit.message().rfind(path + ":" + c.says, 0), 0u) << edit.message();
+    EXPECT_EQ(test::read_file(dir / "doc.yaml"), c.text);  // not changed
+  }
+}
+
+// "Billion laughs": nine levels of ten aliases would be 10^9 nodes.
+std::string alias_bomb() {
+  std::string text = "a0: &a0 [lol]\n";
+  for (int i = 1; i <= 9; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) text += (j ? ", " : "") + prev;
+    text += "]\n";
+  }
+  return text;
+}
+
+TEST(YamlBlockReader, AliasBombsDeepNestingAndHugeFilesAreRefusedNamingTheFile) {
+  test::TempDir dir;
+  struct Case {
+    std::string text;
+    std::string says;
+  };
+  std::string deep = "a: " + std::string(300, '[') + std::string(300, ']') + "\n";
+  std::string deep_block;
+  for (int i = 0; i < 300; ++i) deep_block += std::string(i * 2, ' ') + "k:\n";
+  std::string big_string = "s: &s \"" + std::string(1 << 20, 'x') + "\"\nl: [";
+  for (int i = 0; i < 20; ++i) big_string += std::string(i ? ", " : "") + "*s";
+  big_string += "]\n";
+  const Case cases[] = {
+      {alias_bomb(), "aliases expand to more than 100000 nodes"},
+      {big_string, "aliases expand to more than"},
+      {deep, "nest more than 256 levels deep"},
+      {deep_block, "nest more than 256 levels deep"},
+      {"a: " + std::string(9u << 20, 'x') + "\n", "bytes, more than the 8 MiB"},
+  };
+  for (const Case& c : cases) {
+    auto path = dir / "config.yaml";
+    test::write_file(path, c.text);
+    for (auto result :
+         {parse_yaml_fast(c.text, path.string()), parse_yaml_with_libyaml(c.text, path.string()),
+          load_yaml_file_as_json(path)}) {
+      ASSERT_FALSE(result.ok()) << c.says;
+      EXPECT_EQ(result.message().rfind(path.string(), 0), 0u) << result.message().substr(0, 200);
+      EXPECT_NE(result.message().find(c.says), std::string::npos)
+          << result.message().substr(0, 200);
+    }
+    auto edit = set_yaml_scalar_in_file(path, {"a"}, "1");
+    ASSERT_FALSE(edit.ok());
+    EXPECT_NE(edit.message().find(c.says), std::string::npos) << edit.message().substr(0, 200);
   }
 }
 

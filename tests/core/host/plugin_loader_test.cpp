@@ -291,6 +291,49 @@ TEST_F(PluginLoaderTest, RefusesAnElfFileThatCannotBeLoaded) {
   EXPECT_THAT(plugin.message(), HasSubstr("cannot be loaded"));
 }
 
+// A truncated .so would be mapped past its end and kill the host with SIGBUS
+// inside dlopen: the ELF structure is checked against the file size first.
+TEST_F(PluginLoaderTest, RefusesATruncatedOrCorruptElfFileBeforeLoadingIt) {
+  test::TempDir dir;
+  std::string whole = test::read_file(test_plugin("cplain"));
+  ASSERT_GT(whole.size(), 4096u);
+  struct Case {
+    std::string bytes;
+    const char* says;
+  };
+  std::string other_machine = whole;
+  other_machine[18] = 3;  // e_machine: EM_386
+  other_machine[19] = 0;
+  std::string not_dyn = whole;
+  not_dyn[16] = 1;  // e_type: ET_REL
+  not_dyn[17] = 0;
+  const Case cases[] = {
+      {whole.substr(0, 4096), "is truncated or corrupt: segment "},  // SIGBUS in dlopen before
+      {whole.substr(0, whole.size() / 2), "is truncated or corrupt: "},
+      {whole.substr(0, whole.size() - 64), "the section header table ends at byte"},
+      {whole.substr(0, 100), "the program header table ends at byte"},
+      {whole.substr(0, 40), "the ELF header ends at byte 64 but the file has 40 bytes"},
+      {other_machine, "was built for another machine (ELF machine 3"},
+      {not_dyn, "is not a shared object (ELF type 1)"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    fs::path file = dir / ("cut" + std::to_string(n++)) / "mi2-plugin-cplain.so";
+    test::write_file(file, c.bytes);
+    auto plugin = loader_.load_file(file);
+    ASSERT_FALSE(plugin) << c.says;
+    expect_refusal(plugin.message(), file);
+    EXPECT_THAT(plugin.message(),
+                HasSubstr("plugin file '" + file.string() + "' cannot be loaded: "));
+    EXPECT_THAT(plugin.message(), HasSubstr(c.says));
+    EXPECT_THAT(plugin.message(), HasSubstr("rebuild it for this machine or remove it"));
+  }
+  // The whole file still loads.
+  fs::path good = dir / "whole" / "mi2-plugin-cplain.so";
+  test::write_file(good, whole);
+  EXPECT_TRUE(loader_.load_file(good)) << loader_.load_file(good).message();
+}
+
 TEST_F(PluginLoaderTest, RefusesAFileWritableByGroupOrOthers) {
   test::TempDir dir;
   fs::path file = copy_plugin("cplain", dir.path(), "mi2-plugin-cplain.so");

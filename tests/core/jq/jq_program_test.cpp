@@ -102,5 +102,93 @@ TEST(JqProgram, MovesKeepTheProgram) {
   EXPECT_EQ((*moved.run(kInstance))[0], "acme");
 }
 
+// Filters that never end are stopped by the time bound, with a sentence; the
+// program stays usable. (Small bounds keep the test short; it asserts what
+// is said, never how long it took.)
+TEST(JqProgram, FiltersThatNeverEndAreStoppedWithASentence) {
+  JqLimits limits;
+  limits.time = std::chrono::milliseconds(200);
+  for (const char* expression : {"def f: f; f", "last(repeat(1)) == 1", "until(false; .)"}) {
+    auto program = JqProgram::compile(expression, limits);
+    ASSERT_TRUE(program) << program.message();
+    auto result = program->matches(kInstance, "src-1");
+    ASSERT_FALSE(result) << expression;
+    EXPECT_NE(result.message().find("filter '" + std::string(expression) +
+                                    "' failed on instance src-1: it was stopped because it "
+                                    "ran for more than 200 ms"),
+              std::string::npos)
+        << result.message();
+    auto run = program->run(kInstance);
+    ASSERT_FALSE(run) << expression;
+    EXPECT_NE(run.message().find("ran for more than 200 ms"), std::string::npos) << run.message();
+  }
+  auto program =
+      JqProgram::compile(".spec.replicas == 3 and (def f: f; if . then true else f end)", limits);
+  ASSERT_TRUE(program) << program.message();
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(*program->matches(kInstance, "src-1"));  // after a halt too
+}
+
+TEST(JqProgram, FiltersThatEatMemoryAreStoppedWithASentence) {
+  JqLimits limits;
+  limits.time = std::chrono::minutes(5);
+  limits.memory_bytes = 64u << 20;
+  for (const char* expression : {"[repeat(1)] | length > 0", "def f: [f]; f"}) {
+    auto program = JqProgram::compile(expression, limits);
+    ASSERT_TRUE(program) << program.message();
+    auto result = program->matches(kInstance, "src-1");
+    ASSERT_FALSE(result) << expression;
+    EXPECT_NE(result.message().find("it was stopped because it used more than 64 MiB of memory"),
+              std::string::npos)
+        << result.message();
+  }
+  auto outputs = JqProgram::compile("repeat(.)", limits);  // collected by run(): our memory
+  ASSERT_TRUE(outputs);
+  auto run = outputs->run(kInstance);
+  ASSERT_FALSE(run);
+  EXPECT_NE(run.message().find("used more than 64 MiB"), std::string::npos) << run.message();
+}
+
+TEST(JqProgram, APredicateStopsAtItsFirstNonBooleanOutput) {
+  JqLimits limits;
+  limits.time = std::chrono::minutes(5);  // were it not at once, this test would hang
+  auto endless = JqProgram::compile("repeat(1)", limits);
+  ASSERT_TRUE(endless);
+  auto result = endless->matches(kInstance, "src-1");
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.message().find("filter 'repeat(1)' gave 1 (not a boolean) on instance src-1"),
+            std::string::npos)
+      << result.message();
+  auto many = JqProgram::compile("true, repeat(true)", limits);
+  ASSERT_TRUE(many);
+  auto twice = many->matches(kInstance, "src-1");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.message().find("gave at least 2 outputs"), std::string::npos) << twice.message();
+}
+
+TEST(JqProgram, HaltIsNotAvailableAndNeverBreaksTheNextInput) {
+  auto program = JqProgram::compile("\"bye\" | halt_error");
+  ASSERT_TRUE(program) << program.message();
+  for (int i = 0; i < 3; ++i) {  // libjq 1.6 would free the message twice
+    auto result = program->matches(kInstance, "src-1");
+    ASSERT_FALSE(result);
+    EXPECT_NE(result.message().find("halt is not available in mi2 filters"), std::string::npos)
+        << result.message();
+  }
+  auto bad = JqProgram::compile("halt | ]");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.message().find("def halt"), std::string::npos) << bad.message();
+}
+
+TEST(JqProgram, ControlBytesInExpressionsAndErrorsAreEscaped) {
+  auto program = JqProgram::compile("error(\"x\\u001b[2Jy\")");
+  ASSERT_TRUE(program) << program.message();
+  auto result = program->matches(kInstance, "src-\x1b");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.message().find('\x1b'), std::string::npos) << result.message();
+  EXPECT_NE(result.message().find("x\\x1b[2Jy"), std::string::npos) << result.message();
+  EXPECT_NE(result.message().find("on instance src-\\x1b"), std::string::npos) << result.message();
+}
+
 }  // namespace
 }  // namespace mi2
