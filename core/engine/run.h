@@ -99,7 +99,7 @@ class Run : public StepObserver {
   Json pr_;
 };
 
-// "0.4s", "12s": a step's duration for progress lines.
+// "12ms" under a second, then "1.4s", "12s": a step's duration for progress lines.
 std::string format_step_seconds(double seconds);
 
 }  // namespace mi2

@@ -113,7 +113,7 @@ TEST_F(PostgresFleetTest, ADirtyReleaseCandidateIsRepairedWithDbStatusDbRepairAn
   EXPECT_TRUE(contains(said, "--resume " + run)) << said;
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");  // the old workload serves
 
-  auto status = mi2({"instance", "db", "status"});
+  auto status = mi2({"instance", "db", "status", "--json"});
   EXPECT_EQ(status.exit_code, 1) << status.out << status.err;
   json state = json::parse(status.out, nullptr, false);
   ASSERT_TRUE(state.is_object()) << status.out;
