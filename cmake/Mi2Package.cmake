@@ -17,6 +17,10 @@ set(MI2_BUNDLED_LIB_DIR ${CMAKE_INSTALL_LIBDIR}/mi2/lib)
 file(RELATIVE_PATH _mi2_bin_to_libs /${CMAKE_INSTALL_BINDIR} /${MI2_BUNDLED_LIB_DIR})
 file(RELATIVE_PATH _mi2_plugins_to_libs /${CMAKE_INSTALL_LIBDIR}/mi2/plugins /${MI2_BUNDLED_LIB_DIR})
 set_target_properties(mi2 mi2-workload PROPERTIES INSTALL_RPATH "$ORIGIN/${_mi2_bin_to_libs}")
+# DT_RPATH, not RUNPATH: it also serves the libraries' own needs (libjq's
+# libonig) and the plugins mi2 loads.
+target_link_options(mi2 PRIVATE -Wl,--disable-new-dtags)
+target_link_options(mi2-workload PRIVATE -Wl,--disable-new-dtags)
 foreach(plugin ${MI2_PLUGIN_TARGETS})
   set_target_properties(${plugin} PROPERTIES INSTALL_RPATH "$ORIGIN/${_mi2_plugins_to_libs}")
 endforeach()

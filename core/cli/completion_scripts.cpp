@@ -130,16 +130,16 @@ __mi2_candidates() {
   __mi2_spec "$__mi2_path" || __mi2_spec ""
   case "$cur" in
     --*|-)
-      for o in $__mi2_o; do echo "--$o"; done
-      if [ "$cur" = "-" ]; then for o in $__mi2_s; do echo "-${o%%:*}"; done; fi
+      for o in $__mi2_o; do printf '%s\n' "--$o"; done
+      if [ "$cur" = "-" ]; then for o in $__mi2_s; do printf '%s\n' "-${o%%:*}"; done; fi
       return ;;
     -*)
-      for o in $__mi2_o; do echo "-$o"; done
-      for o in $__mi2_s; do echo "-${o%%:*}"; done
+      for o in $__mi2_o; do printf '%s\n' "-$o"; done
+      for o in $__mi2_s; do printf '%s\n' "-${o%%:*}"; done
       return ;;
   esac
   if [ -n "$__mi2_n" ]; then
-    for o in $__mi2_n; do echo "$o"; done
+    for o in $__mi2_n; do printf '%s\n' "$o"; done
     return
   fi
   if [ -n "$__mi2_p" ]; then __mi2_dynamic "$__mi2_p"; fi
@@ -275,6 +275,7 @@ function __mi2_dynamic
     set -l args
     for i in (seq (count $words))
         set -l next (math $i + 1)
+        test $next -le (count $words); or break
         switch $words[$i]
             case -e --environment -environment
                 set -a args -e $words[$next]

@@ -51,13 +51,20 @@ std::string instance_type(const Json& instance) {
   return text_at(*metadata, "labels", "instance-type");
 }
 
+// spec.domain is a name or an object naming it (primaryDNSName).
+std::string domain_of(const Json& instance) {
+  if (instance.contains("spec") && instance["spec"].is_object() &&
+      instance["spec"].contains("domain") && instance["spec"]["domain"].is_object())
+    return text_at(instance["spec"], "domain", "primaryDNSName");
+  return text_at(instance, "spec", "domain");
+}
+
 void print_instance_table(CommandContext& ctx, const Json& all) {
   std::vector<TableRow> rows = {{"ID", "SLUG", "TYPE", "VERSION", "CHANNEL", "DOMAIN"}};
   for (const auto& instance : all)
     rows.push_back({text_at(instance, "metadata", "name"), text_at(instance, "spec", "displayName"),
                     instance_type(instance), text_at(instance, "spec", "sourcegraphVersion"),
-                    text_at(instance, "spec", "releaseChannel"),
-                    text_at(instance, "spec", "domain")});
+                    text_at(instance, "spec", "releaseChannel"), domain_of(instance)});
   for (auto& row : rows)
     for (auto& cell : row) cell = escape_control(cell);
   print_table(*ctx.out, rows, style_for(*ctx.out));

@@ -95,6 +95,9 @@ class Run : public StepObserver {
   std::set<std::string> completed_;
   std::map<std::string, Json> outputs_;  // step name -> {plugin: output}
   std::string current_step_;
+  // A dry run has shown (not made) a change: later health checks see the old
+  // workload, so their failures are noted, not the run's.
+  bool dry_run_changed_ = false;
   Clock::TimePoint started_;
   Json pr_;
 };

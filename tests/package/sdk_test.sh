@@ -23,6 +23,7 @@ echo "ok: CMake find_package(mi2-sdk)"
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cflags=$(pkg-config --cflags mi2-sdk) || fail "pkg-config --cflags mi2-sdk"
+cflags=${cflags%% }
 [[ "$(pkg-config --modversion mi2-sdk)" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "pkg-config --modversion"
 [[ "$(realpath -m "${cflags#-I}")" == "$prefix/include" ]] || fail "pkg-config gives $cflags"
 mkdir -p "$work/pc-build"

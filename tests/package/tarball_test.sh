@@ -27,7 +27,8 @@ tarballs=("$pkg_dir"/mi2-*-linux-*.tar.gz)
 ((${#tarballs[@]} == 1)) || fail "expected one mi2-<version>-linux-<arch>.tar.gz in $pkg_dir"
 tarball=${tarballs[0]}
 top=$(basename "$tarball" .tar.gz)
-tar -tzf "$tarball" | grep -q "^$top/bin/mi2$" || fail "$tarball has no $top/bin/mi2"
+listing=$(tar -tzf "$tarball")
+grep -qx "$top/bin/mi2" <<<"$listing" || fail "$tarball has no $top/bin/mi2 (one top folder)"
 
 # The example workflow installs exactly this: that name, that layout.
 workflow="$source_dir/examples/fleet/.github/workflows/mi_upgrade.yml"
@@ -51,8 +52,14 @@ if ls "$prefix"/lib/mi2/plugins | grep -vq '^mi2-plugin-[a-z0-9_-]*\.so$'; then
 fi
 ls "$prefix"/lib/mi2/plugins | grep -q test && fail "test plugins were packaged"
 ls "$prefix"/lib/mi2/lib/libyaml-cpp.so.* >/dev/null || fail "libyaml-cpp is not bundled"
-ldd "$prefix/bin/mi2" | grep 'libyaml-cpp' | grep -q "$prefix/lib/mi2/lib/" ||
-  fail "bin/mi2 does not load the bundled libyaml-cpp: $(ldd "$prefix/bin/mi2")"
+libs=$(ldd "$prefix/bin/mi2")
+for lib in libyaml-cpp libjq libonig libboost_program_options libspdlog; do
+  grep "$lib" <<<"$libs" | grep -q "=> $prefix/bin/../lib/mi2/lib/" ||
+    fail "bin/mi2 does not load the bundled $lib: $libs"
+done
+grep libsqlite3 <<<"$(ldd "$prefix/lib/mi2/plugins/mi2-plugin-local.so")" |
+  grep -q "=> $prefix/lib/mi2/plugins/../lib/libsqlite3" ||
+  fail "the local plugin does not load the bundled libsqlite3"
 echo "ok: layout, $(du -sh "$prefix" | cut -f1) unpacked"
 
 # A clean environment: only the system's PATH, no plugin path, no build tree.

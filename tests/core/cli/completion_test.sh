@@ -14,7 +14,7 @@ failures=0
 
 cp -r "$source_dir/examples/fleet" "$work/fleet"
 mkdir -p "$work/fleet/.mi2/state/dev/src-1a2b3c/runs"
-touch "$work/fleet/.mi2/state/dev/src-1a2b3c/runs/20240101T000000Z-aaaa.jsonl"
+touch "$work/fleet/.mi2/state/dev/src-1a2b3c/runs/20240101T000000Z-a1b2c3.jsonl"
 cd "$work/fleet"
 
 mi2 completion bash > "$work/mi2.bash" || { echo "FAIL: mi2 completion bash"; exit 1; }
@@ -84,7 +84,9 @@ expect "mi2 -v --log-format json instance g" "get"
 expect "mi2 instance upgrade --target" "--target-version"
 expect "mi2 instance upgrade -target" "-target-version"
 has "mi2 instance upgrade --" "--dry-run --resume --force --recipe --environment --slug --help --quiet"
-has "mi2 env workflow run -" "-filter -format -exec -exec.concurrency -e --environment"
+has "mi2 env workflow run -" "--filter --format --exec --exec.concurrency --environment -e -h"
+has "mi2 env workflow run -f" "-filter -format"
+lacks "mi2 env workflow run -f" "--filter"
 has "mi2 instance list --" "--json --output --jq --environment"
 expect "mi2 pr list --st" "--state"
 expect "mi2 instance db status --js" "--json"
@@ -103,7 +105,7 @@ expect "mi2 instance get -e nowhere --slug ''" ""
 # Inside an instance folder the environment is inferred, as mi2 does.
 cd environments/dev/deployments/src-1a2b3c
 has "mi2 instance get --slug ''" "acme umbrella"
-expect "mi2 run show ''" "20240101T000000Z-aaaa"
+expect "mi2 run show ''" "20240101T000000Z-a1b2c3"
 cd "$work/fleet"
 
 # Plugin names from the search path (the build's plugins).
