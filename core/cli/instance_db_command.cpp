@@ -38,6 +38,10 @@ void print_status(const CommandContext& ctx, const Session& session, const Json&
                       text_of(log.value("state", Json("failed"))),
                       text_of(log.value("error", Json("")))});
   for (const auto& id : array_at(status, "pending")) rows.push_back({text_of(id), "pending", ""});
+  bool any_error = false;
+  for (const auto& row : rows) any_error = any_error || (&row != &rows[0] && !row[2].empty());
+  if (!any_error)
+    for (auto& row : rows) row.pop_back();
   out << '\n';
   if (rows.size() == 1)
     out << "No migrations applied or pending.\n";

@@ -130,6 +130,9 @@ TEST_F(LocalFleetE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair
   sql("src-1a2b3c", "DELETE FROM users WHERE username = 'alice-old'");
   auto repair = mi2({"instance", "db", "repair"});
   ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_NE(repair.out.find("Re-applied the failed migration 4.2.0-rc.2/002_unique_user_email.sql"),
+            std::string::npos)
+      << repair.out;
   auto resumed = mi2({"instance", "upgrade", "--resume", run});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.2.0-rc.2");
