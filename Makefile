@@ -1,13 +1,15 @@
 # The two commands a newcomer runs:
-#   make demo   builds mi2 and its plugins, then upgrades a sample instance on this machine
-#   make test   builds everything and runs the whole test suite (ctest)
+#   make demo     builds only what the demo runs (mi2, mi2-workload, the local
+#                 plugin), then upgrades a sample instance on this machine
+#   make test     builds everything and runs the whole test suite (ctest)
 # Both install missing Debian packages first.
+#   make package  the release: build/mi2-<version>-linux-<arch>.tar.gz and a .deb
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo demo-clean format bench clean
+.PHONY: all deps configure build test demo demo-clean package format bench clean
 
 all: build
 
@@ -24,11 +26,15 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-demo: build
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target mi2_demo
 	scripts/demo.sh $(BUILD)
 
 demo-clean:
 	scripts/demo.sh $(BUILD) --clean
+
+package: configure
+	cmake --build $(BUILD) -j $(JOBS) --target package
 
 bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target yaml_scan_bench

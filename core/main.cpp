@@ -10,52 +10,18 @@
 
 #include "core/base/text.h"
 #include "core/base/version.h"
-#include "core/cli/commands.h"
+#include "core/cli/command_table.h"
 
 namespace {
 
 using mi2::cli::CommandContext;
-
-struct CommandEntry {
-  std::string_view name;  // words, space-separated
-  std::string_view summary;
-  int (*run)(CommandContext&);
-};
-
-constexpr CommandEntry kCommands[] = {
-    {"instance get", "Print an instance's config.yaml as JSON", mi2::cli::instance_get},
-    {"instance list", "Print an environment's instances as a JSON array", mi2::cli::instance_list},
-    {"instance upgrade", "Upgrade an instance to a version (the upgrade-instance recipe)",
-     mi2::cli::instance_upgrade},
-    {"instance check", "Run health checks on an instance", mi2::cli::instance_check},
-    {"instance rollback", "Roll the workload back to the version before the last upgrade",
-     mi2::cli::instance_rollback},
-    {"instance unlock", "Release an instance's run lock by its lock id", mi2::cli::instance_unlock},
-    {"instance workon", "Print (or run) the commands that target the instance's cluster",
-     mi2::cli::instance_workon},
-    {"instance backup", "List or create checkpoints of an instance", mi2::cli::instance_backup},
-    {"instance restore", "Restore an instance from a checkpoint", mi2::cli::instance_restore},
-    {"instance db", "Show or repair the instance database's migration state",
-     mi2::cli::instance_db},
-    {"env create-tracking-issue", "Create (or find) the tracking issue for a version",
-     mi2::cli::env_create_tracking_issue},
-    {"env workflow run", "Render or dispatch a workflow for every selected instance",
-     mi2::cli::env_workflow_run},
-    {"env upgrade", "Upgrade the selected instances of an environment in waves",
-     mi2::cli::env_upgrade_batch},
-    {"plugin list", "List the plugins found on the search path", mi2::cli::plugin_list},
-    {"plugin describe", "Show a plugin's roles, actions, checks and config schema",
-     mi2::cli::plugin_describe},
-    {"run list", "List an instance's runs", mi2::cli::run_list},
-    {"run show", "Show a run's journal", mi2::cli::run_show},
-    {"pr", "Review upgrade pull requests on any forge (list|view|approve|merge)",
-     mi2::cli::pr_command},
-};
+using mi2::cli::CommandEntry;
 
 void print_commands(std::ostream& os, std::string_view prefix) {
   os << "Usage: mi2 " << (prefix.empty() ? "<command>" : std::string(prefix) + " <command>")
      << " [options]\n\nCommands:\n";
-  for (const auto& c : kCommands) {
+  for (const auto& c : mi2::cli::command_table()) {
+    if (c.hidden) continue;
     if (!prefix.empty() && c.name.substr(0, prefix.size() + 1) != std::string(prefix) + " ")
       continue;
     os << "  mi2 " << c.name;
@@ -63,7 +29,8 @@ void print_commands(std::ostream& os, std::string_view prefix) {
     os << c.summary << '\n';
   }
   os << "\nEvery command takes --help. Options may be spelled -flag or --flag.\n"
-        "Global options: --plugin-dir DIR, --log-format text|json, -v.\n";
+        "Global options: --plugin-dir DIR, --log-format text|json, -v, -q/--quiet.\n"
+        "Listings and status commands take --json (or -o json) and print a table otherwise.\n";
 }
 
 // The last-resort barrier: one sentence, exit 1. Core reports expected
@@ -117,8 +84,8 @@ int dispatch(int argc, char** argv) {
     const std::string& a = args[0];
     bool takes_value =
         a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" || a == "-log-format";
-    bool flag = a == "-v" || a == "--verbose" || a.rfind("--plugin-dir=", 0) == 0 ||
-                a.rfind("--log-format=", 0) == 0;
+    bool flag = a == "-v" || a == "--verbose" || a == "-q" || a == "--quiet" ||
+                a.rfind("--plugin-dir=", 0) == 0 || a.rfind("--log-format=", 0) == 0;
     if (!takes_value && !flag) break;
     size_t n = takes_value && args.size() > 1 ? 2 : 1;
     leading.insert(leading.end(), args.begin(), args.begin() + static_cast<long>(n));
@@ -135,26 +102,11 @@ int dispatch(int argc, char** argv) {
     return mi2::cli::kExitOk;
   }
 
-  // The longest command name that prefixes the arguments.
-  const CommandEntry* best = nullptr;
   size_t best_words = 0;
-  for (const auto& c : kCommands) {
-    std::vector<std::string> words;
-    for (size_t start = 0; start <= c.name.size();) {
-      size_t end = c.name.find(' ', start);
-      if (end == std::string_view::npos) end = c.name.size();
-      words.emplace_back(c.name.substr(start, end - start));
-      start = end + 1;
-    }
-    if (words.size() > args.size() || words.size() <= best_words) continue;
-    if (std::equal(words.begin(), words.end(), args.begin())) {
-      best = &c;
-      best_words = words.size();
-    }
-  }
+  const CommandEntry* best = mi2::cli::find_command(args, best_words);
   if (!best) {
     bool is_group = false;
-    for (const auto& c : kCommands)
+    for (const auto& c : mi2::cli::command_table())
       is_group |= c.name.substr(0, args[0].size() + 1) == args[0] + " ";
     if (is_group && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
       print_commands(std::cout, args[0]);

@@ -99,10 +99,7 @@ git -C "$FLEET" commit -q -m "Sample fleet"
 git -C "$FLEET" remote add origin "$ORIGIN"
 git -C "$FLEET" push -q origin main
 cd "$FLEET"
-echo "    \$ mi2 instance list -e $ENVIRONMENT | jq -r '.[] | ...'"
-mi2 instance list -e "$ENVIRONMENT" |
-  jq -r '.[] | "      \(.metadata.name)  \(.spec.displayName)\t\(.metadata.labels."instance-type")\t\(.spec.sourcegraphVersion)\tchannel \(.spec.releaseChannel)"' ||
-  fail "mi2 instance list"
+run mi2 instance list -e "$ENVIRONMENT" || fail "mi2 instance list"
 took
 
 step "Start every instance at its current version" \
@@ -141,8 +138,7 @@ echo "    \$ curl http://127.0.0.1:$PORT/__version"
 SERVED="$(curl -fsS "http://127.0.0.1:$PORT/__version")" || fail "the frontend does not answer"
 echo "      $SERVED"
 [[ "$SERVED" == "$TARGET_VERSION" ]] || fail "the frontend serves $SERVED, not $TARGET_VERSION"
-echo "    \$ mi2 instance db status"
-mi2 instance db status | jq -r '"      dirty: \(.dirty); applied: \(.applied | join(", "))"' || true
+run mi2 instance db status || true
 took
 
 step "The pull request the upgrade opened" "branch $SLUG/upgrade-instance on origin, label mi-upgrade"

@@ -51,7 +51,9 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 void init_logging(LogFormat format, int verbosity) {
   auto sink = std::make_shared<RedactingStderrSink>(format);
   auto logger = std::make_shared<spdlog::logger>("mi2", sink);
-  logger->set_level(verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+  logger->set_level(verbosity > 0   ? spdlog::level::debug
+                    : verbosity < 0 ? spdlog::level::warn
+                                    : spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
 

@@ -9,6 +9,22 @@
 #include "core/base/text.h"
 
 namespace mi2::cli {
+namespace {
+
+void describe_options(const po::options_description& options, CommandSpec& spec) {
+  for (const auto& option : options.options()) {
+    OptionSpec one;
+    one.long_name = option->long_name();
+    // format_name() is "-e [ --environment ]" when there is a short name.
+    std::string shown = option->format_name();
+    if (shown.size() > 1 && shown[0] == '-' && shown[1] != '-') one.short_name = shown[1];
+    one.takes_value = option->semantic()->min_tokens() > 0;
+    one.description = option->description();
+    if (!one.long_name.empty()) spec.options.push_back(std::move(one));
+  }
+}
+
+}  // namespace
 
 std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
                             const po::options_description& options, int& exit_code,
@@ -18,7 +34,16 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
       "plugin-dir", po::value<std::vector<std::string>>()->composing(),
       "Search this folder for plugins first (repeatable)")(
       "log-format", po::value<std::string>()->default_value("text"), "Log lines as text or json")(
-      "verbose,v", "Log debug detail");
+      "verbose,v", "Log debug detail")(
+      "quiet,q", "Print only what a script needs (ids, results); no progress, no decoration");
+
+  if (ctx.describe) {
+    describe_options(options, *ctx.describe);
+    describe_options(global, *ctx.describe);
+    ctx.describe->positional = positional_name && positional_max != 0;
+    exit_code = kExitOk;
+    return std::nullopt;
+  }
 
   po::options_description all;
   all.add(options).add(global);
@@ -60,6 +85,7 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
     return std::nullopt;
   }
   ctx.global.verbosity = parsed.vm.count("verbose") ? 1 : 0;
+  ctx.global.quiet = ctx.global.quiet || parsed.vm.count("quiet") > 0;
   if (positional_name && parsed.vm.count(positional_name))
     parsed.positional = parsed.vm[positional_name].as<std::vector<std::string>>();
   configure_logging(ctx.global);
@@ -82,7 +108,9 @@ int usage_error(const CommandContext& ctx, const std::string& message) {
 }
 
 void configure_logging(const GlobalOptions& global) {
-  init_logging(global.log_format == "json" ? LogFormat::kJson : LogFormat::kText, global.verbosity);
+  // --quiet keeps warnings and errors only; -v wins over it.
+  int verbosity = global.verbosity > 0 ? global.verbosity : (global.quiet ? -1 : 0);
+  init_logging(global.log_format == "json" ? LogFormat::kJson : LogFormat::kText, verbosity);
 }
 
 }  // namespace mi2::cli

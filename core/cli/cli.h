@@ -26,6 +26,20 @@ struct GlobalOptions {
   std::vector<std::string> plugin_dirs;  // --plugin-dir (repeatable)
   std::string log_format = "text";       // --log-format text|json
   int verbosity = 0;                     // -v (repeatable)
+  bool quiet = false;                    // -q/--quiet: only what a script needs
+};
+
+// What parse() records, instead of parsing, when CommandContext::describe is
+// set: the command's options, for `mi2 completion`.
+struct OptionSpec {
+  std::string long_name;  // "target-version"
+  char short_name = 0;    // 'e', or 0
+  bool takes_value = false;
+  std::string description;
+};
+struct CommandSpec {
+  std::vector<OptionSpec> options;  // the command's own, then the global ones
+  bool positional = false;          // takes bare words
 };
 
 struct CommandContext {
@@ -36,6 +50,7 @@ struct CommandContext {
   std::filesystem::path cwd;
   std::ostream* out;
   std::ostream* err;
+  CommandSpec* describe = nullptr;  // set: parse() fills it and the command returns
 };
 
 struct Parsed {
@@ -46,7 +61,8 @@ struct Parsed {
 // Parses ctx.args against `options` (plus --help and the global options, whose
 // values land in ctx.global). `positional_name`, when given, collects the
 // remaining bare words. Returns nullopt with `exit_code` set when --help was
-// printed (0) or the usage was wrong (2, with one sentence and a hint).
+// printed (0) or the usage was wrong (2, with one sentence and a hint), and
+// when ctx.describe asked for the options only (0).
 std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
                             const po::options_description& options, int& exit_code,
                             const char* positional_name = nullptr, int positional_max = -1);

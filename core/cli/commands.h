@@ -38,4 +38,8 @@ int env_upgrade_batch(CommandContext& ctx);
 int env_create_tracking_issue(CommandContext& ctx);
 int pr_command(CommandContext& ctx);  // pr list|view|approve|merge
 
+// completion.cpp
+int completion(CommandContext& ctx);       // completion bash|zsh|fish
+int complete_values(CommandContext& ctx);  // __complete KIND: values for the scripts
+
 }  // namespace mi2::cli

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/cli/session.h"
 #include "core/engine/batch_upgrade.h"
 
@@ -26,13 +27,16 @@ int env_upgrade_batch(CommandContext& ctx) {
       "dry-run", "Show the selection and the waves; start nothing")(
       "force", "Allow version skips of more than one minor")("resume", po::value<std::string>(),
                                                              "Continue the batch BATCH_ID")(
-      "json", "Print the report as JSON")(
+      "json", "Print the report as JSON (the same as -o json)")(
       "recipe", po::value<std::string>()->default_value("upgrade-instance"),
       "Recipe each instance runs (mi2.yaml recipes.<name> overrides the built-in one)");
+  add_output_options(options, false);
   auto parsed =
       parse(ctx, "-e ENV -filter EXPR -target-version V [--waves 1,5,25%,100%] [--max-parallel N]",
             options, code);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
 
   BatchOptions batch;
   batch.environment = option_string(*parsed, "environment");
@@ -55,9 +59,10 @@ int env_upgrade_batch(CommandContext& ctx) {
   if (batch.max_parallel < 1) return usage_error(ctx, "--max-parallel must be at least 1");
   if (batch.max_fail_percentage < 0 || batch.max_fail_percentage > 100)
     return usage_error(ctx, "--max-fail-percentage takes a number from 0 to 100");
-  bool json = parsed->vm.count("json") > 0;
-  batch.out = json ? ctx.err : ctx.out;
-  batch.live = !json && isatty(STDOUT_FILENO);
+  bool json = *mode == OutputMode::kJson;
+  bool quiet = *mode == OutputMode::kQuiet;  // only the batch id
+  batch.out = json ? ctx.err : quiet ? nullptr : ctx.out;
+  batch.live = !json && !quiet && isatty(STDOUT_FILENO);
   batch.cancel_flag = install_interrupt_handler();
 
   auto session = open_session(ctx, {});
@@ -69,6 +74,8 @@ int env_upgrade_batch(CommandContext& ctx) {
   if (!report) return fail(ctx, report.message());
   if (json) {
     *ctx.out << report->to_json().dump(2) << '\n';
+  } else if (quiet) {
+    *ctx.out << report->batch_id << '\n';
   } else if (!batch.dry_run) {
     *ctx.out << '\n' << report->recap_table();
     if (!report->stop_reason.empty())

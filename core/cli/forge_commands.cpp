@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/cli/session.h"
 #include "core/engine/upgrade_pr.h"
 #include "core/engine/version_policy.h"
@@ -148,11 +149,14 @@ int pr_list(CommandContext& ctx) {
       "json", po::value<std::string>()->implicit_value(""),
       "Print a JSON array (optionally only these comma-separated fields)")(
       "jq", po::value<std::string>(), "With --json: print each output of this jq expression");
-  auto parsed = parse(ctx, "[--label L] [--state S] [--json [FIELDS]] [--jq EXPR]", options, code,
-                      "fields", 1);
+  add_output_options(options, false);
+  auto parsed = parse(ctx, "[--label L] [--state S] [--json [FIELDS] | -o json] [--jq EXPR] [-q]",
+                      options, code, "fields", 1);
   if (!parsed) return code;
-  bool json = parsed->vm.count("json") > 0;
-  std::string fields = json ? parsed->vm["json"].as<std::string>() : "";
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
+  bool json = *mode == OutputMode::kJson;
+  std::string fields = json && parsed->vm.count("json") ? parsed->vm["json"].as<std::string>() : "";
   // `--json number` (gh's spelling) leaves the field list as a bare word.
   if (json && fields.empty() && !parsed->positional.empty())
     fields = parsed->positional[0];
@@ -169,6 +173,10 @@ int pr_list(CommandContext& ctx) {
   if (!out) return fail(ctx, out.message());
   Json prs = out->value("prs", Json::array());
 
+  if (*mode == OutputMode::kQuiet) {
+    for (const auto& pr : prs) *ctx.out << pr.value("number", 0) << '\n';
+    return kExitOk;
+  }
   if (!json) {
     for (const auto& pr : prs)
       *ctx.out << '#' << pr.value("number", 0) << '\t' << pr.value("title", "") << '\t'

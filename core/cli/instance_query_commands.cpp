@@ -1,9 +1,12 @@
 // mi2 instance get | list: an instance's config.yaml as JSON (the same object
-// filters see), optionally through a jq expression.
+// filters see), optionally through a jq expression; list prints a table
+// unless --json, -o json or -jq asks for JSON.
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "core/base/text.h"
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/fleet/fleet.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/jq/jq_program.h"
@@ -34,6 +37,39 @@ std::string option(const Parsed& parsed, const char* name) {
   return parsed.vm.count(name) ? parsed.vm[name].as<std::string>() : std::string();
 }
 
+std::string text_at(const Json& instance, const char* section, const char* key) {
+  if (!instance.contains(section) || !instance[section].is_object()) return "";
+  const Json& object = instance[section];
+  if (!object.contains(key)) return "";
+  const Json& value = object[key];
+  return value.is_string() ? value.get<std::string>() : value.is_null() ? "" : value.dump();
+}
+
+std::string instance_type(const Json& instance) {
+  const Json* metadata = instance.contains("metadata") ? &instance["metadata"] : nullptr;
+  if (!metadata || !metadata->is_object() || !metadata->contains("labels")) return "";
+  return text_at(*metadata, "labels", "instance-type");
+}
+
+// spec.domain is a name or an object naming it (primaryDNSName).
+std::string domain_of(const Json& instance) {
+  if (instance.contains("spec") && instance["spec"].is_object() &&
+      instance["spec"].contains("domain") && instance["spec"]["domain"].is_object())
+    return text_at(instance["spec"], "domain", "primaryDNSName");
+  return text_at(instance, "spec", "domain");
+}
+
+void print_instance_table(CommandContext& ctx, const Json& all) {
+  std::vector<TableRow> rows = {{"ID", "SLUG", "TYPE", "VERSION", "CHANNEL", "DOMAIN"}};
+  for (const auto& instance : all)
+    rows.push_back({text_at(instance, "metadata", "name"), text_at(instance, "spec", "displayName"),
+                    instance_type(instance), text_at(instance, "spec", "sourcegraphVersion"),
+                    text_at(instance, "spec", "releaseChannel"), domain_of(instance)});
+  for (auto& row : rows)
+    for (auto& cell : row) cell = escape_control(cell);
+  print_table(*ctx.out, rows, style_for(*ctx.out));
+}
+
 }  // namespace
 
 int instance_get(CommandContext& ctx) {
@@ -61,8 +97,11 @@ int instance_list(CommandContext& ctx) {
                         "Environment (default: the one the current folder is in)")(
       "jq", po::value<std::string>(),
       "Apply this jq expression to the array; print each output, one JSON per line");
-  auto parsed = parse(ctx, "-e ENV [-jq EXPR]", options, code);
+  add_output_options(options);
+  auto parsed = parse(ctx, "-e ENV [--json | -o json | -jq EXPR | -q]", options, code);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
 
   auto fleet = Fleet::discover(ctx.cwd);
   if (!fleet) return fail(ctx, fleet.message());
@@ -78,7 +117,18 @@ int instance_list(CommandContext& ctx) {
   if (!scanned) return fail(ctx, scanned.message());
   Json all = Json::array();
   for (auto& instance : *scanned) all.push_back(std::move(instance.instance));
-  return print(ctx, all, option(*parsed, "jq"));
+  std::string jq = option(*parsed, "jq");
+  if (*mode == OutputMode::kJson || !jq.empty()) return print(ctx, all, jq);
+  if (*mode == OutputMode::kQuiet) {
+    for (const auto& instance : *scanned) *ctx.out << instance.ref.id << '\n';
+    return kExitOk;
+  }
+  if (all.empty()) {
+    *ctx.out << "No instances in environment " << env << '\n';
+    return kExitOk;
+  }
+  print_instance_table(ctx, all);
+  return kExitOk;
 }
 
 }  // namespace mi2::cli

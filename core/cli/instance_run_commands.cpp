@@ -1,9 +1,10 @@
 // Commands that act on one instance through its plugins: upgrade, check,
-// rollback, unlock, workon, backup, restore, db.
+// rollback, unlock, workon, backup, restore (db: instance_db_command.cpp).
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/cli/session.h"
 #include "core/engine/engine.h"
 #include "core/engine/instance_lock.h"
@@ -16,34 +17,25 @@
 namespace mi2::cli {
 namespace {
 
+// The journal, the PR and the result; with --quiet only the run id.
 int report_outcome(const CommandContext& ctx, const RunOutcome& outcome, const std::string& verb) {
   if (outcome.result == RunResult::kRefused) return fail(ctx, outcome.error);
+  if (ctx.global.quiet && outcome.ok()) {
+    if (!outcome.run_id.empty()) *ctx.out << outcome.run_id << '\n';
+    return kExitOk;
+  }
+  Style style = style_for(*ctx.out);
   if (!outcome.journal_path.empty())
     *ctx.out << "Journal: " << outcome.journal_path.string() << '\n';
   if (outcome.ok()) {
     if (outcome.pr.is_object() && outcome.pr.contains("url"))
       *ctx.out << "Pull request: " << outcome.pr.value("url", "") << '\n';
     if (outcome.result == RunResult::kSucceeded)
-      *ctx.out << verb << " succeeded (run " << outcome.run_id << ")\n";
+      *ctx.out << style.green(verb + " succeeded") << " (run " << outcome.run_id << ")\n";
     return kExitOk;
   }
   return fail(ctx,
               "run " + outcome.run_id + " " + to_string(outcome.result) + ": " + outcome.error);
-}
-
-// Invokes role.action on the first provider of `role` that serves it.
-Result<Json> invoke_first(Session& session, const std::string& role, const std::string& action,
-                          const Json& params, const std::string& step) {
-  for (Provider* provider : session.providers->for_role(role)) {
-    if (!provider->plugin->serves(role, action)) continue;
-    auto json = load_instance(session.instance);
-    if (!json) return json.error();
-    Json input = step_input(*session.fleet, session.instance, *json, step, params, false);
-    auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
-    if (!result.ok()) return make_error(result.error);
-    return result.output.is_null() ? Json::object() : result.output;
-  }
-  return make_error("no plugin bound to role '" + role + "' in mi2.yaml serves '" + action + "'");
 }
 
 void print_json(const CommandContext& ctx, const Json& json) {
@@ -84,7 +76,7 @@ int instance_upgrade(CommandContext& ctx) {
   run.dry_run = parsed->vm.count("dry-run") > 0;
   run.resume_run_id = resume;
   run.force = parsed->vm.count("force") > 0;
-  run.out = ctx.out;
+  run.out = ctx.global.quiet ? nullptr : ctx.out;
   run.cancel_flag = install_interrupt_handler();
   RunEngine engine(*session->fleet, *session->providers);
   return report_outcome(ctx, engine.run(session->instance, *recipe, run), "Upgrade");
@@ -94,10 +86,14 @@ int instance_check(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
-  options.add_options()("json", "Print the results as JSON");
-  auto parsed = parse(ctx, "[CHECK...]  (no names: every check the bound plugins provide)", options,
-                      code, "checks");
+  add_output_options(options);
+  auto parsed = parse(ctx,
+                      "[CHECK...] [--json | -o json | -q]  (no names: every check the bound "
+                      "plugins provide; -q prints only the failing ones)",
+                      options, code, "checks");
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {"healthcheck"});
   if (!session) return fail(ctx, session.message());
@@ -139,13 +135,16 @@ int instance_check(CommandContext& ctx) {
     outputs[provider->name] = result.output;
     ok = ok && result.output.value("ok", false);
   }
-  if (parsed->vm.count("json")) {
+  if (*mode == OutputMode::kJson) {
     print_json(ctx, outputs);
   } else {
+    Style style = style_for(*ctx.out);
     for (const auto& [plugin, output] : outputs.items()) {
       for (const auto& check : output.value("checks", Json::array())) {
-        *ctx.out << (check.value("ok", false) ? "ok     " : "FAILED ") << check.value("name", "?")
-                 << ": " << check.value("summary", "") << '\n';
+        bool passed = check.value("ok", false);
+        if (passed && *mode == OutputMode::kQuiet) continue;
+        *ctx.out << (passed ? style.green("ok") + "     " : style.red("FAILED") + " ")
+                 << check.value("name", "?") << ": " << check.value("summary", "") << '\n';
         for (const auto& detail : check.value("details", Json::array()))
           *ctx.out << "         "
                    << (detail.is_string() ? detail.get<std::string>() : detail.dump()) << '\n';
@@ -187,7 +186,7 @@ int instance_rollback(CommandContext& ctx) {
   run.target_version = to;
   run.force = true;
   run.dry_run = parsed->vm.count("dry-run") > 0;
-  run.out = ctx.out;
+  run.out = ctx.global.quiet ? nullptr : ctx.out;
   run.cancel_flag = install_interrupt_handler();
   if (session->providers->for_role("apply").empty())
     return fail(ctx, "no plugin serves role 'apply': bind one in mi2.yaml to roll back");
@@ -298,7 +297,7 @@ bool backup_matches(const Json& b, const std::string& name) {
   return false;
 }
 
-int backup_list(CommandContext& ctx, Session& session, const std::string& only, bool json) {
+int backup_list(CommandContext& ctx, Session& session, const std::string& only, OutputMode mode) {
   auto replies = invoke_each(session, "backup", "list", Json::object(), "backup list", only, false);
   if (!replies) return fail(ctx, replies.message());
   Json all = Json::array();
@@ -314,8 +313,10 @@ int backup_list(CommandContext& ctx, Session& session, const std::string& only, 
       all.push_back(row);
     }
   }
-  if (json) {
+  if (mode == OutputMode::kJson) {
     *ctx.out << Json{{"backups", all}, {"errors", errors}}.dump(2) << '\n';
+  } else if (mode == OutputMode::kQuiet) {
+    for (const auto& b : all) *ctx.out << backup_field(b, {"id", "name"}) << '\n';
   } else {
     std::vector<std::vector<std::string>> rows = {
         {"PROVIDER", "ID", "CREATED", "STATUS", "DESCRIPTION"}};
@@ -326,15 +327,9 @@ int backup_list(CommandContext& ctx, Session& session, const std::string& only, 
                           : backup_field(b, {"created", "windowStartTime", "started"}),
                       backup_field(b, {"status"}),
                       escape_control(backup_field(b, {"description", "name"}))});
-    std::vector<size_t> width(rows[0].size(), 0);
-    for (const auto& r : rows)
-      for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-    for (const auto& r : rows) {
-      std::string line;
-      for (size_t c = 0; c < r.size(); ++c)
-        line += r[c] + (c + 1 < r.size() ? std::string(width[c] - r[c].size() + 2, ' ') : "");
-      *ctx.out << line << '\n';
-    }
+    print_table(*ctx.out, rows, style_for(*ctx.out));
+  }
+  if (mode != OutputMode::kJson) {
     for (const auto& e : errors)
       *ctx.err << "mi2 " << ctx.name << ": " << e["provider"].get<std::string>() << ": "
                << e["error"].get<std::string>() << '\n';
@@ -351,10 +346,13 @@ int instance_backup(CommandContext& ctx) {
   po::options_description options("Options");
   add_instance_options(options);
   options.add_options()("name", po::value<std::string>(), "Name of the checkpoint to create")(
-      "provider", po::value<std::string>(), "Only this backup plugin")("json", "Print JSON");
-  auto parsed =
-      parse(ctx, "list|create [--name N] [--provider P] [--json]", options, code, "subcommand", 1);
+      "provider", po::value<std::string>(), "Only this backup plugin");
+  add_output_options(options);
+  auto parsed = parse(ctx, "list|create [--name N] [--provider P] [--json | -o json | -q]", options,
+                      code, "subcommand", 1);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
   std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
   if (sub != "list" && sub != "create")
     return usage_error(ctx, "say 'backup list' or 'backup create'");
@@ -362,7 +360,7 @@ int instance_backup(CommandContext& ctx) {
                                        option_string(*parsed, "slug"), {"backup"});
   if (!session) return fail(ctx, session.message());
   std::string only = option_string(*parsed, "provider");
-  if (sub == "list") return backup_list(ctx, *session, only, parsed->vm.count("json") > 0);
+  if (sub == "list") return backup_list(ctx, *session, only, *mode);
 
   Json params = Json::object();
   if (auto name = option_string(*parsed, "name"); !name.empty()) params["name"] = name;
@@ -449,32 +447,6 @@ int instance_restore(CommandContext& ctx) {
     return kExitOk;
   }
   print_json(ctx, {{"restored", restored}});
-  return kExitOk;
-}
-
-int instance_db(CommandContext& ctx) {
-  int code = 0;
-  po::options_description options("Options");
-  add_instance_options(options);
-  auto parsed =
-      parse(ctx,
-            "status | repair\n\n  status  the migration state (dirty or not, applied, pending)\n"
-            "  repair  re-apply only the one failed migration (like the migrator's\n"
-            "          --ignore-single-dirty-log), then resume the upgrade with --resume",
-            options, code, "subcommand", 1);
-  if (!parsed) return code;
-  std::string sub = parsed->positional.empty() ? "" : parsed->positional[0];
-  if (sub != "status" && sub != "repair") return usage_error(ctx, "say 'db status' or 'db repair'");
-  auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
-                                       option_string(*parsed, "slug"), {"migrate"});
-  if (!session) return fail(ctx, session.message());
-  auto output = sub == "status"
-                    ? invoke_first(*session, "migrate", "status", Json::object(), "db status")
-                    : invoke_first(*session, "migrate", "up", {{"ignore_single_dirty_log", true}},
-                                   "db repair");
-  if (!output) return fail(ctx, output.message());
-  print_json(ctx, *output);
-  if (sub == "status" && output->value("dirty", false)) return kExitFailure;
   return kExitOk;
 }
 

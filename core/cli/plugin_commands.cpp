@@ -1,12 +1,12 @@
 // mi2 plugin list | describe: what the host finds on its search path, and what
 // one plugin serves.
 #include <algorithm>
-#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "core/base/text.h"
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/host/plugin_loader.h"
 
 namespace mi2::cli {
@@ -34,25 +34,6 @@ Json plugin_json(const LoadedPlugin& plugin) {
   doc["path"] = plugin.path().string();
   doc["sensitive_config_keys"] = plugin.description().sensitive_config_keys;
   return doc;
-}
-
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i + 1 == row.size()) {
-        out << row[i];
-        break;
-      }
-      out << std::left << std::setw(static_cast<int>(widths[i] + 2)) << row[i];
-    }
-    out << '\n';
-  }
 }
 
 // The config schema's properties, one per line: "token (string, sensitive)".
@@ -92,10 +73,12 @@ void print_config_schema(std::ostream& out, const Json& doc) {
 int plugin_list(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  options.add_options()("json", "Print the plugins as JSON");
-  auto parsed = parse(ctx, "[--json]", options, code, "args", 0);
+  add_output_options(options);
+  auto parsed = parse(ctx, "[--json | -o json] [-q]", options, code, "args", 0);
   if (!parsed) return code;
-  bool as_json = parsed->vm.count("json") > 0;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
+  bool as_json = *mode == OutputMode::kJson;
 
   PluginLoader loader(plugin_search_path(ctx.global.plugin_dirs));
   auto candidates = loader.scan();
@@ -128,16 +111,22 @@ int plugin_list(CommandContext& ctx) {
              << "; build the plugins, or pass --plugin-dir or set MI2_PLUGIN_PATH\n";
     return kExitOk;
   }
-  print_table(*ctx.out, rows);
+  if (*mode == OutputMode::kQuiet) {
+    for (size_t i = 1; i < rows.size(); ++i) *ctx.out << rows[i][0] << '\n';
+    return kExitOk;
+  }
+  print_table(*ctx.out, rows, style_for(*ctx.out));
   return kExitOk;
 }
 
 int plugin_describe(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
-  options.add_options()("json", "Print the describe document (plus its path) as JSON");
-  auto parsed = parse(ctx, "NAME [--json]", options, code, "name", 1);
+  add_output_options(options);
+  auto parsed = parse(ctx, "NAME [--json | -o json]", options, code, "name", 1);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
   if (parsed->positional.size() != 1)
     return usage_error(ctx, "give the plugin's name (or the path of its .so file)");
   const std::string& name = parsed->positional[0];
@@ -148,7 +137,7 @@ int plugin_describe(CommandContext& ctx) {
   const LoadedPlugin& p = **plugin;
   const PluginDescription& d = p.description();
 
-  if (parsed->vm.count("json")) {
+  if (*mode == OutputMode::kJson) {
     *ctx.out << plugin_json(p).dump(2) << '\n';
     return kExitOk;
   }

@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cli/commands.h"
+#include "core/cli/output.h"
 #include "core/cli/session.h"
 #include "core/engine/engine.h"
 #include "core/engine/journal.h"
+#include "core/engine/run.h"
 #include "core/engine/run_history.h"
 
 namespace mi2::cli {
@@ -15,9 +17,11 @@ int run_list(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
-  options.add_options()("json", "Print JSON");
-  auto parsed = parse(ctx, "[-e ENV --slug SLUG] [--json]", options, code);
+  add_output_options(options);
+  auto parsed = parse(ctx, "[-e ENV --slug SLUG] [--json | -o json | -q]", options, code);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
   auto session = open_instance_session(ctx, option_string(*parsed, "environment"),
                                        option_string(*parsed, "slug"), {});
   if (!session) return fail(ctx, session.message());
@@ -43,8 +47,12 @@ int run_list(CommandContext& ctx) {
                     {"seconds", s.seconds},
                     {"journal", path.string()}});
   }
-  if (parsed->vm.count("json")) {
+  if (*mode == OutputMode::kJson) {
     *ctx.out << list.dump(2) << '\n';
+    return kExitOk;
+  }
+  if (*mode == OutputMode::kQuiet) {
+    for (const auto& r : list) *ctx.out << r["run_id"].get<std::string>() << '\n';
     return kExitOk;
   }
   if (list.empty()) {
@@ -52,14 +60,15 @@ int run_list(CommandContext& ctx) {
              << '\n';
     return kExitOk;
   }
-  for (const auto& r : list) {
-    *ctx.out << r["run_id"].get<std::string>() << "  " << format_utc(r["started"].get<double>())
-             << "  " << r["recipe"].get<std::string>() << ' ' << r["from"].get<std::string>()
-             << " -> " << r["to"].get<std::string>() << "  " << r["result"].get<std::string>();
-    if (!r["failed_step"].get<std::string>().empty())
-      *ctx.out << " at " << r["failed_step"].get<std::string>();
-    *ctx.out << '\n';
-  }
+  std::vector<TableRow> rows = {
+      {"RUN", "STARTED", "RECIPE", "FROM", "TO", "RESULT", "FAILED STEP", "TOOK"}};
+  for (const auto& r : list)
+    rows.push_back({r["run_id"].get<std::string>(), format_utc(r["started"].get<double>()),
+                    r["recipe"].get<std::string>(), r["from"].get<std::string>(),
+                    r["to"].get<std::string>(), r["result"].get<std::string>(),
+                    r["failed_step"].get<std::string>(),
+                    format_step_seconds(r["seconds"].get<double>())});
+  print_table(*ctx.out, rows, style_for(*ctx.out), 5);
   return kExitOk;
 }
 
@@ -67,9 +76,12 @@ int run_show(CommandContext& ctx) {
   int code = 0;
   po::options_description options("Options");
   add_instance_options(options);
-  options.add_options()("json", "Print the journal's events as JSON lines");
-  auto parsed = parse(ctx, "RUN_ID [--json]", options, code, "run-id", 1);
+  options.add_options()("json", "Print the journal's events as JSON lines (the same as -o json)");
+  add_output_options(options, false);
+  auto parsed = parse(ctx, "RUN_ID [--json | -o json]", options, code, "run-id", 1);
   if (!parsed) return code;
+  auto mode = output_mode(ctx, *parsed, code);
+  if (!mode) return code;
   if (parsed->positional.size() != 1) return usage_error(ctx, "pass a RUN_ID (see 'mi2 run list')");
   std::string id = parsed->positional[0];
   if (!is_valid_run_id(id))
@@ -82,7 +94,7 @@ int run_show(CommandContext& ctx) {
     return fail(ctx, "no run " + id + " for this instance (see 'mi2 run list')");
   auto events = RunJournal::read(path);
   if (!events) return fail(ctx, events.message());
-  if (parsed->vm.count("json")) {
+  if (*mode == OutputMode::kJson) {
     for (const auto& e : *events) *ctx.out << e.dump() << '\n';
     return kExitOk;
   }
@@ -94,6 +106,8 @@ int run_show(CommandContext& ctx) {
     std::string line = format_utc(e.value("ts", 0.0)) + "  ";
     if (kind == "step_finished") {
       line += "step " + e.value("step", "") + ": " + e.value("result", "");
+      if (e.contains("seconds") && e["seconds"].is_number())
+        line += " (" + format_step_seconds(e["seconds"].get<double>()) + ")";
       if (!e.value("error", "").empty()) line += " - " + e.value("error", "");
     } else if (kind == "step_started") {
       line += "step " + e.value("step", "") + " started";

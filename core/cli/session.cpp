@@ -1,6 +1,9 @@
 #include "core/cli/session.h"
 
 #include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "core/host/step_input.h"
 
 namespace mi2::cli {
 namespace {
@@ -51,6 +54,20 @@ Result<Session> open_instance_session(const CommandContext& ctx, const std::stri
     session->providers = std::move(*providers);
   }
   return session;
+}
+
+Result<Json> invoke_first(Session& session, const std::string& role, const std::string& action,
+                          const Json& params, const std::string& step) {
+  for (Provider* provider : session.providers->for_role(role)) {
+    if (!provider->plugin->serves(role, action)) continue;
+    auto json = load_instance(session.instance);
+    if (!json) return json.error();
+    Json input = step_input(*session.fleet, session.instance, *json, step, params, false);
+    auto result = ProviderSet::invoke(*provider, role, action, input, CallSettings{});
+    if (!result.ok()) return make_error(result.error);
+    return result.output.is_null() ? Json::object() : result.output;
+  }
+  return make_error("no plugin bound to role '" + role + "' in mi2.yaml serves '" + action + "'");
 }
 
 void add_instance_options(po::options_description& options) {

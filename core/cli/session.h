@@ -33,6 +33,11 @@ Result<Session> open_instance_session(const CommandContext& ctx, const std::stri
                                       const std::string& slug,
                                       const std::vector<std::string>& roles);
 
+// Invokes role.action on the first provider of `role` that serves it, on the
+// session's instance; the error names the role and action when none does.
+Result<Json> invoke_first(Session& session, const std::string& role, const std::string& action,
+                          const Json& params, const std::string& step);
+
 // Adds -e/--environment and -s/--slug.
 void add_instance_options(po::options_description& options);
 std::string option_string(const Parsed& parsed, const char* name);

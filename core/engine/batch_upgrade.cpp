@@ -13,6 +13,7 @@
 #include "core/base/atomic_file.h"
 #include "core/engine/engine.h"
 #include "core/engine/journal.h"
+#include "core/engine/run.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/host/providers.h"
 #include "core/sys/workers.h"
@@ -217,7 +218,8 @@ void Batch::run_one(size_t index) {
   std::ostringstream line;
   line.setf(std::ios::fixed);
   line.precision(1);
-  line << e.instance << ": " << to_string(e.result) << " (" << e.seconds << "s)";
+  line << e.instance << ": " << to_string(e.result) << " (" << format_step_seconds(e.seconds)
+       << ")";
   if (!e.pr_url.empty()) line << " " << e.pr_url;
   if (!e.error.empty()) line << " - " << e.error;
   say(line.str());
@@ -370,11 +372,8 @@ std::string BatchReport::recap_table() const {
   os << pad("INSTANCE", 24) << pad("RESULT", 13) << pad("DURATION", 10) << pad("FAILED STEP", 19)
      << "PULL REQUEST\n";
   for (const auto& e : entries) {
-    std::ostringstream duration;
-    duration.setf(std::ios::fixed);
-    duration.precision(1);
-    if (e.seconds > 0) duration << e.seconds << "s";
-    os << pad(e.instance, 24) << pad(to_string(e.result), 13) << pad(duration.str(), 10)
+    std::string duration = e.seconds > 0 ? format_step_seconds(e.seconds) : "";
+    os << pad(e.instance, 24) << pad(to_string(e.result), 13) << pad(duration, 10)
        << pad(e.failed_step.empty() ? "-" : e.failed_step, 19)
        << (e.pr_url.empty() ? "-" : e.pr_url) << '\n';
   }

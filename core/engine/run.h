@@ -95,11 +95,14 @@ class Run : public StepObserver {
   std::set<std::string> completed_;
   std::map<std::string, Json> outputs_;  // step name -> {plugin: output}
   std::string current_step_;
+  // A dry run has shown (not made) a change: later health checks see the old
+  // workload, so their failures are noted, not the run's.
+  bool dry_run_changed_ = false;
   Clock::TimePoint started_;
   Json pr_;
 };
 
-// "0.4s", "12s": a step's duration for progress lines.
+// "12ms" under a second, then "1.4s", "12s": a step's duration for progress lines.
 std::string format_step_seconds(double seconds);
 
 }  // namespace mi2

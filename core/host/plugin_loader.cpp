@@ -406,6 +406,17 @@ std::vector<fs::path> plugin_search_path(const std::vector<std::string>& flag_di
       start = end + 1;
     }
   }
+  // An installed mi2 (a package, a tarball unpacked anywhere) uses the plugin
+  // folder beside its own binary, and only that; a build tree's mi2 (and the
+  // test binaries) use the build's folder, then the configured install folder.
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  fs::path beside =
+      ec ? fs::path() : (exe.parent_path() / MI2_RELATIVE_PLUGIN_DIR).lexically_normal();
+  if (!beside.empty() && fs::is_directory(beside, ec)) {
+    dirs.push_back(beside);
+    return dirs;
+  }
   dirs.emplace_back(MI2_BUILD_PLUGIN_DIR);
   dirs.emplace_back(MI2_INSTALL_PLUGIN_DIR);
   return dirs;

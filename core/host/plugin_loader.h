@@ -112,7 +112,9 @@ class PluginLoader {
 std::string plugin_file_name(std::string_view name);
 
 // The search path, in order: each --plugin-dir, each entry of MI2_PLUGIN_PATH
-// (colon-separated), the build's plugin folder, the install's plugin folder.
+// (colon-separated), then the plugin folder beside the running binary
+// (<bin>/../lib/mi2/plugins) when it exists, else the build's plugin folder
+// and the configured install folder.
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& flag_dirs);
 
 }  // namespace mi2

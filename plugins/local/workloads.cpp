@@ -173,7 +173,8 @@ std::string workload_binary(const LocalContext& ctx) {
   if (dladdr(reinterpret_cast<void*>(&workload_binary), &info) && info.dli_fname) {
     fs::path here = fs::absolute(info.dli_fname).parent_path();
     for (const fs::path& candidate :
-         {here / ".." / "bin" / "mi2-workload", here / "mi2-workload"}) {
+         {here / ".." / "bin" / "mi2-workload", here / "mi2-workload",
+          here / ".." / ".." / ".." / "bin" / "mi2-workload"}) {  // installed: lib/mi2/plugins
       std::error_code ec;
       if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
     }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "tests/e2e/e2e_fixture.h"
 
@@ -108,21 +109,34 @@ TEST_F(LocalFleetE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair
   EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
 
   // db status: dirty, naming the failed migration.
-  auto status = mi2({"instance", "db", "status"});
+  auto status = mi2({"instance", "db", "status", "--json"});
   EXPECT_NE(status.exit_code, 0);
   json s = json::parse(status.out, nullptr, false);
   ASSERT_TRUE(s.is_object()) << status.out << status.err;
   EXPECT_TRUE(s["dirty"]);
   EXPECT_EQ(s["failed_version"], "4.2.0-rc.2/002_unique_user_email.sql");
+  // For people: a table of the migrations, the failed one with its error.
+  auto table = mi2({"instance", "db", "status"});
+  EXPECT_EQ(table.exit_code, 1);
+  EXPECT_NE(table.out.find("Database of dev/src-1a2b3c: dirty"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("MIGRATION"), std::string::npos) << table.out;
+  EXPECT_TRUE(std::regex_search(
+      table.out, std::regex(R"(\n4\.2\.0-rc\.2/002_unique_user_email\.sql +failed)")))
+      << table.out;
+  EXPECT_NE(table.out.find("\nRepair: "), std::string::npos) << table.out;
+  EXPECT_EQ(mi2({"instance", "db", "status", "-q"}).out, "");
 
   // Repair: fix the data, re-apply the one migration, resume the run.
   sql("src-1a2b3c", "DELETE FROM users WHERE username = 'alice-old'");
   auto repair = mi2({"instance", "db", "repair"});
   ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_NE(repair.out.find("Re-applied the failed migration 4.2.0-rc.2/002_unique_user_email.sql"),
+            std::string::npos)
+      << repair.out;
   auto resumed = mi2({"instance", "upgrade", "--resume", run});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.2.0-rc.2");
-  json after = json::parse(mi2({"instance", "db", "status"}).out, nullptr, false);
+  json after = json::parse(mi2({"instance", "db", "status", "-o", "json"}).out, nullptr, false);
   EXPECT_FALSE(after.value("dirty", true));
   EXPECT_EQ(sql("src-1a2b3c",
                 "SELECT COUNT(*) FROM migration_logs WHERE release = '4.2.0-rc.2' AND success = 1"),

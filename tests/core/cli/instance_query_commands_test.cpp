@@ -101,16 +101,59 @@ TEST_F(InstanceQueryTest, JqPrintsEachOutputCompact) {
   EXPECT_NE(bad.err.find("'.spec |'"), std::string::npos) << bad.err;
 }
 
-TEST_F(InstanceQueryTest, ListPrintsAnArraySortedById) {
-  auto r = mi2({"instance", "list", "-e", "prod"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  Json list = Json::parse(r.out);
-  ASSERT_EQ(list.size(), 2u);
-  EXPECT_EQ(list[0]["metadata"]["name"], "src-a1");
-  EXPECT_EQ(list[1]["metadata"]["name"], "src-b2");
+TEST_F(InstanceQueryTest, ListPrintsAnArraySortedByIdWithJson) {
+  for (auto flags : std::vector<std::vector<std::string>>{
+           {"--json"}, {"-json"}, {"-o", "json"}, {"--output=json"}}) {
+    std::vector<std::string> args = {"instance", "list", "-e", "prod"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto r = mi2(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json list = Json::parse(r.out);
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0]["metadata"]["name"], "src-a1");
+    EXPECT_EQ(list[1]["metadata"]["name"], "src-b2");
+  }
   auto names = mi2({"instance", "list", "--environment", "prod", "-jq", ".[].spec.displayName"});
   ASSERT_EQ(names.exit_code, 0) << names.err;
   EXPECT_EQ(names.out, "\"globex\"\n\"acme\"\n");
+}
+
+TEST_F(InstanceQueryTest, ListPrintsATableForPeopleAndIdsWithQuiet) {
+  auto r = mi2({"instance", "list", "-e", "prod"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID      SLUG    TYPE        VERSION  CHANNEL  DOMAIN\n"
+            "src-a1  globex  trial       4.1.0\n"
+            "src-b2  acme    production  4.0.0\n");
+  EXPECT_EQ(r.out.find('\033'), std::string::npos) << "no colour off a terminal";
+  auto quiet = mi2({"instance", "list", "-e", "prod", "-q"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.out, "src-a1\nsrc-b2\n");
+  EXPECT_EQ(mi2({"--quiet", "instance", "list", "-e", "prod"}).out, quiet.out);
+  auto bad = mi2({"instance", "list", "-e", "prod", "-o", "yaml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("-o takes 'json' or 'table', not 'yaml'"), std::string::npos) << bad.err;
+}
+
+// Colour only on a terminal (script(1) gives mi2 one), never with NO_COLOR.
+TEST_F(InstanceQueryTest, ColourOnlyOnATerminalWithoutNoColor) {
+  if (!fs::exists("/usr/bin/script")) GTEST_SKIP() << "script(1) (util-linux) is not installed";
+  auto on_tty = [&](const std::string& no_color) {
+    ProcessRequest request;
+    request.argv = {"/usr/bin/script", "-qec",
+                    std::string("'") + MI2_EXE + "' instance list -e prod", "/dev/null"};
+    request.cwd = dir_.path().string();
+    request.env = {"MI2_FLEET_ROOT=", "NO_COLOR=" + no_color, "TERM=xterm"};
+    request.timeout = std::chrono::seconds(30);
+    return SystemProcessRunner().run(request);
+  };
+  auto coloured = on_tty("");
+  ASSERT_EQ(coloured.exit_code, 0) << coloured.err;
+  EXPECT_NE(coloured.out.find("\033[1mID\033[0m"), std::string::npos) << coloured.out;
+  auto plain = on_tty("1");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("src-a1  globex"), std::string::npos) << plain.out;
+  EXPECT_EQ(plain.out.find('\033'), std::string::npos) << plain.out;
 }
 
 TEST_F(InstanceQueryTest, ErrorsNameWhatIsWrong) {

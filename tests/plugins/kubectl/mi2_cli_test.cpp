@@ -324,7 +324,7 @@ TEST_F(Mi2KubectlTest, DbStatusAfterAFailedMigrationSaysDirty) {
   script_upgrade("job-failed.json", "migrator-failed.log");
   ASSERT_NE(mi2({"instance", "upgrade", "-target-version", "4.1.0"}).exit_code, 0);
   kubectl.rule({"get", "jobs", "-l"}, {Json{{"stdout_file", "jobs-list.json"}}});
-  Mi2Result status = mi2({"instance", "db", "status"});
+  Mi2Result status = mi2({"instance", "db", "status", "--json"});
   EXPECT_NE(status.exit_code, 0);
   Json out = Json::parse(status.out);
   EXPECT_TRUE(out["dirty"]);

@@ -113,7 +113,7 @@ TEST_F(PostgresFleetTest, ADirtyReleaseCandidateIsRepairedWithDbStatusDbRepairAn
   EXPECT_TRUE(contains(said, "--resume " + run)) << said;
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");  // the old workload serves
 
-  auto status = mi2({"instance", "db", "status"});
+  auto status = mi2({"instance", "db", "status", "--json"});
   EXPECT_EQ(status.exit_code, 1) << status.out << status.err;
   json state = json::parse(status.out, nullptr, false);
   ASSERT_TRUE(state.is_object()) << status.out;
@@ -122,7 +122,7 @@ TEST_F(PostgresFleetTest, ADirtyReleaseCandidateIsRepairedWithDbStatusDbRepairAn
   EXPECT_EQ(state["pending"], json({"4.2.0-rc.2/003_add_repo_topics.sql"}));
 
   sql("src-1a2b3c", "DELETE FROM users WHERE username = 'alice-old'");
-  auto repair = mi2({"instance", "db", "repair"});
+  auto repair = mi2({"instance", "db", "repair", "--json"});
   ASSERT_EQ(repair.exit_code, 0) << repair.out << repair.err;
   EXPECT_EQ(json::parse(repair.out, nullptr, false)["applied"],
             json({"4.2.0-rc.2/002_unique_user_email.sql"}));
