@@ -56,6 +56,9 @@ class Run : public StepObserver {
   // run_steps.cpp
   StepResult run_step(const RecipeStep& step);
   StepResult run_builtin(const RecipeStep& step);
+  // Before anything changes: the slug and version are usable, and every bound
+  // provider that serves `preflight` says it can do the run. "" when all can.
+  std::string preflight(const RecipeStep& step);
   StepResult run_role_step(const RecipeStep& step, const Json& params);
   StepResult invoke_with_retries(const RecipeStep& step, const std::string& provider,
                                  const Json& input);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "core/engine/run.h"
 #include "core/engine/upgrade_pr.h"
@@ -119,6 +120,8 @@ StepResult Run::run_builtin(const RecipeStep& step) {
     }
     if (!options_.force)
       if (auto path = check_upgrade_path(previous_, target_); !path) return failed(path.message());
+    if (std::string refused = preflight(step); !refused.empty())
+      return failed("preflight: " + refused + "; nothing was changed");
     result.outputs = {{"target_version", target_}};
     result.note = previous_ + " -> " + target_;
     return result;
@@ -139,6 +142,25 @@ StepResult Run::run_builtin(const RecipeStep& step) {
     return result;
   }
   return failed("unknown built-in action '" + step.action + "'");
+}
+
+std::string Run::preflight(const RecipeStep& step) {
+  if (auto slug = check_slug(slug_of(instance_json_, instance_.id)); !slug) return slug.message();
+  std::set<std::string> asked;
+  std::string refusals;
+  for (const RecipeStep& s : recipe_.steps) {
+    if (s.role.empty()) continue;
+    for (const std::string& provider : invoker_.providers(s.role)) {
+      if (asked.count(provider) || !invoker_.serves(provider, s.role, "preflight")) continue;
+      asked.insert(provider);
+      Json input = step_input(step, Json::object());
+      StepReply reply = invoke_once(provider, s.role, "preflight", input);
+      if (reply.ok()) continue;
+      if (!refusals.empty()) refusals += "; ";
+      refusals += reply.error;
+    }
+  }
+  return refusals;
 }
 
 StepResult Run::run_role_step(const RecipeStep& step, const Json& params) {

@@ -1,5 +1,7 @@
 #include "core/engine/version_policy.h"
 
+#include <algorithm>
+#include <cctype>
 #include <regex>
 
 #include "core/base/text.h"
@@ -19,12 +21,29 @@ bool is_main_branch_tag(const std::string& text) {
 }
 
 Status validate_version(const std::string& text) {
+  if (text.size() > kMaxVersionLength)
+    return make_error("the version '" + escape_control(text.substr(0, 40)) + "...' is " +
+                      std::to_string(text.size()) + " characters long; a version has at most " +
+                      std::to_string(kMaxVersionLength));
   if (parse_release_version(text) || is_main_branch_tag(text)) return {};
   std::string shown = escape_control(text.size() > 80 ? text.substr(0, 77) + "..." : text);
   return make_error("'" + shown +
                     "' is not a version: use a release like 4.1.0, a release candidate like "
                     "4.1.0-rc.1, a main-branch tag like 208045_2023-04-01_5.0-0c4a8d6bb3e2, or "
                     "'latest'");
+}
+
+Status check_slug(const std::string& slug) {
+  bool ok =
+      !slug.empty() && slug.size() <= 63 && slug[0] != '-' && slug[0] != '.' &&
+      slug.find("..") == std::string::npos && std::all_of(slug.begin(), slug.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  if (ok) return {};
+  std::string shown = escape_control(slug.size() > 80 ? slug.substr(0, 77) + "..." : slug);
+  return make_error("the slug '" + shown +
+                    "' (spec.displayName) cannot name a branch: use 1 to 63 letters, digits, "
+                    "'-', '_' and '.', not starting with '-' or '.'");
 }
 
 Status check_upgrade_path(const std::string& from, const std::string& to) {

@@ -51,7 +51,11 @@ class FakeInvoker : public StepInvoker {
         names.push_back(name);
     return names;
   }
-  bool serves(const std::string&, std::string_view, std::string_view) override { return true; }
+  // Every action is served but the optional `preflight`, which is served
+  // where a reply for it is set.
+  bool serves(const std::string&, std::string_view role, std::string_view action) override {
+    return action != "preflight" || replies_.count(std::string(role) + ".preflight") > 0;
+  }
   StepReply invoke(const std::string& provider, std::string_view role, std::string_view action,
                    const Json& input, const CallSettings& settings) override {
     Call call{provider, std::string(role), std::string(action), input, settings};

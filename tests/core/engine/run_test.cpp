@@ -98,6 +98,45 @@ TEST_F(RunTest, ARecipeNamingChecksSkipsAProviderThatHasNone) {
   EXPECT_TRUE(invoker_.calls.empty());
 }
 
+// Preflight (#13): a provider that cannot do the run refuses before the bump,
+// and config.yaml stays byte for byte what it was.
+TEST_F(RunTest, APreflightRefusalStopsTheRunBeforeAnythingChanges) {
+  invoker_.on("render.preflight", [](const test::FakeInvoker::Call& call) {
+    EXPECT_EQ(call.input["target_version"], "4.1.0");
+    return StepReply{MI2_FAILED, Json(), "fake: 4.1.0 is not in the release catalog"};
+  });
+  RunOutcome outcome = run(upgrade_instance_recipe());
+  EXPECT_EQ(outcome.result, RunResult::kFailed);
+  EXPECT_EQ(outcome.failed_step, "resolve-version");
+  EXPECT_THAT(outcome.error, HasSubstr("preflight: fake: 4.1.0 is not in the release catalog"));
+  EXPECT_THAT(outcome.error, HasSubstr("nothing was changed"));
+  EXPECT_EQ(config(), kConfig);
+  EXPECT_THAT(invoker_.keys(), ElementsAre("healthcheck.check", "render.preflight"));
+}
+
+TEST_F(RunTest, ASlugThatCannotNameABranchIsRefusedBeforeTheBump) {
+  std::string text = kConfig;
+  text.replace(text.find("displayName: acme"), 17, "displayName: \"ac me\\n\"");
+  std::ofstream(instance_.dir / "config.yaml") << text;
+  RunOutcome outcome = run(upgrade_instance_recipe());
+  EXPECT_EQ(outcome.result, RunResult::kFailed);
+  EXPECT_THAT(outcome.error,
+              HasSubstr("the slug 'ac me\\n' (spec.displayName) cannot name a branch"));
+  EXPECT_EQ(config(), text);
+}
+
+TEST_F(RunTest, AnOverlongVersionIsRefusedBeforeTheRun) {
+  RunOptions options;
+  options.target_version = "4.1.0-rc." + std::string(300, '1');
+  options.out = &out_;
+  RunEngine engine(fleet_, invoker_, clock_);
+  RunOutcome outcome = engine.run(instance_, upgrade_instance_recipe(), options);
+  EXPECT_EQ(outcome.result, RunResult::kRefused);
+  EXPECT_THAT(outcome.error, HasSubstr("309 characters long; a version has at most 64"));
+  EXPECT_TRUE(invoker_.calls.empty());
+  EXPECT_EQ(config(), kConfig);
+}
+
 TEST_F(RunTest, RetryableFailuresAreRetriedWithDoublingBackoffOnTheClock) {
   int attempts = 0;
   invoker_.on("migrate.up", [&](const auto&) {
