@@ -130,6 +130,165 @@ struct Pipe {
   _exit(127);
 }
 
+// One started child, from its pipes to its exit status: pumps stdin, stdout
+// and stderr, and enforces the timeout, cancellation and kill grace.
+class Supervisor {
+ public:
+  Supervisor(const ProcessRequest& request, ProcessResult& result, pid_t pid, Pipe& in, Pipe& out,
+             Pipe& err)
+      : request_(request), result_(result), pid_(pid), in_(in), out_(out), err_(err) {}
+
+  void pump() {
+    if (!request_.stdin_data.empty()) fcntl(in_.write, F_SETFL, O_NONBLOCK);
+    while (out_.read >= 0 || err_.read >= 0) {
+      pollfd fds[3];
+      int count = 0;
+      int out_index = -1, err_index = -1, in_index = -1;
+      if (out_.read >= 0) {
+        out_index = count;
+        fds[count++] = {out_.read, POLLIN, 0};
+      }
+      if (err_.read >= 0) {
+        err_index = count;
+        fds[count++] = {err_.read, POLLIN, 0};
+      }
+      if (in_.write >= 0) {
+        in_index = count;
+        fds[count++] = {in_.write, POLLOUT, 0};
+      }
+      int ready = poll(fds, count, static_cast<int>(kPollInterval.count()));
+      if (ready < 0 && errno != EINTR) break;
+      if (ready > 0) {
+        if (out_index >= 0) drain(fds[out_index], out_, result_.out);
+        if (err_index >= 0) drain(fds[err_index], err_, result_.err);
+        if (in_index >= 0) feed(fds[in_index]);
+      }
+      Clock::time_point now = enforce_limits();
+      // A grandchild holding the pipes open must not keep us here after SIGKILL.
+      if (killed_ && now - *term_sent_ >= request_.kill_grace + std::chrono::milliseconds(500))
+        break;
+    }
+    in_.close_write();
+  }
+
+  // The pipes closed, but the child may still run (it closed its stdout).
+  void reap() {
+    int wstatus = 0;
+    while (true) {
+      pid_t done = waitpid(pid_, &wstatus, WNOHANG);
+      if (done == pid_ || (done < 0 && errno != EINTR)) break;
+      enforce_limits();
+      usleep(10000);
+    }
+    if (WIFEXITED(wstatus)) {
+      result_.exit_code = WEXITSTATUS(wstatus);
+    } else if (WIFSIGNALED(wstatus)) {
+      result_.term_signal = WTERMSIG(wstatus);
+    }
+    // Whatever the child left behind in its group goes with it.
+    if (term_sent_) kill(-pid_, SIGKILL);
+  }
+
+ private:
+  void drain(const pollfd& fd, Pipe& pipe, std::string& into) {
+    if (!(fd.revents & (POLLIN | POLLHUP | POLLERR))) return;
+    ssize_t got = read(pipe.read, buffer_, sizeof buffer_);
+    if (got > 0)
+      into.append(buffer_, static_cast<size_t>(got));
+    else if (got == 0 || (errno != EINTR && errno != EAGAIN))
+      pipe.close_read();
+  }
+
+  void feed(const pollfd& fd) {
+    if (!(fd.revents & (POLLOUT | POLLERR | POLLHUP))) return;
+    const std::string& data = request_.stdin_data;
+    ssize_t put = write(in_.write, data.data() + written_, data.size() - written_);
+    if (put > 0) written_ += static_cast<size_t>(put);
+    // EPIPE: the child does not read its input; that is its business.
+    if ((put < 0 && errno != EAGAIN && errno != EINTR) || written_ == data.size())
+      in_.close_write();
+  }
+
+  void stop(bool timed_out) {
+    if (term_sent_) return;
+    if (timed_out)
+      result_.timed_out = true;
+    else
+      result_.cancelled = true;
+    kill(-pid_, request_.stop_signal > 0 ? request_.stop_signal : SIGTERM);
+    term_sent_ = Clock::now();
+  }
+
+  // Timeout, cancellation and the kill after the grace period; returns now.
+  Clock::time_point enforce_limits() {
+    Clock::time_point now = Clock::now();
+    if (request_.timeout.count() > 0 && now - start_ >= request_.timeout) stop(true);
+    if (request_.cancelled && !term_sent_ && request_.cancelled()) stop(false);
+    if (term_sent_ && !killed_ && now - *term_sent_ >= request_.kill_grace) {
+      kill(-pid_, SIGKILL);
+      killed_ = true;
+    }
+    return now;
+  }
+
+  const ProcessRequest& request_;
+  ProcessResult& result_;
+  pid_t pid_;
+  Pipe& in_;
+  Pipe& out_;
+  Pipe& err_;
+  Clock::time_point start_ = Clock::now();
+  std::optional<Clock::time_point> term_sent_;
+  bool killed_ = false;
+  size_t written_ = 0;
+  char buffer_[65536];
+};
+
+// The program exec will run, or "" with result.spawn_error set.
+std::string runnable_program(const ProcessRequest& request, const std::vector<std::string>& env,
+                             ProcessResult& result) {
+  if (request.argv.empty() || request.argv[0].empty()) {
+    result.spawn_error = "no program was given to run";
+    return {};
+  }
+  const std::string& name = request.argv[0];
+  std::string program = resolve_program(name, lookup_path(env), request.cwd);
+  if (program.empty()) {
+    result.spawn_error = name.find('/') != std::string::npos
+                             ? "'" + name + "' does not exist or is not executable"
+                             : "'" + name + "' was not found on PATH";
+    return {};
+  }
+  if (!request.cwd.empty()) {
+    struct stat st {};
+    if (stat(request.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      result.spawn_error =
+          "cannot run '" + name + "': the working directory '" + request.cwd + "' does not exist";
+      return {};
+    }
+  }
+  return program;
+}
+
+// After fork: did exec succeed? The status pipe closes on exec (CLOEXEC) or
+// carries errno; on a failure the child is reaped and spawn_error set.
+bool exec_succeeded(const ProcessRequest& request, pid_t pid, Pipe& status, ProcessResult& result) {
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = read(status.read, &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof child_errno) return true;
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  const std::string& name = request.argv[0];
+  result.spawn_error = child_errno < 0 ? "cannot run '" + name + "' in '" + request.cwd +
+                                             "': " + std::strerror(-child_errno)
+                                       : "cannot run '" + name + "': " + std::strerror(child_errno);
+  return false;
+}
+
 }  // namespace
 
 ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
@@ -139,27 +298,10 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
   std::call_once(ignore_sigpipe, [] { signal(SIGPIPE, SIG_IGN); });
 
   ProcessResult result;
-  if (request.argv.empty() || request.argv[0].empty()) {
-    result.spawn_error = "no program was given to run";
-    return result;
-  }
-  const std::string& name = request.argv[0];
   std::vector<std::string> env = child_environment(request.env);
-  std::string program = resolve_program(name, lookup_path(env), request.cwd);
-  if (program.empty()) {
-    result.spawn_error = name.find('/') != std::string::npos
-                             ? "'" + name + "' does not exist or is not executable"
-                             : "'" + name + "' was not found on PATH";
-    return result;
-  }
-  if (!request.cwd.empty()) {
-    struct stat st {};
-    if (stat(request.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      result.spawn_error =
-          "cannot run '" + name + "': the working directory '" + request.cwd + "' does not exist";
-      return result;
-    }
-  }
+  std::string program = runnable_program(request, env, result);
+  if (program.empty()) return result;
+  const std::string& name = request.argv[0];
 
   std::vector<char*> argv;
   for (const auto& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
@@ -174,7 +316,6 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
     result.spawn_error = "cannot run '" + name + "': " + std::strerror(errno);
     return result;
   }
-
   pid_t pid = fork();
   if (pid < 0) {
     result.spawn_error = "cannot run '" + name + "': " + std::strerror(errno);
@@ -189,113 +330,12 @@ ProcessResult SystemProcessRunner::run(const ProcessRequest& request) {
   out.close_write();
   err.close_write();
   status.close_write();
-
-  // Did exec succeed? The status pipe closes on exec (CLOEXEC) or carries errno.
-  int child_errno = 0;
-  ssize_t n;
-  do {
-    n = read(status.read, &child_errno, sizeof child_errno);
-  } while (n < 0 && errno == EINTR);
-  if (n == sizeof child_errno) {
-    int wstatus = 0;
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
-    result.spawn_error =
-        child_errno < 0
-            ? "cannot run '" + name + "' in '" + request.cwd + "': " + std::strerror(-child_errno)
-            : "cannot run '" + name + "': " + std::strerror(child_errno);
-    return result;
-  }
-
-  if (has_stdin) fcntl(in.write, F_SETFL, O_NONBLOCK);
-  size_t stdin_written = 0;
+  if (!exec_succeeded(request, pid, status, result)) return result;
   if (!has_stdin) in.close_write();
 
-  Clock::time_point start = Clock::now();
-  std::optional<Clock::time_point> term_sent;
-  bool killed = false;
-  auto stop = [&](bool timed_out) {
-    if (term_sent) return;
-    if (timed_out)
-      result.timed_out = true;
-    else
-      result.cancelled = true;
-    kill(-pid, request.stop_signal > 0 ? request.stop_signal : SIGTERM);
-    term_sent = Clock::now();
-  };
-  // Timeout, cancellation and the kill after the grace period; returns now.
-  auto enforce_limits = [&] {
-    Clock::time_point now = Clock::now();
-    if (request.timeout.count() > 0 && now - start >= request.timeout) stop(true);
-    if (request.cancelled && !term_sent && request.cancelled()) stop(false);
-    if (term_sent && !killed && now - *term_sent >= request.kill_grace) {
-      kill(-pid, SIGKILL);
-      killed = true;
-    }
-    return now;
-  };
-
-  char buffer[65536];
-  while (out.read >= 0 || err.read >= 0) {
-    pollfd fds[3];
-    int count = 0;
-    int out_index = -1, err_index = -1, in_index = -1;
-    if (out.read >= 0) {
-      out_index = count;
-      fds[count++] = {out.read, POLLIN, 0};
-    }
-    if (err.read >= 0) {
-      err_index = count;
-      fds[count++] = {err.read, POLLIN, 0};
-    }
-    if (in.write >= 0) {
-      in_index = count;
-      fds[count++] = {in.write, POLLOUT, 0};
-    }
-    int ready = poll(fds, count, static_cast<int>(kPollInterval.count()));
-    if (ready < 0 && errno != EINTR) break;
-    if (ready > 0) {
-      auto drain = [&](int index, Pipe& pipe, std::string& into) {
-        if (index < 0 || !(fds[index].revents & (POLLIN | POLLHUP | POLLERR))) return;
-        ssize_t got = read(pipe.read, buffer, sizeof buffer);
-        if (got > 0)
-          into.append(buffer, static_cast<size_t>(got));
-        else if (got == 0 || (errno != EINTR && errno != EAGAIN))
-          pipe.close_read();
-      };
-      drain(out_index, out, result.out);
-      drain(err_index, err, result.err);
-      if (in_index >= 0 && (fds[in_index].revents & (POLLOUT | POLLERR | POLLHUP))) {
-        ssize_t put = write(in.write, request.stdin_data.data() + stdin_written,
-                            request.stdin_data.size() - stdin_written);
-        if (put > 0) stdin_written += static_cast<size_t>(put);
-        // EPIPE: the child does not read its input; that is its business.
-        if ((put < 0 && errno != EAGAIN && errno != EINTR) ||
-            stdin_written == request.stdin_data.size())
-          in.close_write();
-      }
-    }
-    Clock::time_point now = enforce_limits();
-    // A grandchild holding the pipes open must not keep us here after SIGKILL.
-    if (killed && now - *term_sent >= request.kill_grace + std::chrono::milliseconds(500)) break;
-  }
-  in.close_write();
-
-  // The pipes closed, but the child may still run (it closed its stdout).
-  int wstatus = 0;
-  while (true) {
-    pid_t done = waitpid(pid, &wstatus, WNOHANG);
-    if (done == pid || (done < 0 && errno != EINTR)) break;
-    Clock::time_point now = enforce_limits();
-    usleep(10000);
-  }
-  if (WIFEXITED(wstatus)) {
-    result.exit_code = WEXITSTATUS(wstatus);
-  } else if (WIFSIGNALED(wstatus)) {
-    result.term_signal = WTERMSIG(wstatus);
-  }
-  // Whatever the child left behind in its group goes with it.
-  if (term_sent) kill(-pid, SIGKILL);
+  Supervisor supervisor(request, result, pid, in, out, err);
+  supervisor.pump();
+  supervisor.reap();
   return result;
 }
 
