@@ -37,6 +37,8 @@ constexpr CommandEntry kCommands[] = {
      mi2::cli::env_create_tracking_issue},
     {"env workflow run", "Render or dispatch a workflow for every selected instance",
      mi2::cli::env_workflow_run},
+    {"env workflow status", "Watch a dispatched batch's CI runs until they finish",
+     mi2::cli::env_workflow_status},
     {"env upgrade", "Upgrade the selected instances of an environment in waves",
      mi2::cli::env_upgrade_batch},
     {"plugin list", "List the plugins found on the search path", mi2::cli::plugin_list},
