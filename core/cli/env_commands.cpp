@@ -69,8 +69,8 @@ int resume_dispatch(CommandContext& ctx, const std::string& env, const std::stri
   if (batch->environment != env)
     return fail(ctx, "batch " + id + " is of environment " + batch->environment + ", not " + env);
   if (!positional.empty() && positional[0] != batch->workflow_name)
-    return fail(ctx, "batch " + id + " dispatched " + batch->workflow_name + ", not " +
-                         positional[0]);
+    return fail(ctx,
+                "batch " + id + " dispatched " + batch->workflow_name + ", not " + positional[0]);
   return dispatch_batch(ctx, *session, *batch, options);
 }
 
@@ -134,8 +134,7 @@ int env_workflow_run(CommandContext& ctx) {
       "allow-duplicate", po::bool_switch(),
       "With -exec: dispatch even where an earlier run of the workflow is still in flight")(
       "wait", po::bool_switch(), "With -exec: then watch the runs until they finish")(
-      "interval", po::value<unsigned>()->default_value(15),
-      "With --wait: seconds between looks")(
+      "interval", po::value<unsigned>()->default_value(15), "With --wait: seconds between looks")(
       "timeout", po::value<unsigned>()->default_value(10800), "With --wait: seconds at most");
   auto parsed = parse(ctx,
                       "-e ENV -filter EXPR [-format text|json] [-exec [--wait]] WORKFLOW\n"
@@ -163,7 +162,8 @@ int env_workflow_run(CommandContext& ctx) {
   if ((!resume.empty() || dispatching.wait || dispatching.allow_duplicate) && !exec)
     return usage_error(ctx, "--resume, --wait and --allow-duplicate go with -exec");
   if (!resume.empty()) {
-    if (!filter.empty()) return usage_error(ctx, "--resume takes the batch's instances; drop -filter");
+    if (!filter.empty())
+      return usage_error(ctx, "--resume takes the batch's instances; drop -filter");
     return resume_dispatch(ctx, env, resume, parsed->positional, dispatching);
   }
   if (filter.empty())

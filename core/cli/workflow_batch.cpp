@@ -22,11 +22,16 @@ constexpr std::pair<DispatchState, const char*> kStateNames[] = {
 };
 
 Json entry_json(const DispatchEntry& e) {
-  return {{"instance", e.instance},   {"slug", e.slug},
-          {"dispatch_id", e.dispatch_id}, {"inputs", e.inputs},
-          {"state", dispatch_state_name(e.state)}, {"run_found", e.run_found},
-          {"run_id", e.run_id},       {"url", e.url},
-          {"run_state", e.run_state}, {"detail", e.detail},
+  return {{"instance", e.instance},
+          {"slug", e.slug},
+          {"dispatch_id", e.dispatch_id},
+          {"inputs", e.inputs},
+          {"state", dispatch_state_name(e.state)},
+          {"run_found", e.run_found},
+          {"run_id", e.run_id},
+          {"url", e.url},
+          {"run_state", e.run_state},
+          {"detail", e.detail},
           {"error", e.error}};
 }
 
@@ -111,14 +116,14 @@ Status save_batch(const Fleet& fleet, const DispatchBatch& batch) {
   fs::path path = batch_path(fleet, batch.id);
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  if (ec)
-    return make_error("cannot create " + path.parent_path().string() + ": " + ec.message());
+  if (ec) return make_error("cannot create " + path.parent_path().string() + ": " + ec.message());
   return write_file_atomic(path, doc.dump(2) + "\n");
 }
 
 Result<DispatchBatch> load_batch(const Fleet& fleet, const std::string& batch_id) {
   if (!valid_batch_id(batch_id))
-    return make_error("'" + batch_id + "' is not a workflow batch id (like wf-20261203T061500Z-3fa2c1)");
+    return make_error("'" + batch_id +
+                      "' is not a workflow batch id (like wf-20261203T061500Z-3fa2c1)");
   fs::path path = batch_path(fleet, batch_id);
   std::ifstream in(path);
   if (!in) return make_error("no workflow batch " + batch_id + " (" + path.string() + ")");
@@ -159,7 +164,7 @@ Result<std::vector<std::string>> batch_ids(const Fleet& fleet, const std::string
 }
 
 Json entry_report(const DispatchEntry& e) {
-  Json dispatched = e.state == DispatchState::kDispatched ? Json(true)
+  Json dispatched = e.state == DispatchState::kDispatched  ? Json(true)
                     : e.state == DispatchState::kUncertain ? Json(nullptr)
                                                            : Json(false);
   std::string state;

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/base/json.h"
 #include "core/base/result.h"
 #include "core/fleet/fleet.h"
@@ -44,7 +46,7 @@ struct DispatchEntry {
 };
 
 struct DispatchBatch {
-  std::string id;             // "wf-20261203T061500Z-3fa2c1"
+  std::string id;  // "wf-20261203T061500Z-3fa2c1"
   std::string environment;
   std::string workflow_name;  // the template: upgrade-instance
   std::string workflow;       // the CI workflow: mi_upgrade.yml

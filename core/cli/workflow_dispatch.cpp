@@ -43,20 +43,18 @@ void record_reply(DispatchEntry& entry, const InvokeResult& result) {
 std::string text_line(const DispatchEntry& e) {
   if (e.state != DispatchState::kDispatched) return "";
   if (e.run_found) return e.instance + " " + e.url;
-  return e.instance + " dispatched, run not yet found (dispatch id " + e.dispatch_id + "): " +
-         e.url;
+  return e.instance + " dispatched, run not yet found (dispatch id " + e.dispatch_id +
+         "): " + e.url;
 }
 
 Json dispatch_input(Session& session, const DispatchBatch& batch, const DispatchEntry& entry) {
-  Json params = {{"workflow", batch.workflow},
-                 {"inputs", entry.inputs},
-                 {"dispatch_id", entry.dispatch_id}};
+  Json params = {
+      {"workflow", batch.workflow}, {"inputs", entry.inputs}, {"dispatch_id", entry.dispatch_id}};
   if (!batch.ref.empty()) params["ref"] = batch.ref;
-  Json input = {{"fleet_root", session.fleet->root().string()},
-                {"environment", batch.environment}};
-  InstanceRef ref{batch.environment, entry.instance,
-                  session.fleet->root() / "environments" / batch.environment / "deployments" /
-                      entry.instance};
+  Json input = {{"fleet_root", session.fleet->root().string()}, {"environment", batch.environment}};
+  InstanceRef ref{
+      batch.environment, entry.instance,
+      session.fleet->root() / "environments" / batch.environment / "deployments" / entry.instance};
   if (auto json = load_instance(ref); json) input = base_step_input(*session.fleet, ref, *json);
   input["step"] = "env workflow run";
   input["dry_run"] = false;
@@ -79,24 +77,23 @@ Status refuse_duplicates(CommandContext& ctx, Session& session, Provider& vcs,
     bool refreshed = false;
     for (auto& old : earlier->entries) {
       if (!in_flight(old)) continue;
-      auto mine = std::find_if(batch.entries.begin(), batch.entries.end(), [&](auto& e) {
-        return e.instance == old.instance && to_send(e);
-      });
+      auto mine = std::find_if(batch.entries.begin(), batch.entries.end(),
+                               [&](auto& e) { return e.instance == old.instance && to_send(e); });
       if (mine == batch.entries.end()) continue;
       if (can_look)
         if (auto update = fetch(*earlier, old); update) refreshed |= apply_update(old, *update);
       if (!in_flight(old)) continue;
       std::string what = old.state == DispatchState::kUncertain
                              ? "may have started a run (its reply was lost)"
-                             : "has a run still " + (old.run_state.empty() ? std::string("queued")
-                                                                           : old.run_state);
+                             : "has a run still " +
+                                   (old.run_state.empty() ? std::string("queued") : old.run_state);
       mine->state = DispatchState::kNotDispatched;
       mine->error = "not dispatched: " + batch.workflow + " for " + old.instance + " in batch " +
                     id + " " + what + " (" + old.url +
                     "); a second dispatch would start a second run (a workflow with a "
                     "concurrency group, as mi_upgrade.yml has, would only queue it behind the "
-                    "first). Wait for it ('mi2 env workflow status -e " + batch.environment +
-                    " --batch " + id + "') or pass --allow-duplicate.";
+                    "first). Wait for it ('mi2 env workflow status -e " +
+                    batch.environment + " --batch " + id + "') or pass --allow-duplicate.";
       *ctx.err << "mi2 " << ctx.name << ": " << old.instance << ": " << mine->error << '\n';
     }
     if (refreshed) (void)save_batch(*session.fleet, *earlier);
@@ -120,9 +117,9 @@ int summarize(CommandContext& ctx, const DispatchBatch& batch, bool interrupted)
   const std::string watch =
       "'mi2 env workflow status -e " + batch.environment + " --batch " + batch.id + "'";
   *ctx.err << "Batch " << batch.id << ": " << dispatched << " of " << batch.entries.size()
-           << " dispatched" << (not_found ? " (" + std::to_string(not_found) +
-                                                " run(s) not yet found)"
-                                          : std::string())
+           << " dispatched"
+           << (not_found ? " (" + std::to_string(not_found) + " run(s) not yet found)"
+                         : std::string())
            << "; watch them with " << watch << ".\n";
   if (uncertain > 0) {
     *ctx.err << "mi2 " << ctx.name << ": " << uncertain
@@ -165,8 +162,8 @@ int dispatch_batch(CommandContext& ctx, Session& session, DispatchBatch& batch,
     if (e.state == DispatchState::kPending) work.push_back(&e);
   if (auto saved = save_batch(*session.fleet, batch); !saved) return fail(ctx, saved.message());
 
-  unsigned concurrency = std::max(1u, std::min<unsigned>(options.concurrency,
-                                                         static_cast<unsigned>(work.size())));
+  unsigned concurrency =
+      std::max(1u, std::min<unsigned>(options.concurrency, static_cast<unsigned>(work.size())));
   std::vector<std::unique_ptr<ProviderSet>> sets;
   for (unsigned i = 1; i < concurrency; ++i) {
     auto set =
@@ -212,8 +209,8 @@ int dispatch_batch(CommandContext& ctx, Session& session, DispatchBatch& batch,
   }
   int code = summarize(ctx, batch, cancel->load());
   if (!options.wait || cancel->load()) return code;
-  int watched = watch_batch(ctx, session, **first, batch, options.watch, options.json,
-                            system_clock());
+  int watched =
+      watch_batch(ctx, session, **first, batch, options.watch, options.json, system_clock());
   return code != kExitOk ? code : watched;
 }
 

@@ -115,13 +115,13 @@ int watch_batch(CommandContext& ctx, Session& session, Provider& vcs, DispatchBa
                 const WatchOptions& options, bool json, Clock& clock) {
   const std::atomic<bool>* cancel = install_interrupt_handler();
   if (!vcs.plugin->serves("vcs", "workflow-run-status"))
-    return fail(ctx, "the " + vcs.name + " plugin cannot report run states (no vcs "
-                     "workflow-run-status action)");
+    return fail(ctx, "the " + vcs.name +
+                         " plugin cannot report run states (no vcs "
+                         "workflow-run-status action)");
   std::string save_error;
   auto on_change = [&](const DispatchEntry& e) {
     if (json) return;
-    *ctx.out << line_for(e) << (e.error.empty() ? "" : "\t(" + e.error + ")") << '\n'
-             << std::flush;
+    *ctx.out << line_for(e) << (e.error.empty() ? "" : "\t(" + e.error + ")") << '\n' << std::flush;
   };
   auto after_round = [&] {
     if (auto saved = save_batch(*session.fleet, batch); !saved) save_error = saved.message();
@@ -140,8 +140,10 @@ int watch_batch(CommandContext& ctx, Session& session, Provider& vcs, DispatchBa
            << " uncertain, " << result.not_dispatched << " not dispatched.\n";
   if (!save_error.empty()) return fail(ctx, save_error);
   if (result.timed_out)
-    return fail(ctx, "runs still unfinished when the watch ended; look again with 'mi2 env "
-                     "workflow status -e " + batch.environment + " --batch " + batch.id + "'");
+    return fail(ctx,
+                "runs still unfinished when the watch ended; look again with 'mi2 env "
+                "workflow status -e " +
+                    batch.environment + " --batch " + batch.id + "'");
   if (result.uncertain > 0)
     return fail(ctx, std::to_string(result.uncertain) +
                          " dispatch(es) may or may not have started a run (no run carries their "

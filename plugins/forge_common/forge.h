@@ -62,11 +62,11 @@ struct DispatchRequest {
 
 // A CI run as mi2 reports it, whatever the forge.
 struct RunInfo {
-  bool found = false;   // the run itself is known (else url is the workflow's page)
-  int64_t run_id = 0;   // the forge's run / pipeline id
-  std::string url;      // the run's web page (its logs), or the workflow's page
-  std::string state;    // queued, in_progress, success, failure; "" when not found
-  std::string detail;   // the forge's own words (e.g. "completed/cancelled", "manual")
+  bool found = false;  // the run itself is known (else url is the workflow's page)
+  int64_t run_id = 0;  // the forge's run / pipeline id
+  std::string url;     // the run's web page (its logs), or the workflow's page
+  std::string state;   // queued, in_progress, success, failure; "" when not found
+  std::string detail;  // the forge's own words (e.g. "completed/cancelled", "manual")
 };
 
 // The run states every forge maps its own to.

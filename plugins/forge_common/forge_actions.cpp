@@ -205,8 +205,7 @@ Json pr_json(const PullRequest& pr, bool with_body) {
   // answer at all: the forge may have started the run before failing.
   bool refused = last_status < 0 || (last_status >= 400 && last_status < 500);
   if (refused) throw sdk::Failure(error.status(), message, {{"dispatched", false}});
-  throw sdk::Failure(MI2_FAILED,
-                     message + " The reply was lost: the run may have started.",
+  throw sdk::Failure(MI2_FAILED, message + " The reply was lost: the run may have started.",
                      {{"dispatched", "unknown"}});
 }
 

@@ -90,9 +90,10 @@ ForgeSettings load_forge_settings(const sdk::Host& host, const Json& config,
   s.retry = retry_policy_from(config);
   read_int(config, spec, "run_lookup_attempts", 0, 30, s.run_lookup_attempts);
   read_int(config, spec, "run_lookup_wait_ms", 0, 60000, s.run_lookup_wait_ms);
-  s.dispatch_id_input = config_checked(
-      config, spec.plugin, "dispatch_id_input", valid_input_name,
-      "a workflow input name (letters, digits, _ or -) or '' for none", spec.default_dispatch_input);
+  s.dispatch_id_input =
+      config_checked(config, spec.plugin, "dispatch_id_input", valid_input_name,
+                     "a workflow input name (letters, digits, _ or -) or '' for none",
+                     spec.default_dispatch_input);
   s.tracking_labels = tracking_labels_from(config, spec);
   read_token(host, config, spec, s);
   return s;

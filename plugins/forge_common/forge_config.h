@@ -23,10 +23,10 @@ using Json = nlohmann::json;
 
 // What differs between the forges in reading the shared keys.
 struct ForgeConfigSpec {
-  std::string plugin;                   // "github": names plugins.github.<key> in errors
-  std::string default_api_url;          // "https://api.github.com"
-  std::vector<std::string> token_env;   // {"GITHUB_TOKEN", "GH_TOKEN"}
-  std::string default_dispatch_input;   // the workflow input carrying the dispatch id; "" none
+  std::string plugin;                  // "github": names plugins.github.<key> in errors
+  std::string default_api_url;         // "https://api.github.com"
+  std::vector<std::string> token_env;  // {"GITHUB_TOKEN", "GH_TOKEN"}
+  std::string default_dispatch_input;  // the workflow input carrying the dispatch id; "" none
 };
 
 struct ForgeSettings {
@@ -35,9 +35,9 @@ struct ForgeSettings {
   std::string token_source;               // "plugins.github.token", "$GITHUB_TOKEN"
   std::string latest_source = "release";  // latest-version: "release" or "main-tag"
   RetryPolicy retry;
-  int run_lookup_attempts = 5;             // dispatch: looks for the run this many times
-  uint32_t run_lookup_wait_ms = 2000;      // between looks
-  std::string dispatch_id_input;           // workflow input carrying the dispatch id
+  int run_lookup_attempts = 5;         // dispatch: looks for the run this many times
+  uint32_t run_lookup_wait_ms = 2000;  // between looks
+  std::string dispatch_id_input;       // workflow input carrying the dispatch id
   // tracking_labels: the tracking issue's labels, used to create and to find
   // it whatever labels the host asks for. Unset: the host's labels.
   std::optional<std::vector<std::string>> tracking_labels;

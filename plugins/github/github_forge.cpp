@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "forge_common/forge_actions.h"
 #include "forge_common/forge_text.h"
 
 namespace mi2::github {
 
 using forge::Issue;
-using forge::PullRequest;
 using forge::join;
+using forge::PullRequest;
 using forge::text_of;
 using forge::url_encode;
 
@@ -90,8 +91,8 @@ GitHubConfig load_github_config(const sdk::Host& host, const std::string& config
   c.repository = forge::config_checked(config, "github", "repository", valid_repository,
                                        "'owner/name' (the deployments repository)", "", true);
   static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
-      host, config, {"github", "https://api.github.com", {"GITHUB_TOKEN", "GH_TOKEN"},
-                     "mi2_dispatch_id"});
+      host, config,
+      {"github", "https://api.github.com", {"GITHUB_TOKEN", "GH_TOKEN"}, "mi2_dispatch_id"});
   c.tracking_repository = forge::config_checked(config, "github", "tracking_repository",
                                                 valid_repository, "'owner/name'", c.repository);
   c.release_repository = forge::config_checked(config, "github", "release_repository",
@@ -108,7 +109,8 @@ GitHubConfig load_github_config(const sdk::Host& host, const std::string& config
   c.web_url = forge::config_string(config, "github", "web_url", web);
   if (config.contains("return_run_details")) {
     if (!config["return_run_details"].is_boolean())
-      throw sdk::invalid_input("mi2.yaml: plugins.github.return_run_details must be true or false.");
+      throw sdk::invalid_input(
+          "mi2.yaml: plugins.github.return_run_details must be true or false.");
     c.return_run_details = config["return_run_details"].get<bool>();
   }
   return c;
@@ -421,10 +423,10 @@ forge::RunInfo GitHubForge::dispatch_workflow(const forge::DispatchRequest& requ
 
 forge::RunInfo GitHubForge::run_status(const forge::DispatchRequest& request, int64_t run_id) {
   if (run_id > 0) {
-    Json run = client_
-                   .call("GET", "/repos/" + config_.repository + "/actions/runs/" +
-                                    std::to_string(run_id))
-                   .json();
+    Json run =
+        client_
+            .call("GET", "/repos/" + config_.repository + "/actions/runs/" + std::to_string(run_id))
+            .json();
     return run_from(run);
   }
   if (auto found = find_run(request)) return *found;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "forge_common/forge_actions.h"
 #include "forge_common/forge_text.h"
 
 namespace mi2::gitlab {
@@ -94,9 +95,9 @@ GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config
   for (const char* key : {"project", "tracking_project", "release_project"})
     if (config.contains(key) && config[key].is_number_integer())
       config[key] = std::to_string(config[key].get<int64_t>());
-  c.project = forge::config_checked(
-      config, "gitlab", "project", valid_project,
-      "the deployments project's path (group/name) or numeric id", "", true);
+  c.project =
+      forge::config_checked(config, "gitlab", "project", valid_project,
+                            "the deployments project's path (group/name) or numeric id", "", true);
   static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
       host, config, {"gitlab", "https://gitlab.com/api/v4", {"GITLAB_TOKEN"}, "MI2_DISPATCH_ID"});
   c.tracking_project = forge::config_checked(config, "gitlab", "tracking_project", valid_project,
@@ -336,8 +337,7 @@ forge::RunInfo GitLabForge::dispatch_workflow(const forge::DispatchRequest& requ
     return run;
   }
   run = pipeline_from(pipeline);
-  if (run.url.empty())
-    run.url = pipelines_page() + "/" + std::to_string(run.run_id);
+  if (run.url.empty()) run.url = pipelines_page() + "/" + std::to_string(run.run_id);
   return run;
 }
 

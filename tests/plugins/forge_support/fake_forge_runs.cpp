@@ -171,8 +171,8 @@ bool FakeForgeServer::handle_github_runs(const RecordedRequest& r, const std::st
     }
     return true;
   }
-  bool workflow_runs = rest.size() == 4 && rest[0] == "actions" && rest[1] == "workflows" &&
-                       rest[3] == "runs";
+  bool workflow_runs =
+      rest.size() == 4 && rest[0] == "actions" && rest[1] == "workflows" && rest[3] == "runs";
   bool repo_runs = rest.size() == 2 && rest[0] == "actions" && rest[1] == "runs";
   if ((workflow_runs || repo_runs) && r.method == "GET") {
     Json list = Json::array();
