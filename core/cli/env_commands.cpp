@@ -182,7 +182,8 @@ int env_workflow_run(CommandContext& ctx) {
                                 "' is not a version (letters, digits, . _ - + only)");
   }
 
-  auto session = open_session(ctx, {});
+  auto session =
+      open_session(ctx, exec ? std::vector<std::string>{"vcs"} : std::vector<std::string>{});
   if (!session) return fail(ctx, session.message());
   auto workflow = find_workflow_template(session->config, parsed->positional[0]);
   if (!workflow) return fail(ctx, workflow.message());

@@ -147,6 +147,7 @@ int summarize(CommandContext& ctx, const DispatchBatch& batch, bool interrupted)
 int dispatch_batch(CommandContext& ctx, Session& session, DispatchBatch& batch,
                    const DispatchOptions& options) {
   std::vector<DispatchEntry*> work;
+  if (!session.providers) return fail(ctx, "no vcs plugin was loaded to dispatch through");
   auto first = session.providers->first("vcs");
   if (!first) return fail(ctx, first.message());
   // Only what is known not to have started a run is sent (again).
