@@ -32,6 +32,7 @@ void record_reply(DispatchEntry& entry, const InvokeResult& result) {
     return;
   }
   entry.error = result.error;
+  if (out.contains("url") && out["url"].is_string()) entry.url = out["url"].get<std::string>();
   const Json dispatched = out.value("dispatched", Json());
   // A run may have started unless the plugin says it did not, or refused the
   // input before sending anything.
@@ -126,7 +127,9 @@ int summarize(CommandContext& ctx, const DispatchBatch& batch, bool interrupted)
              << " dispatch(es) may have started a run although the reply was lost:";
     for (const auto& e : batch.entries)
       if (e.state == DispatchState::kUncertain)
-        *ctx.err << "\n  " << e.instance << " (dispatch id " << e.dispatch_id << ")";
+        *ctx.err << "\n  " << e.instance << " (dispatch id " << e.dispatch_id
+                 << (e.url.empty() ? std::string() : "; its run, if any, is listed on " + e.url)
+                 << ")";
     *ctx.err << "\nDo not dispatch them again blindly: " << watch
              << " looks for their runs by dispatch id; --resume never re-dispatches them.\n";
   }

@@ -119,9 +119,9 @@ int watch_batch(CommandContext& ctx, Session& session, Provider& vcs, DispatchBa
                          " plugin cannot report run states (no vcs "
                          "workflow-run-status action)");
   std::string save_error;
+  // Progress (each change) on stderr; the final state of every run on stdout.
   auto on_change = [&](const DispatchEntry& e) {
-    if (json) return;
-    *ctx.out << line_for(e) << (e.error.empty() ? "" : "\t(" + e.error + ")") << '\n' << std::flush;
+    *ctx.err << line_for(e) << (e.error.empty() ? "" : "\t(" + e.error + ")") << '\n' << std::flush;
   };
   auto after_round = [&] {
     if (auto saved = save_batch(*session.fleet, batch); !saved) save_error = saved.message();

@@ -197,16 +197,16 @@ Json pr_json(const PullRequest& pr, bool with_body) {
 }
 
 [[noreturn]] void throw_dispatch_failure(const sdk::Error& error, int last_status,
-                                         const std::string& hint) {
+                                         const std::string& page, const std::string& hint) {
   std::string message = error.what();
   if (!hint.empty()) message += " " + hint;
-  if (error.status() == MI2_CANCELLED && last_status < 0) throw error;
   // Nothing sent, or a definite 4xx answer: no run started. A 5xx or no
   // answer at all: the forge may have started the run before failing.
   bool refused = last_status < 0 || (last_status >= 400 && last_status < 500);
-  if (refused) throw sdk::Failure(error.status(), message, {{"dispatched", false}});
-  throw sdk::Failure(MI2_FAILED, message + " The reply was lost: the run may have started.",
-                     {{"dispatched", "unknown"}});
+  if (refused) throw sdk::Failure(error.status(), message, {{"dispatched", false}, {"url", page}});
+  throw sdk::Failure(MI2_FAILED,
+                     message + " No trustworthy answer came back: the run may have started.",
+                     {{"dispatched", "unknown"}, {"url", page}});
 }
 
 Json run_json(const RunInfo& run) {

@@ -40,9 +40,10 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
 Json pr_json(const PullRequest& pr, bool with_body);
 
 // Rethrows a failed dispatch POST as sdk::Failure saying whether a run may
-// have started: `last_status` is RestClient::last_status() after the call.
+// have started ({"dispatched": false|"unknown", "url": page}): `last_status`
+// is RestClient::last_status() after the call, `page` where runs are listed.
 [[noreturn]] void throw_dispatch_failure(const sdk::Error& error, int last_status,
-                                         const std::string& hint = "");
+                                         const std::string& page, const std::string& hint = "");
 
 // The JSON of a run as dispatch-workflow and workflow-run-status show it:
 // {found, run_id (null when unknown), url, state, detail}.

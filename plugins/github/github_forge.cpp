@@ -388,7 +388,7 @@ forge::RunInfo GitHubForge::dispatch_workflow(const forge::DispatchRequest& requ
     // Not retried on a 5xx: a second dispatch would start a second run.
     response = client_.call("POST", base + "/dispatches", body, {}, false);
   } catch (const sdk::Error& e) {
-    forge::throw_dispatch_failure(e, client_.last_status(), dispatch_hint(e.what()));
+    forge::throw_dispatch_failure(e, client_.last_status(), run.url, dispatch_hint(e.what()));
   }
   if (response.skipped_dry_run) return run;
   // With return_run_details GitHub answers 200 {workflow_run_id, run_url, html_url}.

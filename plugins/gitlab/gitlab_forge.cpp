@@ -325,7 +325,7 @@ forge::RunInfo GitLabForge::dispatch_workflow(const forge::DispatchRequest& requ
     response = client_.call("POST", project_path(config_.project) + "/pipeline",
                             {{"ref", request.ref}, {"variables", variables}}, {}, false);
   } catch (const sdk::Error& e) {
-    forge::throw_dispatch_failure(e, client_.last_status());
+    forge::throw_dispatch_failure(e, client_.last_status(), pipelines_page());
   }
   forge::RunInfo run;
   run.url = pipelines_page();

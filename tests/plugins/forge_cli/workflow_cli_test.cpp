@@ -7,6 +7,7 @@
 // what its lookup found.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -157,6 +158,9 @@ TEST_P(WorkflowCliTest, ALostReplyIsNamedAndResumeDispatchesOnlyTheRefused) {
   EXPECT_EQ(server.runs().size(), 3u);  // a1 (lost reply), c3, d4
   EXPECT_NE(run.err.find("may have started a run"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("  src-a1 (dispatch id "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(github ? "is listed on http://127.0.0.1:" : "/-/pipelines)"),
+            std::string::npos)
+      << run.err;
   EXPECT_EQ(run.err.find("run again"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("run the command again"), std::string::npos) << run.err;
   std::string batch = batch_of(run);
@@ -187,10 +191,12 @@ TEST_P(WorkflowCliTest, StatusWatchesEveryRunUntilItFinishes) {
   std::string batch = batch_of(run);
   CliRun status = mi2({"env", "workflow", "status", "-e", "prod", "--interval", "0"});
   EXPECT_EQ(status.code, 1) << status.err;  // initech's run failed
+  // Each change as it happens (stderr), then every run's final state (stdout).
   for (const char* state : {"in_progress", "success", "failure"})
-    EXPECT_NE(status.out.find(std::string("\t") + state + "\t"), std::string::npos)
+    EXPECT_NE(status.err.find(std::string("\t") + state + "\t"), std::string::npos)
         << state << " in\n"
-        << status.out;
+        << status.err;
+  EXPECT_EQ(std::count(status.out.begin(), status.out.end(), '\n'), 4) << status.out;
   EXPECT_NE(status.out.find("src-c3\tfailure\t" + url_of(run_for("initech"))), std::string::npos)
       << status.out;
   EXPECT_NE(status.out.find("src-a1\tsuccess\t" + url_of(run_for("acme"))), std::string::npos)
