@@ -114,11 +114,7 @@ Status forge_commands(Session& session, const WorkflowTemplate& workflow,
   return {};
 }
 
-}  // namespace
-
-int env_workflow_run(CommandContext& ctx) {
-  int code = 0;
-  po::options_description options("Options");
+void add_workflow_run_options(po::options_description& options) {
   options.add_options()("environment,e", po::value<std::string>(), "Environment (e.g. prod)")(
       "filter", po::value<std::string>(),
       "jq expression, true for the instances to select (same object as 'mi2 instance get')")(
@@ -136,6 +132,48 @@ int env_workflow_run(CommandContext& ctx) {
       "wait", po::bool_switch(), "With -exec: then watch the runs until they finish")(
       "interval", po::value<unsigned>()->default_value(15), "With --wait: seconds between looks")(
       "timeout", po::value<unsigned>()->default_value(10800), "With --wait: seconds at most");
+}
+
+// The -exec options; an error sentence for a usage mistake.
+Status dispatch_options(const Parsed& parsed, bool exec, DispatchOptions& out) {
+  out.concurrency = parsed.vm["exec.concurrency"].as<unsigned>();
+  out.json = parsed.vm["format"].as<std::string>() == "json";
+  out.allow_duplicate = parsed.vm["allow-duplicate"].as<bool>();
+  out.wait = parsed.vm["wait"].as<bool>();
+  out.watch.interval = std::chrono::seconds(parsed.vm["interval"].as<unsigned>());
+  out.watch.timeout = std::chrono::seconds(parsed.vm["timeout"].as<unsigned>());
+  if (out.concurrency == 0) return make_error("-exec.concurrency must be at least 1");
+  if ((parsed.vm.count("resume") || out.wait || out.allow_duplicate) && !exec)
+    return make_error("--resume, --wait and --allow-duplicate go with -exec");
+  return {};
+}
+
+std::optional<std::string> target_version_of(const Parsed& parsed) {
+  if (parsed.vm.count("target-version")) return parsed.vm["target-version"].as<std::string>();
+  if (const char* from_env = std::getenv("TARGET_VERSION"); from_env && *from_env)
+    return std::string(from_env);
+  return std::nullopt;
+}
+
+void print_runs(CommandContext& ctx, const WorkflowTemplate& workflow,
+                const std::vector<PlannedRun>& runs, bool json) {
+  if (json) {
+    Json out = Json::array();
+    for (const auto& run : runs) out.push_back(plan_json(run, workflow));
+    *ctx.out << out.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+    return;
+  }
+  std::string text;
+  for (const auto& run : runs) text += run.rendered.command + '\n';
+  *ctx.out << text;
+}
+
+}  // namespace
+
+int env_workflow_run(CommandContext& ctx) {
+  int code = 0;
+  po::options_description options("Options");
+  add_workflow_run_options(options);
   auto parsed = parse(ctx,
                       "-e ENV -filter EXPR [-format text|json] [-exec [--wait]] WORKFLOW\n"
                       "       -e ENV -exec --resume BATCH_ID",
@@ -146,21 +184,13 @@ int env_workflow_run(CommandContext& ctx) {
   std::string filter = option_string(*parsed, "filter");
   std::string format = parsed->vm["format"].as<std::string>();
   bool exec = parsed->vm["exec"].as<bool>();
-  unsigned concurrency = parsed->vm["exec.concurrency"].as<unsigned>();
   if (env.empty()) return usage_error(ctx, "pass -e ENV (the environment to select from)");
-  if (concurrency == 0) return usage_error(ctx, "-exec.concurrency must be at least 1");
-  DispatchOptions dispatching;
-  dispatching.concurrency = concurrency;
-  dispatching.json = format == "json";
-  dispatching.allow_duplicate = parsed->vm["allow-duplicate"].as<bool>();
-  dispatching.wait = parsed->vm["wait"].as<bool>();
-  dispatching.watch.interval = std::chrono::seconds(parsed->vm["interval"].as<unsigned>());
-  dispatching.watch.timeout = std::chrono::seconds(parsed->vm["timeout"].as<unsigned>());
   if (format != "text" && format != "json")
     return usage_error(ctx, "-format takes 'text' or 'json', not '" + format + "'");
+  DispatchOptions dispatching;
+  if (auto read = dispatch_options(*parsed, exec, dispatching); !read)
+    return usage_error(ctx, read.message());
   std::string resume = option_string(*parsed, "resume");
-  if ((!resume.empty() || dispatching.wait || dispatching.allow_duplicate) && !exec)
-    return usage_error(ctx, "--resume, --wait and --allow-duplicate go with -exec");
   if (!resume.empty()) {
     if (!filter.empty())
       return usage_error(ctx, "--resume takes the batch's instances; drop -filter");
@@ -171,12 +201,7 @@ int env_workflow_run(CommandContext& ctx) {
   if (parsed->positional.size() != 1)
     return usage_error(ctx, "name one workflow, e.g. upgrade-instance");
 
-  std::optional<std::string> target_version;
-  if (parsed->vm.count("target-version")) {
-    target_version = parsed->vm["target-version"].as<std::string>();
-  } else if (const char* from_env = std::getenv("TARGET_VERSION"); from_env && *from_env) {
-    target_version = from_env;
-  }
+  std::optional<std::string> target_version = target_version_of(*parsed);
   if (target_version && !valid_version_text(*target_version)) {
     return usage_error(ctx, "target version '" + *target_version +
                                 "' is not a version (letters, digits, . _ - + only)");
@@ -223,15 +248,7 @@ int env_workflow_run(CommandContext& ctx) {
   }
   if (auto forged = forge_commands(*session, *workflow, runs); !forged)
     return fail(ctx, forged.message());
-  if (format == "json") {
-    Json out = Json::array();
-    for (const auto& run : runs) out.push_back(plan_json(run, *workflow));
-    *ctx.out << out.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
-    return kExitOk;
-  }
-  std::string text;
-  for (const auto& run : runs) text += run.rendered.command + '\n';
-  *ctx.out << text;
+  print_runs(ctx, *workflow, runs, format == "json");
   return kExitOk;
 }
 

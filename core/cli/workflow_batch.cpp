@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/base/atomic_file.h"
+#include "core/base/text.h"
 #include "core/engine/journal.h"
 
 namespace mi2::cli {
@@ -56,12 +57,7 @@ Result<DispatchEntry> entry_from(const Json& j, const std::string& where) {
 }
 
 std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return stamp;
+  return format_utc(static_cast<double>(std::time(nullptr)));
 }
 
 }  // namespace

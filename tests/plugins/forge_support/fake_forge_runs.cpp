@@ -4,23 +4,12 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 
 #include "tests/plugins/forge_support/fake_forge_server.h"
 
 namespace mi2::test {
 
 namespace {
-
-std::string utc_now() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 void answer(httplib::Response& res, int status, const Json& body) {
   res.status = status;
@@ -156,7 +145,7 @@ bool FakeForgeServer::handle_github_runs(const RecordedRequest& r, const std::st
                 {"event", "workflow_dispatch"},
                 {"head_branch", body.value("ref", "")},
                 {"inputs", inputs},
-                {"created_at", utc_now()},
+                {"created_at", now_utc()},
                 {"html_url", web + "/actions/runs/" + std::to_string(id)}});
     set_github_state(run, run["_states"][0].get<std::string>());
     runs_.push_back(run);
@@ -220,7 +209,7 @@ bool FakeForgeServer::handle_gitlab_pipelines(const RecordedRequest& r, const st
                 {"ref", body.value("ref", "")},
                 {"source", "api"},
                 {"variables", body.value("variables", Json::array())},
-                {"created_at", utc_now()},
+                {"created_at", now_utc()},
                 {"web_url", web + "/-/pipelines/" + std::to_string(id)}});
     run["status"] = run["_states"][0];
     runs_.push_back(run);

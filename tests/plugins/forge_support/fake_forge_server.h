@@ -158,6 +158,9 @@ class FakeForgeServer {
   Json approvals_ = Json::array();
 };
 
+// "2026-12-03T06:15:00Z": now, as the forges write times.
+std::string now_utc();
+
 // Sends one request of a plugin (as the SDK's FakeHost sees it) over real
 // HTTP with cpp-httplib: FakeHost::on_http = mi2::test::send_over_loopback.
 sdk::HttpResponse send_over_loopback(const sdk::HttpRequest& request);
