@@ -30,6 +30,8 @@ constexpr CommandEntry kCommands[] = {
      env_create_tracking_issue},
     {"env workflow run", "Render or dispatch a workflow for every selected instance",
      env_workflow_run},
+    {"env workflow status", "Watch a dispatched batch's CI runs until they finish",
+     env_workflow_status},
     {"env upgrade", "Upgrade the selected instances of an environment in waves", env_upgrade_batch},
     {"plugin list", "List the plugins found on the search path", plugin_list},
     {"plugin describe",

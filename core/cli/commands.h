@@ -31,6 +31,9 @@ int run_show(CommandContext& ctx);
 // env_commands.cpp
 int env_workflow_run(CommandContext& ctx);
 
+// workflow_status.cpp
+int env_workflow_status(CommandContext& ctx);
+
 // env_upgrade_command.cpp
 int env_upgrade_batch(CommandContext& ctx);
 

@@ -1,16 +1,15 @@
 // mi2 env workflow run: one CI workflow run per selected instance, printed as
-// runnable commands (text), as JSON, or dispatched through the vcs plugin.
+// runnable commands (text), as JSON, or dispatched through the vcs plugin
+// (workflow_dispatch.cpp; `env workflow status` in workflow_status.cpp).
 #include <spdlog/spdlog.h>
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <thread>
 
 #include "core/cli/commands.h"
 #include "core/cli/session.h"
+#include "core/cli/workflow_dispatch.h"
 #include "core/fleet/fleet_scan.h"
 #include "core/fleet/workflow_template.h"
 #include "core/host/step_input.h"
@@ -40,77 +39,39 @@ Json plan_json(const PlannedRun& run, const WorkflowTemplate& workflow) {
               {"command", run.rendered.command}};
 }
 
-// Dispatches every run through the vcs plugin, `concurrency` at a time (one
-// plugin instance per worker). Prints "<instance> <url>" as each returns.
-int dispatch(CommandContext& ctx, Session& session, const WorkflowTemplate& workflow,
-             const std::vector<PlannedRun>& runs, unsigned concurrency) {
-  concurrency = std::max(1u, std::min<unsigned>(concurrency, static_cast<unsigned>(runs.size())));
-  std::vector<std::unique_ptr<ProviderSet>> sets;
-  for (unsigned i = 0; i < concurrency; ++i) {
-    auto set =
-        ProviderSet::open(session.config, *session.loader, default_host_environment(), {"vcs"});
-    if (!set) return fail(ctx, set.message());
-    sets.push_back(std::move(*set));
+// A new batch: one pending entry per run, each with its own dispatch id.
+DispatchBatch new_batch(const std::string& env, const WorkflowTemplate& workflow,
+                        const std::vector<PlannedRun>& runs) {
+  DispatchBatch batch;
+  batch.id = new_batch_id();
+  batch.environment = env;
+  batch.workflow_name = workflow.name;
+  batch.workflow = workflow.workflow;
+  batch.ref = workflow.ref;
+  for (const auto& run : runs) {
+    DispatchEntry entry;
+    entry.instance = run.instance->ref.id;
+    entry.slug = run.slug;
+    entry.dispatch_id = dispatch_id_for(batch.id, entry.instance);
+    for (const auto& [name, value] : run.rendered.inputs) entry.inputs[name] = value;
+    batch.entries.push_back(std::move(entry));
   }
-  const std::atomic<bool>* cancel = install_interrupt_handler();
-  std::mutex output;
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> failures{0};
-  auto worker = [&](ProviderSet* set) {
-    auto provider = set->first("vcs");
-    for (;;) {
-      size_t i = next.fetch_add(1);
-      if (i >= runs.size() || cancel->load()) return;
-      const PlannedRun& run = runs[i];
-      std::string error;
-      std::string url;
-      if (!provider) {
-        error = provider.message();
-      } else {
-        Json params = Json::object();
-        params["workflow"] = workflow.workflow;
-        if (!workflow.ref.empty()) params["ref"] = workflow.ref;
-        Json inputs = Json::object();
-        for (const auto& [name, value] : run.rendered.inputs) inputs[name] = value;
-        params["inputs"] = inputs;
-        Json input = step_input(*session.fleet, run.instance->ref, run.instance->instance,
-                                "env workflow run", params, false);
-        CallSettings settings{false, std::nullopt, cancel, nullptr};
-        InvokeResult result =
-            ProviderSet::invoke(**provider, "vcs", "dispatch-workflow", input, settings);
-        if (!result.ok())
-          error = result.error;
-        else if (result.output.is_object() && result.output.contains("url") &&
-                 result.output["url"].is_string())
-          url = result.output["url"].get<std::string>();
-        else
-          error = "the vcs plugin returned no url for the dispatched run";
-      }
-      std::lock_guard lock(output);
-      if (error.empty()) {
-        *ctx.out << run.instance->ref.id << ' ' << url << '\n' << std::flush;
-      } else {
-        ++failures;
-        *ctx.err << "mi2 " << ctx.name << ": " << run.instance->ref.id << ": " << error << '\n';
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < concurrency; ++i) pool.emplace_back(worker, sets[i].get());
-  worker(sets[0].get());
-  for (auto& thread : pool) thread.join();
+  return batch;
+}
 
-  size_t dispatched = std::min(next.load(), runs.size());
-  if (cancel->load() && dispatched < runs.size()) {
-    return fail(ctx, "interrupted: " + std::to_string(runs.size() - dispatched) +
-                         " run(s) not dispatched; run the command again with a filter that "
-                         "excludes the instances already dispatched.");
-  }
-  if (failures.load() > 0) {
-    return fail(ctx, std::to_string(failures.load()) + " of " + std::to_string(runs.size()) +
-                         " dispatches failed (see above); fix the cause and run again.");
-  }
-  return kExitOk;
+// -exec --resume BATCH: the recorded batch, its recorded inputs.
+int resume_dispatch(CommandContext& ctx, const std::string& env, const std::string& id,
+                    const std::vector<std::string>& positional, const DispatchOptions& options) {
+  auto session = open_session(ctx, {"vcs"});
+  if (!session) return fail(ctx, session.message());
+  auto batch = load_batch(*session->fleet, id);
+  if (!batch) return fail(ctx, batch.message());
+  if (batch->environment != env)
+    return fail(ctx, "batch " + id + " is of environment " + batch->environment + ", not " + env);
+  if (!positional.empty() && positional[0] != batch->workflow_name)
+    return fail(ctx,
+                "batch " + id + " dispatched " + batch->workflow_name + ", not " + positional[0]);
+  return dispatch_batch(ctx, *session, *batch, options);
 }
 
 // The runnable command of each run comes from the vcs plugin (gh for GitHub,
@@ -151,11 +112,7 @@ Status forge_commands(Session& session, const WorkflowTemplate& workflow,
   return {};
 }
 
-}  // namespace
-
-int env_workflow_run(CommandContext& ctx) {
-  int code = 0;
-  po::options_description options("Options");
+void add_workflow_run_options(po::options_description& options) {
   options.add_options()("environment,e", po::value<std::string>(), "Environment (e.g. prod)")(
       "filter", po::value<std::string>(),
       "jq expression, true for the instances to select (same object as 'mi2 instance get')")(
@@ -165,37 +122,91 @@ int env_workflow_run(CommandContext& ctx) {
       "Version for {{target_version}} (default: $TARGET_VERSION)")(
       "exec", po::bool_switch(), "Dispatch the runs through the vcs plugin and print their URLs")(
       "exec.concurrency", po::value<unsigned>()->default_value(1),
-      "With -exec: dispatches in flight at once");
-  auto parsed = parse(ctx, "-e ENV -filter EXPR [-format text|json] [-exec] WORKFLOW", options,
-                      code, "workflow", 1);
+      "With -exec: dispatches in flight at once")(
+      "resume", po::value<std::string>(),
+      "With -exec: re-dispatch only the instances of batch ID known not to have started a run")(
+      "allow-duplicate", po::bool_switch(),
+      "With -exec: dispatch even where an earlier run of the workflow is still in flight")(
+      "wait", po::bool_switch(), "With -exec: then watch the runs until they finish")(
+      "interval", po::value<unsigned>()->default_value(15), "With --wait: seconds between looks")(
+      "timeout", po::value<unsigned>()->default_value(10800), "With --wait: seconds at most");
+}
+
+// The -exec options; an error sentence for a usage mistake.
+Status dispatch_options(const Parsed& parsed, bool exec, DispatchOptions& out) {
+  out.concurrency = parsed.vm["exec.concurrency"].as<unsigned>();
+  out.json = parsed.vm["format"].as<std::string>() == "json";
+  out.allow_duplicate = parsed.vm["allow-duplicate"].as<bool>();
+  out.wait = parsed.vm["wait"].as<bool>();
+  out.watch.interval = std::chrono::seconds(parsed.vm["interval"].as<unsigned>());
+  out.watch.timeout = std::chrono::seconds(parsed.vm["timeout"].as<unsigned>());
+  if (out.concurrency == 0) return make_error("-exec.concurrency must be at least 1");
+  if ((parsed.vm.count("resume") || out.wait || out.allow_duplicate) && !exec)
+    return make_error("--resume, --wait and --allow-duplicate go with -exec");
+  return {};
+}
+
+std::optional<std::string> target_version_of(const Parsed& parsed) {
+  if (parsed.vm.count("target-version")) return parsed.vm["target-version"].as<std::string>();
+  if (const char* from_env = std::getenv("TARGET_VERSION"); from_env && *from_env)
+    return std::string(from_env);
+  return std::nullopt;
+}
+
+void print_runs(CommandContext& ctx, const WorkflowTemplate& workflow,
+                const std::vector<PlannedRun>& runs, bool json) {
+  if (json) {
+    Json out = Json::array();
+    for (const auto& run : runs) out.push_back(plan_json(run, workflow));
+    *ctx.out << out.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+    return;
+  }
+  std::string text;
+  for (const auto& run : runs) text += run.rendered.command + '\n';
+  *ctx.out << text;
+}
+
+}  // namespace
+
+int env_workflow_run(CommandContext& ctx) {
+  int code = 0;
+  po::options_description options("Options");
+  add_workflow_run_options(options);
+  auto parsed = parse(ctx,
+                      "-e ENV -filter EXPR [-format text|json] [-exec [--wait]] WORKFLOW\n"
+                      "       -e ENV -exec --resume BATCH_ID",
+                      options, code, "workflow", 1);
   if (!parsed) return code;
 
   std::string env = option_string(*parsed, "environment");
   std::string filter = option_string(*parsed, "filter");
   std::string format = parsed->vm["format"].as<std::string>();
   bool exec = parsed->vm["exec"].as<bool>();
-  unsigned concurrency = parsed->vm["exec.concurrency"].as<unsigned>();
   if (env.empty()) return usage_error(ctx, "pass -e ENV (the environment to select from)");
-  if (filter.empty())
-    return usage_error(ctx, "pass -filter EXPR (a jq expression; 'true' selects every instance)");
   if (format != "text" && format != "json")
     return usage_error(ctx, "-format takes 'text' or 'json', not '" + format + "'");
+  DispatchOptions dispatching;
+  if (auto read = dispatch_options(*parsed, exec, dispatching); !read)
+    return usage_error(ctx, read.message());
+  std::string resume = option_string(*parsed, "resume");
+  if (!resume.empty()) {
+    if (!filter.empty())
+      return usage_error(ctx, "--resume takes the batch's instances; drop -filter");
+    return resume_dispatch(ctx, env, resume, parsed->positional, dispatching);
+  }
+  if (filter.empty())
+    return usage_error(ctx, "pass -filter EXPR (a jq expression; 'true' selects every instance)");
   if (parsed->positional.size() != 1)
     return usage_error(ctx, "name one workflow, e.g. upgrade-instance");
-  if (concurrency == 0) return usage_error(ctx, "-exec.concurrency must be at least 1");
 
-  std::optional<std::string> target_version;
-  if (parsed->vm.count("target-version")) {
-    target_version = parsed->vm["target-version"].as<std::string>();
-  } else if (const char* from_env = std::getenv("TARGET_VERSION"); from_env && *from_env) {
-    target_version = from_env;
-  }
+  std::optional<std::string> target_version = target_version_of(*parsed);
   if (target_version && !valid_version_text(*target_version)) {
     return usage_error(ctx, "target version '" + *target_version +
                                 "' is not a version (letters, digits, . _ - + only)");
   }
 
-  auto session = open_session(ctx, {});
+  auto session =
+      open_session(ctx, exec ? std::vector<std::string>{"vcs"} : std::vector<std::string>{});
   if (!session) return fail(ctx, session.message());
   auto workflow = find_workflow_template(session->config, parsed->positional[0]);
   if (!workflow) return fail(ctx, workflow.message());
@@ -228,18 +239,14 @@ int env_workflow_run(CommandContext& ctx) {
   if (runs.empty())
     *ctx.err << "mi2 " << ctx.name << ": no instance of " << env << " matched the filter.\n";
 
-  if (exec) return runs.empty() ? kExitOk : dispatch(ctx, *session, *workflow, runs, concurrency);
+  if (exec) {
+    if (runs.empty()) return kExitOk;
+    DispatchBatch batch = new_batch(env, *workflow, runs);
+    return dispatch_batch(ctx, *session, batch, dispatching);
+  }
   if (auto forged = forge_commands(*session, *workflow, runs); !forged)
     return fail(ctx, forged.message());
-  if (format == "json") {
-    Json out = Json::array();
-    for (const auto& run : runs) out.push_back(plan_json(run, *workflow));
-    *ctx.out << out.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
-    return kExitOk;
-  }
-  std::string text;
-  for (const auto& run : runs) text += run.rendered.command + '\n';
-  *ctx.out << text;
+  print_runs(ctx, *workflow, runs, format == "json");
   return kExitOk;
 }
 

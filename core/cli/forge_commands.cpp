@@ -327,8 +327,17 @@ int env_create_tracking_issue(CommandContext& ctx) {
   if (!out) return fail(ctx, out.message());
   Json issue = out->value("issue", Json::object());
   if (forge->dry_run) {
-    *ctx.err << "Dry run: would create the issue '" << params.value("title", "") << "':\n\n"
-             << params.value("body", "") << '\n';
+    // Say what the read-only lookup found, never "would create" over an issue that exists.
+    if (out->value("found", false) || issue.value("number", 0) > 0) {
+      *ctx.err << "Dry run: tracking issue '" << params.value("title", "") << "' exists: #"
+               << issue.value("number", 0) << " " << issue.value("url", "")
+               << "; it would be used as it is (nothing created).\n";
+      *ctx.out << issue.value("url", "") << '\n';
+    } else {
+      *ctx.err << "Dry run: no tracking issue titled '" << params.value("title", "")
+               << "' was found; it would be created with:\n\n"
+               << params.value("body", "") << '\n';
+    }
     return kExitOk;
   }
   *ctx.err << (issue.value("created", false) ? "Created" : "Found") << " tracking issue #"

@@ -256,6 +256,14 @@ Json Run::publish_params() {
   }
   // The tracking issue is found (or created) first, so the PR can link it.
   if (auto vcs = invoker_.providers("vcs"); !vcs.empty()) {
+    // Inside CI the forge plugin names the CI run's page for the run log.
+    if (invoker_.serves(vcs.front(), "vcs", "run-link")) {
+      RecipeStep link_step{"run-link", "vcs", "run-link", Json::object()};
+      auto link = invoke_once(vcs.front(), "vcs", "run-link", step_input(link_step, {}));
+      if (link.ok() && link.output.is_object() && link.output.contains("url") &&
+          link.output["url"].is_string())
+        ctx.ci_run_link = link.output["url"].get<std::string>();
+    }
     Json params = tracking_issue_params(fleet_, instance_.environment, target_);
     RecipeStep step{"tracking-issue", "vcs", "tracking-issue", params};
     auto issue = invoke_once(vcs.front(), "vcs", "tracking-issue", step_input(step, params));

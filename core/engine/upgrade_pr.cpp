@@ -1,16 +1,10 @@
 #include "core/engine/upgrade_pr.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace mi2 {
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback = "") {
-  const char* value = std::getenv(name);
-  return value && *value ? value : fallback;
-}
 
 std::string table_cell(std::string text) {
   for (auto& c : text)
@@ -20,13 +14,8 @@ std::string table_cell(std::string text) {
 
 }  // namespace
 
-std::string run_log_link(const std::string& journal_path) {
-  std::string server = env_or("GITHUB_SERVER_URL"), repo = env_or("GITHUB_REPOSITORY"),
-              run = env_or("GITHUB_RUN_ID");
-  if (!server.empty() && !repo.empty() && !run.empty())
-    return server + "/" + repo + "/actions/runs/" + run;
-  if (auto job = env_or("CI_JOB_URL"); !job.empty()) return job;
-  return journal_path;
+std::string run_log_link(const UpgradePrContext& ctx) {
+  return ctx.ci_run_link.empty() ? ctx.run_log : ctx.ci_run_link;
 }
 
 std::string health_summary_markdown(const Json& health_outputs) {
@@ -79,7 +68,7 @@ Json pr_params(const UpgradePrContext& ctx) {
   } else {
     body += "Tracking issue: not found (" + ctx.tracking_issue_error + ")\n\n";
   }
-  body += "Run log: " + run_log_link(ctx.run_log) + "\n\n";
+  body += "Run log: " + run_log_link(ctx) + "\n\n";
   body += "## Test plan\n\nHealth checks after the upgrade:\n\n" +
           health_summary_markdown(ctx.health_outputs);
   body += plugin_sections_markdown(ctx.step_outputs);

@@ -18,7 +18,8 @@ struct UpgradePrContext {
   const Json* instance_json = nullptr;
   std::string target_version;
   std::string previous_version;
-  std::string run_log;             // journal path; a CI run URL replaces it when known
+  std::string run_log;             // journal path
+  std::string ci_run_link;         // the CI run's page (from vcs.run-link); replaces run_log
   std::string tracking_issue_url;  // empty when unknown
   std::string tracking_issue_error;
   Json health_outputs;  // the verify step's outputs: {plugin: {ok, checks: [...]}}
@@ -44,8 +45,9 @@ std::string tracking_issue_title(const std::string& environment, const std::stri
 Json tracking_issue_params(const Fleet& fleet, const std::string& environment,
                            const std::string& version);
 
-// The run-log link: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID
-// or $CI_JOB_URL inside CI, else the journal's path.
-std::string run_log_link(const std::string& journal_path);
+// The run-log link of the PR body: the CI run's page when the vcs plugin
+// named one (vcs.run-link: the forge reads its own CI's variables), else the
+// journal's path.
+std::string run_log_link(const UpgradePrContext& ctx);
 
 }  // namespace mi2

@@ -50,6 +50,31 @@ struct MergeOutcome {
   bool auto_merge = false;
 };
 
+// One CI run to start. `dispatch_id` is unique per dispatch: the forge passes
+// it to the run (a workflow input echoed by the run's name on GitHub, a
+// pipeline variable on GitLab) so the run can be told from every other one.
+struct DispatchRequest {
+  std::string workflow;
+  std::string ref;
+  Json inputs = Json::object();
+  std::string dispatch_id;  // may be empty: then only an id the API returns finds the run
+};
+
+// A CI run as mi2 reports it, whatever the forge.
+struct RunInfo {
+  bool found = false;  // the run itself is known (else url is the workflow's page)
+  int64_t run_id = 0;  // the forge's run / pipeline id
+  std::string url;     // the run's web page (its logs), or the workflow's page
+  std::string state;   // queued, in_progress, success, failure; "" when not found
+  std::string detail;  // the forge's own words (e.g. "completed/cancelled", "manual")
+};
+
+// The run states every forge maps its own to.
+inline constexpr const char* kRunQueued = "queued";
+inline constexpr const char* kRunInProgress = "in_progress";
+inline constexpr const char* kRunSuccess = "success";
+inline constexpr const char* kRunFailure = "failure";
+
 class Forge {
  public:
   virtual ~Forge() = default;
@@ -69,10 +94,19 @@ class Forge {
                              const std::vector<std::string>& labels) = 0;
   virtual void update_issue_body(const Issue& issue, const std::string& body) = 0;
 
-  // Starts a CI run; returns the run's web page when it can be found, else
-  // the workflow's (or pipelines') page.
-  virtual Json dispatch_workflow(const std::string& workflow, const std::string& ref,
-                                 const Json& inputs) = 0;
+  // Starts a CI run. Returns the run when the API names it or it is found by
+  // its dispatch id within the lookup deadline; else found=false and the
+  // workflow's (or pipelines') page. Never another dispatch's run. Throws
+  // sdk::Failure whose output says {"dispatched": false} when the forge
+  // refused the request (no run started) or {"dispatched": "unknown"} when
+  // the reply was lost (a run may have started).
+  virtual RunInfo dispatch_workflow(const DispatchRequest& request) = 0;
+  // The run's current state: by `run_id` when known, else looked up by its
+  // dispatch id. found=false when neither names a run (yet).
+  virtual RunInfo run_status(const DispatchRequest& request, int64_t run_id) = 0;
+  // The web page of the CI run this process runs inside, from the forge's CI
+  // environment variables; empty outside that forge's CI.
+  virtual std::string ci_run_link() const = 0;
   virtual std::string latest_version() = 0;
   // The command an operator runs by hand to start the same CI run
   // (`env workflow run -format text`): gh for GitHub, glab for GitLab.

@@ -1,5 +1,6 @@
 #include "forge_common/forge_actions.h"
 
+#include <cctype>
 #include <filesystem>
 
 #include "forge_common/forge_text.h"
@@ -71,10 +72,18 @@ Json publish(const sdk::Host& host, Forge& forge, const std::string& plugin_name
   GitPublishResult pushed = commit_and_push(host, git);
   bool created = false;
   PullRequest pr = forge.open_or_update_pr(draft, created);
+  bool found = !created && pr.number > 0;
   Json out = {{"branch", git.branch},
               {"commit", pushed.commit},
-              {"pr", {{"number", pr.number}, {"url", pr.url}, {"created", created}}}};
-  if (host.dry_run()) out["dry_run"] = true;
+              {"pr", {{"number", pr.number}, {"url", pr.url}, {"created", created}}},
+              {"found", found}};
+  if (host.dry_run()) {
+    out["dry_run"] = true;
+    out["would"] = found ? "update" : "open";
+    host.info(found ? "dry run: pull request #" + std::to_string(pr.number) + " (" + pr.url +
+                          ") is open for " + git.branch + "; it would be updated"
+                    : "dry run: no open pull request for " + git.branch + "; one would be opened");
+  }
   return out;
 }
 
@@ -89,11 +98,24 @@ Json tracking_issue(const sdk::Host& host, Forge& forge, const VcsOptions& optio
   // create_issue does not retry a 5xx itself: the issue may exist anyway, so
   // look again before each new try (idempotent by title).
   for (int attempt = 1;; ++attempt) {
-    if (auto found = forge.find_issue(title, labels)) return {{"issue", issue_json(*found, false)}};
+    if (auto found = forge.find_issue(title, labels)) {
+      Json out = {{"issue", issue_json(*found, false)}, {"found", true}};
+      if (host.dry_run()) {
+        host.info("dry run: tracking issue #" + std::to_string(found->number) + " '" + title +
+                  "' exists (" + found->url + "); it would be used as it is");
+        out["dry_run"] = true;
+        out["would"] = "use";
+      }
+      return out;
+    }
     try {
       Issue issue = forge.create_issue(title, string_param(params, "body"), labels);
-      Json out = {{"issue", issue_json(issue, true)}};
-      if (host.dry_run()) out["dry_run"] = true;
+      Json out = {{"issue", issue_json(issue, !host.dry_run())}, {"found", false}};
+      if (host.dry_run()) {
+        host.info("dry run: no tracking issue titled '" + title + "'; it would be created");
+        out["dry_run"] = true;
+        out["would"] = "create";
+      }
       return out;
     } catch (const sdk::Error& e) {
       if (e.status() != MI2_RETRYABLE || attempt >= 3) throw;
@@ -129,6 +151,41 @@ Json pr_merge(Forge& forge, const Json& params) {
   return {{"number", number}, {"merged", outcome.merged}, {"auto_merge", outcome.auto_merge}};
 }
 
+DispatchRequest dispatch_request(const Json& params, std::string_view action) {
+  DispatchRequest request;
+  request.workflow = required(params, "workflow", action);
+  request.ref = string_param(params, "ref", "main");
+  request.inputs = params.value("inputs", Json::object());
+  request.dispatch_id = string_param(params, "dispatch_id");
+  if (!request.inputs.is_object())
+    throw sdk::invalid_input("vcs " + std::string(action) + "'s inputs must be a mapping.");
+  for (unsigned char c : request.dispatch_id)
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.')
+      throw sdk::invalid_input("dispatch id '" + request.dispatch_id +
+                               "' must be letters, digits, '.', '_' or '-'.");
+  return request;
+}
+
+Json dispatch(const sdk::Host& host, Forge& forge, const Json& params) {
+  DispatchRequest request = dispatch_request(params, "dispatch-workflow");
+  RunInfo run = forge.dispatch_workflow(request);
+  Json out = run_json(run);
+  out["dispatched"] = !host.dry_run();
+  out["dispatch_id"] = request.dispatch_id;
+  if (host.dry_run()) out["dry_run"] = true;
+  return out;
+}
+
+Json run_status(Forge& forge, const Json& params) {
+  DispatchRequest request = dispatch_request(params, "workflow-run-status");
+  int64_t run_id = 0;
+  if (params.contains("run_id") && !params["run_id"].is_null())
+    run_id = parse_number(params["run_id"], "workflow-run-status's run_id");
+  if (run_id == 0 && request.dispatch_id.empty())
+    throw sdk::invalid_input("vcs workflow-run-status needs the param 'run_id' or 'dispatch_id'.");
+  return run_json(forge.run_status(request, run_id));
+}
+
 }  // namespace
 
 Json pr_json(const PullRequest& pr, bool with_body) {
@@ -139,20 +196,25 @@ Json pr_json(const PullRequest& pr, bool with_body) {
   return out;
 }
 
-VcsOptions vcs_options_from(const Json& config, const std::string& plugin_name) {
-  VcsOptions options;
-  if (!config.is_object() || !config.contains("tracking_labels")) return options;
-  const Json& labels = config["tracking_labels"];
-  std::vector<std::string> values;
-  if (labels.is_string()) values.push_back(labels.get<std::string>());
-  if (labels.is_array())
-    for (const auto& label : labels)
-      if (label.is_string()) values.push_back(label.get<std::string>());
-  if (values.empty() && !(labels.is_array() && labels.empty()))
-    throw sdk::invalid_input("mi2.yaml: plugins." + plugin_name +
-                             ".tracking_labels must be a label or a list of labels.");
-  options.tracking_labels = values;
-  return options;
+[[noreturn]] void throw_dispatch_failure(const sdk::Error& error, int last_status,
+                                         const std::string& page, const std::string& hint) {
+  std::string message = error.what();
+  if (!hint.empty()) message += " " + hint;
+  // Nothing sent, or a definite 4xx answer: no run started. A 5xx or no
+  // answer at all: the forge may have started the run before failing.
+  bool refused = last_status < 0 || (last_status >= 400 && last_status < 500);
+  if (refused) throw sdk::Failure(error.status(), message, {{"dispatched", false}, {"url", page}});
+  throw sdk::Failure(MI2_FAILED,
+                     message + " No trustworthy answer came back: the run may have started.",
+                     {{"dispatched", "unknown"}, {"url", page}});
+}
+
+Json run_json(const RunInfo& run) {
+  return {{"found", run.found},
+          {"run_id", run.run_id > 0 ? Json(run.run_id) : Json(nullptr)},
+          {"url", run.url},
+          {"state", run.state},
+          {"detail", run.detail}};
 }
 
 std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& plugin_name,
@@ -188,9 +250,12 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
   } else if (action == "pr-merge") {
     out = pr_merge(forge, params);
   } else if (action == "dispatch-workflow") {
-    out = forge.dispatch_workflow(required(params, "workflow", action),
-                                  string_param(params, "ref", "main"),
-                                  params.value("inputs", Json::object()));
+    out = dispatch(host, forge, params);
+  } else if (action == "workflow-run-status") {
+    out = run_status(forge, params);
+  } else if (action == "run-link") {
+    std::string link = forge.ci_run_link();
+    out = {{"url", link.empty() ? Json(nullptr) : Json(link)}};
   } else if (action == "workflow-command") {
     out = {{"argv", forge.workflow_command(required(params, "workflow", action),
                                            string_param(params, "ref", ""),

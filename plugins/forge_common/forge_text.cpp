@@ -3,6 +3,7 @@
 #include <mi2/sdk/host.hpp>
 
 #include <cctype>
+#include <cstdlib>
 #include <regex>
 #include <sstream>
 
@@ -102,6 +103,39 @@ int64_t parse_number(const nlohmann::json& value, const std::string& what) {
       return std::stoll(text);
   }
   throw sdk::invalid_input(what + " must be a positive number, not " + value.dump() + ".");
+}
+
+namespace {
+bool token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+}  // namespace
+
+bool contains_token(const std::string& text, const std::string& token) {
+  if (token.empty()) return false;
+  for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + 1)) {
+    bool before = at > 0 && token_char(text[at - 1]);
+    size_t end = at + token.size();
+    bool after = end < text.size() && token_char(text[end]);
+    if (!before && !after) return true;
+  }
+  return false;
+}
+
+std::string text_of(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+  return object[key].get<std::string>();
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string env_text(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : "";
 }
 
 }  // namespace mi2::forge

@@ -27,6 +27,19 @@ std::string strip_v_prefix(const std::string& tag);
 // highest build number among `tags`; empty when none is one.
 std::string newest_main_branch_tag(const std::vector<std::string>& tags);
 
+// True when `token` occurs in `text` not followed or preceded by a letter,
+// digit, '-', '_' or '.' (so dispatch id "b-src-a1" does not match "b-src-a10").
+bool contains_token(const std::string& text, const std::string& token);
+
+// object[key] when it is a string, else "".
+std::string text_of(const nlohmann::json& object, const char* key);
+
+// The items joined with `separator`.
+std::string join(const std::vector<std::string>& items, const char* separator);
+
+// $NAME when set and not empty, else "".
+std::string env_text(const char* name);
+
 // A PR/issue number from a step input value: 12, "12" or "#12". Throws
 // sdk::invalid_input naming `what` otherwise.
 int64_t parse_number(const nlohmann::json& value, const std::string& what);

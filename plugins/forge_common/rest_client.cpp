@@ -128,6 +128,7 @@ void RestClient::give_up(int status, const std::string& endpoint, const ApiRespo
 
 ApiResponse RestClient::call(const std::string& method, const std::string& path, const Json& body,
                              std::vector<int> accept, bool retry_server_errors) {
+  last_status_ = -1;
   if (!ready_) {
     if (settings_.before_first_request) settings_.before_first_request();
     ready_ = true;
@@ -158,7 +159,9 @@ ApiResponse RestClient::call(const std::string& method, const std::string& path,
     std::string attempts = " after " + std::to_string(attempt) + " attempts";
     ApiResponse response;
     try {
+      last_status_ = 0;
       sdk::HttpResponse raw = host_.http(request);
+      last_status_ = raw.skipped_dry_run ? -1 : raw.status;
       response.status = raw.status;
       response.headers = std::move(raw.headers);
       response.body = std::move(raw.body);

@@ -70,6 +70,11 @@ class RestClient {
   // Waits `ms`, polling the host's cancel flag; throws MI2_CANCELLED.
   void wait(uint32_t ms) const;
 
+  // The HTTP status of the last exchange call() made: -1 when it sent
+  // nothing, 0 when a request got no response. Tells a refused creation
+  // (4xx: nothing happened) from one whose reply was lost (it may have).
+  int last_status() const { return last_status_; }
+
  private:
   std::string url_for(const std::string& path) const;
   std::string endpoint_of(const std::string& method, const std::string& url) const;
@@ -81,6 +86,7 @@ class RestClient {
   sdk::Host host_;
   ClientSettings settings_;
   bool ready_ = false;
+  int last_status_ = -1;
 };
 
 // The retry knobs a plugin's config may set: max_attempts, backoff_base_ms,

@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <set>
 
+#include "forge_common/forge_actions.h"
 #include "forge_common/forge_text.h"
 
 namespace mi2::github {
 
 using forge::Issue;
+using forge::join;
 using forge::PullRequest;
+using forge::text_of;
 using forge::url_encode;
 
 namespace {
@@ -33,11 +35,6 @@ bool valid_workflow(const std::string& workflow) {
 
 std::string owner_of(const std::string& repo) {
   return repo.substr(0, repo.find('/'));
-}
-
-std::string text_of(const Json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
-  return object[key].get<std::string>();
 }
 
 PullRequest pr_from(const Json& j) {
@@ -69,43 +66,37 @@ Issue issue_from(const Json& j) {
   return issue;
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
+// GitHub's status/conclusion of a run, in mi2's words.
+forge::RunInfo run_from(const Json& run) {
+  forge::RunInfo info;
+  info.found = true;
+  info.run_id = run.value("id", int64_t{0});
+  info.url = text_of(run, "html_url");
+  std::string status = text_of(run, "status"), conclusion = text_of(run, "conclusion");
+  info.detail = conclusion.empty() ? status : status + "/" + conclusion;
+  if (status == "completed")
+    info.state = conclusion == "success" ? forge::kRunSuccess : forge::kRunFailure;
+  else if (status == "in_progress")
+    info.state = forge::kRunInProgress;
+  else
+    info.state = forge::kRunQueued;  // queued, requested, waiting, pending
+  return info;
 }
 
 }  // namespace
 
 GitHubConfig load_github_config(const sdk::Host& host, const std::string& config_json) {
-  Json config = Json::parse(config_json, nullptr, false);
-  if (config.is_discarded() || !(config.is_object() || config.is_null()))
-    throw sdk::invalid_input("mi2.yaml: the github plugin's config must be a mapping.");
-  if (config.is_null()) config = Json::object();
-
+  Json config = forge::parse_config_object(config_json, "github");
   GitHubConfig c;
-  c.repository = forge::config_string(config, "github", "repository");
-  if (!valid_repository(c.repository)) {
-    throw sdk::invalid_input(
-        "mi2.yaml: plugins.github.repository must be 'owner/name' (the deployments repository), "
-        "not '" +
-        c.repository + "'.");
-  }
-  c.tracking_repository =
-      forge::config_string(config, "github", "tracking_repository", c.repository);
-  if (!valid_repository(c.tracking_repository))
-    throw sdk::invalid_input("mi2.yaml: plugins.github.tracking_repository must be 'owner/name'.");
-  c.release_repository = forge::config_string(config, "github", "release_repository");
-  if (!c.release_repository.empty() && !valid_repository(c.release_repository))
-    throw sdk::invalid_input("mi2.yaml: plugins.github.release_repository must be 'owner/name'.");
-  c.latest_source = forge::config_string(config, "github", "latest_source", c.latest_source);
-  if (c.latest_source != "release" && c.latest_source != "main-tag")
-    throw sdk::invalid_input("mi2.yaml: plugins.github.latest_source must be release or main-tag.");
-  c.api_url = forge::config_string(config, "github", "api_url", c.api_url);
-  while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
-  if (c.api_url.rfind("https://", 0) != 0 && c.api_url.rfind("http://", 0) != 0)
-    throw sdk::invalid_input("mi2.yaml: plugins.github.api_url must be an http(s) URL.");
-
+  c.repository = forge::config_checked(config, "github", "repository", valid_repository,
+                                       "'owner/name' (the deployments repository)", "", true);
+  static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
+      host, config,
+      {"github", "https://api.github.com", {"GITHUB_TOKEN", "GH_TOKEN"}, "mi2_dispatch_id"});
+  c.tracking_repository = forge::config_checked(config, "github", "tracking_repository",
+                                                valid_repository, "'owner/name'", c.repository);
+  c.release_repository = forge::config_checked(config, "github", "release_repository",
+                                               valid_repository, "'owner/name'");
   // GitHub Enterprise: https://HOST/api/v3 -> GraphQL at https://HOST/api/graphql, web at
   // https://HOST.
   bool enterprise =
@@ -116,23 +107,12 @@ GitHubConfig load_github_config(const sdk::Host& host, const std::string& config
   std::string web = root;
   if (web == "https://api.github.com") web = "https://github.com";
   c.web_url = forge::config_string(config, "github", "web_url", web);
-  c.retry = forge::retry_policy_from(config);
-  if (config.contains("run_lookup_attempts") && config["run_lookup_attempts"].is_number_integer())
-    c.run_lookup_attempts = std::clamp(config["run_lookup_attempts"].get<int>(), 0, 30);
-  if (config.contains("run_lookup_wait_ms") && config["run_lookup_wait_ms"].is_number_integer())
-    c.run_lookup_wait_ms = std::clamp(config["run_lookup_wait_ms"].get<int>(), 0, 60000);
-
-  c.token = forge::config_string(config, "github", "token");
-  c.token_source = "plugins.github.token";
-  for (const char* name : {"GITHUB_TOKEN", "GH_TOKEN"}) {
-    if (!c.token.empty()) break;
-    const char* value = std::getenv(name);
-    if (value && *value) {
-      c.token = value;
-      c.token_source = std::string("$") + name;
-    }
+  if (config.contains("return_run_details")) {
+    if (!config["return_run_details"].is_boolean())
+      throw sdk::invalid_input(
+          "mi2.yaml: plugins.github.return_run_details must be true or false.");
+    c.return_run_details = config["return_run_details"].get<bool>();
   }
-  host.redact(c.token);
   return c;
 }
 
@@ -356,49 +336,111 @@ std::vector<std::string> GitHubForge::workflow_command(const std::string& workfl
   return argv;
 }
 
-Json GitHubForge::dispatch_workflow(const std::string& workflow, const std::string& ref,
-                                    const Json& inputs) {
+std::string GitHubForge::workflow_path(const std::string& workflow) const {
   if (!valid_workflow(workflow))
     throw sdk::invalid_input("workflow '" + workflow + "' is not a workflow file name or id.");
-  if (!forge::valid_branch_name(ref)) throw sdk::invalid_input("ref '" + ref + "' is not valid.");
-  if (!inputs.is_object())
-    throw sdk::invalid_input("dispatch-workflow's inputs must be a mapping.");
-  Json string_inputs = Json::object();
-  for (const auto& [key, value] : inputs.items())
-    string_inputs[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  return "/repos/" + config_.repository + "/actions/workflows/" + workflow;
+}
 
-  const std::string base = "/repos/" + config_.repository + "/actions/workflows/" + workflow;
-  const std::string fallback =
-      config_.web_url + "/" + config_.repository + "/actions/workflows/" + workflow;
-  // The runs listed before the dispatch are not ours (ids, not clocks: ours may be skewed).
-  const std::string runs_path =
-      base + "/runs?event=workflow_dispatch&branch=" + url_encode(ref) + "&per_page=20";
-  std::set<int64_t> earlier;
-  if (config_.run_lookup_attempts > 0) {
-    Json before = client_.call("GET", runs_path).json();
-    if (before.is_object() && before.contains("workflow_runs"))
-      for (const Json& run : before["workflow_runs"]) earlier.insert(run.value("id", int64_t{0}));
+std::string GitHubForge::dispatch_hint(const std::string& message) const {
+  if (config_.dispatch_id_input.empty() || message.find("nexpected input") == std::string::npos)
+    return "";
+  return "The workflow must declare the input '" + config_.dispatch_id_input +
+         "' (mi2 passes each dispatch's id in it and finds the run by its run-name; see "
+         "examples/fleet/.github/workflows/mi_upgrade.yml), or set "
+         "plugins.github.dispatch_id_input: '' in mi2.yaml.";
+}
+
+// The run whose run-name (display_title) carries the dispatch id: the
+// workflow's run-name echoes the input, so no other dispatch's run matches.
+std::optional<forge::RunInfo> GitHubForge::find_run(const forge::DispatchRequest& request) {
+  if (request.dispatch_id.empty() || config_.dispatch_id_input.empty()) return std::nullopt;
+  std::string path = workflow_path(request.workflow) +
+                     "/runs?event=workflow_dispatch&branch=" + url_encode(request.ref) +
+                     "&per_page=100";
+  Json runs = client_.call("GET", path).json();
+  if (!runs.is_object() || !runs.contains("workflow_runs") || !runs["workflow_runs"].is_array())
+    return std::nullopt;
+  for (const Json& run : runs["workflow_runs"]) {
+    if (forge::contains_token(text_of(run, "display_title"), request.dispatch_id) ||
+        forge::contains_token(text_of(run, "name"), request.dispatch_id))
+      return run_from(run);
   }
-  // Not retried on a 5xx: a second dispatch would start a second run.
-  forge::ApiResponse response = client_.call("POST", base + "/dispatches",
-                                             {{"ref", ref}, {"inputs", string_inputs}}, {}, false);
-  if (response.skipped_dry_run) return {{"url", fallback}, {"found", false}, {"dry_run", true}};
-  // Newer GitHub answers 200 with the run's details.
+  return std::nullopt;
+}
+
+forge::RunInfo GitHubForge::dispatch_workflow(const forge::DispatchRequest& request) {
+  const std::string base = workflow_path(request.workflow);
+  if (!forge::valid_branch_name(request.ref))
+    throw sdk::invalid_input("ref '" + request.ref + "' is not valid.");
+  Json inputs = Json::object();
+  for (const auto& [key, value] : request.inputs.items())
+    inputs[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  bool tagged = !config_.dispatch_id_input.empty() && !request.dispatch_id.empty();
+  if (tagged) inputs[config_.dispatch_id_input] = request.dispatch_id;
+  Json body = {{"ref", request.ref}, {"inputs", inputs}};
+  if (config_.return_run_details) body["return_run_details"] = true;
+
+  forge::RunInfo run;
+  run.url = config_.web_url + "/" + config_.repository + "/actions/workflows/" + request.workflow;
+  forge::ApiResponse response;
+  try {
+    // Not retried on a 5xx: a second dispatch would start a second run.
+    response = client_.call("POST", base + "/dispatches", body, {}, false);
+  } catch (const sdk::Error& e) {
+    forge::throw_dispatch_failure(e, client_.last_status(), run.url, dispatch_hint(e.what()));
+  }
+  if (response.skipped_dry_run) return run;
+  // With return_run_details GitHub answers 200 {workflow_run_id, run_url, html_url}.
   Json details = response.json();
-  if (details.is_object() && details.contains("html_url") && details["html_url"].is_string())
-    return {{"url", details["html_url"]}, {"found", true}};
-
-  for (int attempt = 0; attempt < config_.run_lookup_attempts; ++attempt) {
-    if (attempt > 0) client_.wait(config_.run_lookup_wait_ms);
-    Json runs = client_.call("GET", runs_path).json();
-    if (!runs.is_object() || !runs.contains("workflow_runs")) continue;
-    for (const Json& run : runs["workflow_runs"]) {
-      if (!earlier.count(run.value("id", int64_t{0})) && !text_of(run, "html_url").empty())
-        return {{"url", run["html_url"]}, {"run_id", run.value("id", int64_t{0})}, {"found", true}};
-    }
+  if (details.is_object() && details.contains("workflow_run_id") &&
+      details["workflow_run_id"].is_number_integer()) {
+    run.found = true;
+    run.run_id = details["workflow_run_id"].get<int64_t>();
+    run.url = text_of(details, "html_url");
+    if (run.url.empty())
+      run.url = config_.web_url + "/" + config_.repository + "/actions/runs/" +
+                std::to_string(run.run_id);
+    run.state = forge::kRunQueued;
+    return run;
   }
-  host_.info("dispatched " + workflow + " on " + ref + "; its run was not listed yet");
-  return {{"url", fallback}, {"found", false}};
+  if (!text_of(details, "html_url").empty()) {
+    run.found = true;
+    run.url = text_of(details, "html_url");
+    run.run_id = details.value("id", int64_t{0});
+    run.state = forge::kRunQueued;
+    return run;
+  }
+  for (int attempt = 0; tagged && attempt < config_.run_lookup_attempts; ++attempt) {
+    if (attempt > 0) client_.wait(config_.run_lookup_wait_ms);
+    if (auto found = find_run(request)) return *found;
+  }
+  host_.info("dispatched " + request.workflow + " on " + request.ref +
+             (tagged ? " (dispatch id " + request.dispatch_id + "); its run was not listed yet"
+                     : "; GitHub named no run and no dispatch id input is set to find it by"));
+  return run;
+}
+
+forge::RunInfo GitHubForge::run_status(const forge::DispatchRequest& request, int64_t run_id) {
+  if (run_id > 0) {
+    Json run =
+        client_
+            .call("GET", "/repos/" + config_.repository + "/actions/runs/" + std::to_string(run_id))
+            .json();
+    return run_from(run);
+  }
+  if (auto found = find_run(request)) return *found;
+  forge::RunInfo none;
+  none.url = config_.web_url + "/" + config_.repository + "/actions/workflows/" + request.workflow;
+  return none;
+}
+
+std::string GitHubForge::ci_run_link() const {
+  std::string server = forge::env_text("GITHUB_SERVER_URL");
+  std::string repo = forge::env_text("GITHUB_REPOSITORY");
+  std::string run = forge::env_text("GITHUB_RUN_ID");
+  if (server.empty() || repo.empty() || run.empty()) return "";
+  return server + "/" + repo + "/actions/runs/" + run;
 }
 
 std::string GitHubForge::latest_version() {

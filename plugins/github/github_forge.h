@@ -13,11 +13,13 @@
 //   GET   /repos/TRACK/issues?state=all&labels=L (all pages)  find the tracking issue by title
 //   POST  /repos/TRACK/issues                                create it
 //   PATCH /repos/TRACK/issues/N                              tick its checklist
-//   POST  /repos/REPO/actions/workflows/W/dispatches         workflow_dispatch
-//   GET   /repos/REPO/actions/workflows/W/runs?event=workflow_dispatch&branch=REF  before and
-//   after: the new run GET   /repos/RELEASES/releases/latest                    latest-version
-//   (latest_source: release) GET   /repos/RELEASES/tags?per_page=100 (all pages) latest-version
-//   (latest_source: main-tag)
+//   POST  /repos/REPO/actions/workflows/W/dispatches         workflow_dispatch (the
+//         dispatch id in input dispatch_id_input; return_run_details)
+//   GET   /repos/REPO/actions/workflows/W/runs?event=workflow_dispatch&branch=REF
+//         the run whose run-name (display_title) carries the dispatch id
+//   GET   /repos/REPO/actions/runs/ID                       a run's status
+//   GET   /repos/RELEASES/releases/latest                    latest-version (release)
+//   GET   /repos/RELEASES/tags?per_page=100 (all pages)      latest-version (main-tag)
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -25,29 +27,28 @@
 #include <string>
 
 #include "forge_common/forge.h"
+#include "forge_common/forge_config.h"
 #include "forge_common/rest_client.h"
 
 namespace mi2::github {
 
 using forge::Json;
 
-struct GitHubConfig {
-  std::string repository;                 // owner/name: branches, PRs, workflows
-  std::string tracking_repository;        // owner/name: issues
-  std::string release_repository;         // owner/name: latest-version (optional)
-  std::string latest_source = "release";  // latest-version: "release" or "main-tag"
-  std::string api_url = "https://api.github.com";
-  std::string graphql_url;   // derived from api_url when empty
-  std::string web_url;       // derived from api_url when empty
-  std::string token;         // config 'token', GITHUB_TOKEN or GH_TOKEN
-  std::string token_source;  // where the token came from, for error sentences
-  forge::RetryPolicy retry;
-  int run_lookup_attempts = 5;
-  uint32_t run_lookup_wait_ms = 2000;
+// The shared keys (api_url, token, retries, run lookup, tracking labels)
+// come from forge_common; these are GitHub's own.
+struct GitHubConfig : forge::ForgeSettings {
+  std::string repository;           // owner/name: branches, PRs, workflows
+  std::string tracking_repository;  // owner/name: issues
+  std::string release_repository;   // owner/name: latest-version (optional)
+  std::string graphql_url;          // derived from api_url when empty
+  std::string web_url;              // derived from api_url when empty
+  bool return_run_details = true;   // ask the dispatch API for the run's id
 };
 
 // Reads the plugin config; the token from config, else $GITHUB_TOKEN, else
-// $GH_TOKEN. Registers the token with the host's redactor at once.
+// $GH_TOKEN. Registers the token with the host's redactor at once. The
+// dispatch id goes in the workflow input mi2_dispatch_id unless
+// dispatch_id_input says another (or '' for none).
 GitHubConfig load_github_config(const sdk::Host& host, const std::string& config_json);
 
 class GitHubForge : public forge::Forge {
@@ -70,11 +71,15 @@ class GitHubForge : public forge::Forge {
   void update_issue_body(const forge::Issue& issue, const std::string& body) override;
   std::vector<std::string> workflow_command(const std::string& workflow, const std::string& ref,
                                             const Json& inputs) const override;
-  Json dispatch_workflow(const std::string& workflow, const std::string& ref,
-                         const Json& inputs) override;
+  forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
+  forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
+  std::string ci_run_link() const override;
   std::string latest_version() override;
 
  private:
+  std::string workflow_path(const std::string& workflow) const;
+  std::optional<forge::RunInfo> find_run(const forge::DispatchRequest& request);
+  std::string dispatch_hint(const std::string& message) const;
   std::optional<forge::PullRequest> open_pr_for_branch(const std::string& branch);
   void enable_auto_merge(const forge::PullRequest& pr, const std::string& node_id, bool squash);
   std::string explain(int status, const std::string& endpoint, const std::string& message) const;

@@ -8,7 +8,7 @@ const char* GitHubPlugin::describe() {
   static const std::string document = std::string(R"json({
   "name": "github",
   "version": "1.0.0",
-  "description": "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow dispatch (REST API through the host's http service).",
+  "description": "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow dispatch and run states, the CI run link (REST API through the host's http service).",
   "roles": {"vcs": )json") + forge::kVcsActionsJson +
                                       R"json(},
   "checks": [],
@@ -27,8 +27,11 @@ const char* GitHubPlugin::describe() {
       "backoff_base_ms": {"type": "integer", "default": 500},
       "max_retry_wait_ms": {"type": "integer", "default": 60000, "description": "longest rate-limit wait honoured; longer gives up"},
       "timeout_ms": {"type": "integer", "default": 30000},
-      "run_lookup_attempts": {"type": "integer", "default": 5},
-      "run_lookup_wait_ms": {"type": "integer", "default": 2000}
+      "run_lookup_attempts": {"type": "integer", "default": 5, "description": "dispatch-workflow: looks for the run by its dispatch id this many times (when GitHub does not name it)"},
+      "run_lookup_wait_ms": {"type": "integer", "default": 2000},
+      "dispatch_id_input": {"type": "string", "default": "mi2_dispatch_id", "description": "the workflow input carrying each dispatch's id, echoed by the workflow's run-name; '' for none (runs are then found only when GitHub names them)"},
+      "return_run_details": {"type": "boolean", "default": true, "description": "ask the dispatch API for the run's id (GitHub since 2026-02)"},
+      "web_url": {"type": "string", "description": "default: derived from api_url"}
     }
   }
 })json";
@@ -36,10 +39,10 @@ const char* GitHubPlugin::describe() {
 }
 
 GitHubPlugin::GitHubPlugin(sdk::Host host, const std::string& config_json)
-    : host_(host),
-      forge_(host, load_github_config(host, config_json)),
-      options_(forge::vcs_options_from(forge::Json::parse(config_json, nullptr, false), "github")) {
-}
+    : GitHubPlugin(host, load_github_config(host, config_json)) {}
+
+GitHubPlugin::GitHubPlugin(sdk::Host host, GitHubConfig config)
+    : host_(host), options_{config.tracking_labels}, forge_(host, std::move(config)) {}
 
 std::string GitHubPlugin::invoke(std::string_view role, std::string_view action,
                                  const std::string& input_json) {

@@ -19,9 +19,11 @@ class GitHubPlugin {
   std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
 
  private:
+  GitHubPlugin(sdk::Host host, GitHubConfig config);
+
   sdk::Host host_;
-  GitHubForge forge_;
   forge::VcsOptions options_;
+  GitHubForge forge_;
 };
 
 }  // namespace mi2::github

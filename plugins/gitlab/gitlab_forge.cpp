@@ -1,14 +1,15 @@
 #include "gitlab/gitlab_forge.h"
 
 #include <algorithm>
-#include <cstdlib>
 
+#include "forge_common/forge_actions.h"
 #include "forge_common/forge_text.h"
 
 namespace mi2::gitlab {
 
 using forge::Issue;
 using forge::PullRequest;
+using forge::text_of;
 using forge::url_encode;
 
 namespace {
@@ -29,11 +30,6 @@ bool valid_variable_name(const std::string& name) {
   return true;
 }
 
-std::string text_of(const Json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
-  return object[key].get<std::string>();
-}
-
 std::string state_from(const std::string& gitlab_state) {
   if (gitlab_state == "opened" || gitlab_state == "locked" || gitlab_state == "reopened")
     return "open";
@@ -41,9 +37,26 @@ std::string state_from(const std::string& gitlab_state) {
 }
 
 std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
+  return forge::join(items, ",");
+}
+
+// A pipeline's status in mi2's words.
+forge::RunInfo pipeline_from(const Json& pipeline) {
+  forge::RunInfo info;
+  info.found = true;
+  info.run_id = pipeline.value("id", int64_t{0});
+  info.url = text_of(pipeline, "web_url");
+  info.detail = text_of(pipeline, "status");
+  const std::string& status = info.detail;
+  if (status == "success")
+    info.state = forge::kRunSuccess;
+  else if (status == "failed" || status == "canceled" || status == "skipped")
+    info.state = forge::kRunFailure;
+  else if (status == "running")
+    info.state = forge::kRunInProgress;
+  else
+    info.state = forge::kRunQueued;  // created, waiting_for_resource, preparing, pending, manual
+  return info;
 }
 
 PullRequest mr_from(const Json& j) {
@@ -76,52 +89,27 @@ Issue issue_from(const Json& j) {
 }  // namespace
 
 GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config_json) {
-  Json config = Json::parse(config_json, nullptr, false);
-  if (config.is_discarded() || !(config.is_object() || config.is_null()))
-    throw sdk::invalid_input("mi2.yaml: the gitlab plugin's config must be a mapping.");
-  if (config.is_null()) config = Json::object();
-
+  Json config = forge::parse_config_object(config_json, "gitlab");
   GitLabConfig c;
   // A numeric id may come as a YAML integer.
-  if (config.contains("project") && config["project"].is_number_integer())
-    config["project"] = std::to_string(config["project"].get<int64_t>());
-  c.project = forge::config_string(config, "gitlab", "project");
-  if (!valid_project(c.project)) {
-    throw sdk::invalid_input(
-        "mi2.yaml: plugins.gitlab.project must be the deployments project's path (group/name) or "
-        "numeric id, not '" +
-        c.project + "'.");
-  }
-  c.tracking_project = forge::config_string(config, "gitlab", "tracking_project", c.project);
-  if (!valid_project(c.tracking_project))
-    throw sdk::invalid_input(
-        "mi2.yaml: plugins.gitlab.tracking_project must be a project path or id.");
-  c.release_project = forge::config_string(config, "gitlab", "release_project");
-  if (!c.release_project.empty() && !valid_project(c.release_project))
-    throw sdk::invalid_input(
-        "mi2.yaml: plugins.gitlab.release_project must be a project path or id.");
-  c.latest_source = forge::config_string(config, "gitlab", "latest_source", c.latest_source);
-  if (c.latest_source != "release" && c.latest_source != "main-tag")
-    throw sdk::invalid_input("mi2.yaml: plugins.gitlab.latest_source must be release or main-tag.");
-  c.api_url = forge::config_string(config, "gitlab", "api_url", c.api_url);
-  while (!c.api_url.empty() && c.api_url.back() == '/') c.api_url.pop_back();
-  if (c.api_url.rfind("https://", 0) != 0 && c.api_url.rfind("http://", 0) != 0)
-    throw sdk::invalid_input("mi2.yaml: plugins.gitlab.api_url must be an http(s) URL.");
+  for (const char* key : {"project", "tracking_project", "release_project"})
+    if (config.contains(key) && config[key].is_number_integer())
+      config[key] = std::to_string(config[key].get<int64_t>());
+  c.project =
+      forge::config_checked(config, "gitlab", "project", valid_project,
+                            "the deployments project's path (group/name) or numeric id", "", true);
+  static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
+      host, config, {"gitlab", "https://gitlab.com/api/v4", {"GITLAB_TOKEN"}, "MI2_DISPATCH_ID"});
+  c.tracking_project = forge::config_checked(config, "gitlab", "tracking_project", valid_project,
+                                             "a project path or id", c.project);
+  c.release_project = forge::config_checked(config, "gitlab", "release_project", valid_project,
+                                            "a project path or id");
   std::string web = c.api_url;
   if (web.size() > 7 && web.compare(web.size() - 7, 7, "/api/v4") == 0) web.resize(web.size() - 7);
   c.web_url = forge::config_string(config, "gitlab", "web_url", web);
-  c.retry = forge::retry_policy_from(config);
-
-  c.token = forge::config_string(config, "gitlab", "token");
-  c.token_source = "plugins.gitlab.token";
-  if (c.token.empty()) {
-    const char* value = std::getenv("GITLAB_TOKEN");
-    if (value && *value) {
-      c.token = value;
-      c.token_source = "$GITLAB_TOKEN";
-    }
-  }
-  host.redact(c.token);
+  if (!c.dispatch_id_input.empty() && !valid_variable_name(c.dispatch_id_input))
+    throw sdk::invalid_input(
+        "mi2.yaml: plugins.gitlab.dispatch_id_input must be a variable name (letters, digits, _).");
   return c;
 }
 
@@ -313,29 +301,84 @@ std::vector<std::string> GitLabForge::workflow_command(const std::string& workfl
   return argv;
 }
 
-Json GitLabForge::dispatch_workflow(const std::string& workflow, const std::string& ref,
-                                    const Json& inputs) {
-  if (!forge::valid_branch_name(ref)) throw sdk::invalid_input("ref '" + ref + "' is not valid.");
-  if (!inputs.is_object())
-    throw sdk::invalid_input("dispatch-workflow's inputs must be a mapping.");
+std::string GitLabForge::pipelines_page() const {
+  return config_.web_url + "/" + config_.project + "/-/pipelines";
+}
+
+forge::RunInfo GitLabForge::dispatch_workflow(const forge::DispatchRequest& request) {
+  if (!forge::valid_branch_name(request.ref))
+    throw sdk::invalid_input("ref '" + request.ref + "' is not valid.");
   // GitLab has no named workflows: the pipeline gets MI2_WORKFLOW, which the
-  // project's .gitlab-ci.yml rules select jobs by.
-  Json variables = Json::array({{{"key", "MI2_WORKFLOW"}, {"value", workflow}}});
-  for (const auto& [key, value] : inputs.items()) {
+  // project's .gitlab-ci.yml rules select jobs by, and the dispatch id.
+  Json variables = Json::array({{{"key", "MI2_WORKFLOW"}, {"value", request.workflow}}});
+  if (!config_.dispatch_id_input.empty() && !request.dispatch_id.empty())
+    variables.push_back({{"key", config_.dispatch_id_input}, {"value", request.dispatch_id}});
+  for (const auto& [key, value] : request.inputs.items()) {
     if (!valid_variable_name(key))
       throw sdk::invalid_input("pipeline variable '" + key + "' must be letters, digits or _.");
     variables.push_back(
         {{"key", key}, {"value", value.is_string() ? value.get<std::string>() : value.dump()}});
   }
-  // Not retried on a 5xx: a second request would start a second pipeline.
-  forge::ApiResponse response = client_.call("POST", project_path(config_.project) + "/pipeline",
-                                             {{"ref", ref}, {"variables", variables}}, {}, false);
-  std::string pipelines = config_.web_url + "/" + config_.project + "/-/pipelines";
-  if (response.skipped_dry_run) return {{"url", pipelines}, {"found", false}, {"dry_run", true}};
+  forge::ApiResponse response;
+  try {
+    // Not retried on a 5xx: a second request would start a second pipeline.
+    response = client_.call("POST", project_path(config_.project) + "/pipeline",
+                            {{"ref", request.ref}, {"variables", variables}}, {}, false);
+  } catch (const sdk::Error& e) {
+    forge::throw_dispatch_failure(e, client_.last_status(), pipelines_page());
+  }
+  forge::RunInfo run;
+  run.url = pipelines_page();
+  if (response.skipped_dry_run) return run;
+  // The create call answers with the pipeline itself: its id is the run's.
   Json pipeline = response.json();
-  std::string url = text_of(pipeline, "web_url");
-  if (url.empty()) return {{"url", pipelines}, {"found", false}};
-  return {{"url", url}, {"run_id", pipeline.value("id", int64_t{0})}, {"found", true}};
+  if (!pipeline.is_object() || pipeline.value("id", int64_t{0}) <= 0) {
+    host_.warn("GitLab created a pipeline on " + request.ref + " but named no id");
+    return run;
+  }
+  run = pipeline_from(pipeline);
+  if (run.url.empty()) run.url = pipelines_page() + "/" + std::to_string(run.run_id);
+  return run;
+}
+
+// The pipeline created for a dispatch whose answer was lost: the newest API
+// pipelines on the ref whose variables carry the dispatch id.
+std::optional<forge::RunInfo> GitLabForge::find_pipeline(const forge::DispatchRequest& request) {
+  if (request.dispatch_id.empty() || config_.dispatch_id_input.empty()) return std::nullopt;
+  const std::string base = project_path(config_.project) + "/pipelines";
+  Json list = client_
+                  .call("GET", base + "?ref=" + url_encode(request.ref) +
+                                   "&source=api&order_by=id&sort=desc&per_page=20")
+                  .json();
+  if (!list.is_array()) return std::nullopt;
+  for (const Json& pipeline : list) {
+    int64_t id = pipeline.value("id", int64_t{0});
+    if (id <= 0) continue;
+    Json variables = client_.call("GET", base + "/" + std::to_string(id) + "/variables").json();
+    if (!variables.is_array()) continue;
+    for (const Json& variable : variables)
+      if (text_of(variable, "key") == config_.dispatch_id_input &&
+          text_of(variable, "value") == request.dispatch_id)
+        return pipeline_from(pipeline);
+  }
+  return std::nullopt;
+}
+
+forge::RunInfo GitLabForge::run_status(const forge::DispatchRequest& request, int64_t run_id) {
+  if (run_id > 0) {
+    return pipeline_from(
+        client_.call("GET", project_path(config_.project) + "/pipelines/" + std::to_string(run_id))
+            .json());
+  }
+  if (auto found = find_pipeline(request)) return *found;
+  forge::RunInfo none;
+  none.url = pipelines_page();
+  return none;
+}
+
+std::string GitLabForge::ci_run_link() const {
+  std::string job = forge::env_text("CI_JOB_URL");
+  return job.empty() ? forge::env_text("CI_PIPELINE_URL") : job;
 }
 
 std::string GitLabForge::latest_version() {

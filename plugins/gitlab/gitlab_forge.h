@@ -2,17 +2,24 @@
 //
 // Endpoints (P = project, T = tracking_project, R = release_project; each a
 // numeric id or a URL-encoded path):
-//   GET  /projects/P/merge_requests?state=opened&source_branch=B   find the open MR of a branch
-//   POST /projects/P/merge_requests                               open an MR (labels)
-//   PUT  /projects/P/merge_requests/IID                           update title, description,
-//   target, labels GET  /projects/P/merge_requests?state=S&labels=L (all pages)  list MRs GET
-//   /projects/P/merge_requests/IID                           view an MR POST
-//   /projects/P/merge_requests/IID/approve                   approve PUT
-//   /projects/P/merge_requests/IID/merge                     merge (squash,
-//   merge_when_pipeline_succeeds) GET  /projects/T/issues?search=TITLE&in=title (all pages) find
-//   the tracking issue by title POST /projects/T/issues create it PUT  /projects/T/issues/IID tick
-//   its checklist POST /projects/P/pipeline                                     run a pipeline with
-//   variables GET  /projects/R/releases?per_page=1                          latest-version
+//   GET  /projects/P/merge_requests?state=opened&source_branch=B  find the open MR of a branch
+//   POST /projects/P/merge_requests                              open an MR (labels)
+//   PUT  /projects/P/merge_requests/IID                          update title, description,
+//                                                                target, labels
+//   GET  /projects/P/merge_requests?state=S&labels=L (all pages) list MRs
+//   GET  /projects/P/merge_requests/IID                          view an MR
+//   POST /projects/P/merge_requests/IID/approve                  approve
+//   PUT  /projects/P/merge_requests/IID/merge                    merge (squash,
+//                                                                merge_when_pipeline_succeeds)
+//   GET  /projects/T/issues?search=TITLE&in=title (all pages)    find the tracking issue
+//   POST /projects/T/issues                                      create it
+//   PUT  /projects/T/issues/IID                                  tick its checklist
+//   POST /projects/P/pipeline                                    run a pipeline with variables
+//                                                                (MI2_WORKFLOW, MI2_DISPATCH_ID)
+//   GET  /projects/P/pipelines/ID                                a pipeline's status
+//   GET  /projects/P/pipelines?ref=REF&source=api, then
+//   GET  /projects/P/pipelines/ID/variables                      find a pipeline by dispatch id
+//   GET  /projects/R/releases?per_page=1                         latest-version
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -20,22 +27,20 @@
 #include <string>
 
 #include "forge_common/forge.h"
+#include "forge_common/forge_config.h"
 #include "forge_common/rest_client.h"
 
 namespace mi2::gitlab {
 
 using forge::Json;
 
-struct GitLabConfig {
-  std::string project;                    // path (group/name) or numeric id
-  std::string tracking_project;           // issues; default: project
-  std::string release_project;            // latest-version (optional)
-  std::string latest_source = "release";  // latest-version: "release" or "main-tag"
-  std::string api_url = "https://gitlab.com/api/v4";
-  std::string web_url;  // derived from api_url when empty
-  std::string token;
-  std::string token_source;
-  forge::RetryPolicy retry;
+// The shared keys (api_url, token, retries, tracking labels) come from
+// forge_common; these are GitLab's own.
+struct GitLabConfig : forge::ForgeSettings {
+  std::string project;           // path (group/name) or numeric id
+  std::string tracking_project;  // issues; default: project
+  std::string release_project;   // latest-version (optional)
+  std::string web_url;           // derived from api_url when empty
 };
 
 // Reads the plugin config; the token from config, else $GITLAB_TOKEN.
@@ -62,11 +67,14 @@ class GitLabForge : public forge::Forge {
   void update_issue_body(const forge::Issue& issue, const std::string& body) override;
   std::vector<std::string> workflow_command(const std::string& workflow, const std::string& ref,
                                             const Json& inputs) const override;
-  Json dispatch_workflow(const std::string& workflow, const std::string& ref,
-                         const Json& inputs) override;
+  forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
+  forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
+  std::string ci_run_link() const override;
   std::string latest_version() override;
 
  private:
+  std::string pipelines_page() const;
+  std::optional<forge::RunInfo> find_pipeline(const forge::DispatchRequest& request);
   std::string project_path(const std::string& project) const;
   std::optional<forge::PullRequest> open_mr_for_branch(const std::string& branch);
   std::string explain(int status, const std::string& endpoint, const std::string& message) const;

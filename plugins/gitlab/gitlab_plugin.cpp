@@ -8,7 +8,7 @@ const char* GitLabPlugin::describe() {
   static const std::string document = std::string(R"json({
   "name": "gitlab",
   "version": "1.0.0",
-  "description": "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when the pipeline succeeds), tracking issues, pipelines with variables (REST API v4 through the host's http service).",
+  "description": "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when the pipeline succeeds), tracking issues, pipelines with variables and their states, the CI job link (REST API v4 through the host's http service).",
   "roles": {"vcs": )json") + forge::kVcsActionsJson +
                                       R"json(},
   "checks": [],
@@ -25,7 +25,9 @@ const char* GitLabPlugin::describe() {
       "max_attempts": {"type": "integer", "default": 5},
       "backoff_base_ms": {"type": "integer", "default": 500},
       "max_retry_wait_ms": {"type": "integer", "default": 60000, "description": "longest rate-limit wait honoured; longer gives up"},
-      "timeout_ms": {"type": "integer", "default": 30000}
+      "timeout_ms": {"type": "integer", "default": 30000},
+      "dispatch_id_input": {"type": "string", "default": "MI2_DISPATCH_ID", "description": "the pipeline variable carrying each dispatch's id; '' for none"},
+      "web_url": {"type": "string", "description": "default: api_url without /api/v4"}
     }
   }
 })json";
@@ -33,10 +35,10 @@ const char* GitLabPlugin::describe() {
 }
 
 GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
-    : host_(host),
-      forge_(host, load_gitlab_config(host, config_json)),
-      options_(forge::vcs_options_from(forge::Json::parse(config_json, nullptr, false), "gitlab")) {
-}
+    : GitLabPlugin(host, load_gitlab_config(host, config_json)) {}
+
+GitLabPlugin::GitLabPlugin(sdk::Host host, GitLabConfig config)
+    : host_(host), options_{config.tracking_labels}, forge_(host, std::move(config)) {}
 
 std::string GitLabPlugin::invoke(std::string_view role, std::string_view action,
                                  const std::string& input_json) {

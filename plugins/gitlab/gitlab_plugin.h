@@ -19,9 +19,11 @@ class GitLabPlugin {
   std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
 
  private:
+  GitLabPlugin(sdk::Host host, GitLabConfig config);
+
   sdk::Host host_;
-  GitLabForge forge_;
   forge::VcsOptions options_;
+  GitLabForge forge_;
 };
 
 }  // namespace mi2::gitlab

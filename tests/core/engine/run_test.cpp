@@ -70,7 +70,7 @@ TEST_F(RunTest, TheUpgradeRecipeCallsTheRolesInOrderAndBumpsTheVersion) {
   ASSERT_EQ(outcome.result, RunResult::kSucceeded) << outcome.error;
   EXPECT_THAT(invoker_.keys(),
               ElementsAre("healthcheck.check", "render.render", "backup.create", "migrate.up",
-                          "healthcheck.check", "apply.apply", "healthcheck.check",
+                          "healthcheck.check", "apply.apply", "healthcheck.check", "vcs.run-link",
                           "vcs.tracking-issue", "vcs.publish"));
   EXPECT_THAT(config(), HasSubstr("sourcegraphVersion: \"4.1.0\"  # bumped"));
   EXPECT_EQ(invoker_.calls[3].input["target_version"], "4.1.0");
@@ -185,7 +185,26 @@ TEST_F(RunTest, AFailedRunResumesWithoutRepeatingCompletedSteps) {
   ASSERT_EQ(second.result, RunResult::kSucceeded) << second.error;
   EXPECT_THAT(invoker_.keys(),
               ElementsAre("migrate.up", "healthcheck.check", "apply.apply", "healthcheck.check",
-                          "vcs.tracking-issue", "vcs.publish"));
+                          "vcs.run-link", "vcs.tracking-issue", "vcs.publish"));
+}
+
+// The PR's run log is the CI run's page when the vcs plugin names one
+// (vcs.run-link), else the run's journal: the engine reads no CI variable.
+TEST_F(RunTest, ThePrLinksTheCiRunTheVcsPluginNames) {
+  invoker_.on("vcs.run-link", [](const test::FakeInvoker::Call&) {
+    return StepReply{MI2_OK, Json{{"url", "https://ci.example/runs/7"}}, ""};
+  });
+  ASSERT_EQ(run(upgrade_instance_recipe()).result, RunResult::kSucceeded);
+  std::string body = invoker_.calls.back().input["params"]["body"];
+  EXPECT_THAT(body, HasSubstr("Run log: https://ci.example/runs/7\n"));
+
+  invoker_.calls.clear();
+  invoker_.on("vcs.run-link", [](const test::FakeInvoker::Call&) {
+    return StepReply{MI2_OK, Json{{"url", nullptr}}, ""};
+  });
+  ASSERT_EQ(run(upgrade_instance_recipe()).result, RunResult::kSucceeded);
+  std::string outside = invoker_.calls.back().input["params"]["body"];
+  EXPECT_THAT(outside, HasSubstr(".jsonl\n"));
 }
 
 TEST_F(RunTest, AFailedVerificationRollsBackAndVerifiesTheOldVersion) {

@@ -36,7 +36,8 @@ struct Published {
   int code = -1;
 };
 
-Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false) {
+Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false,
+                     std::vector<std::string> ci_env = {"GITHUB_SERVER_URL=", "CI_JOB_URL="}) {
   FakeForgeServer server(kind, kToken);
   server.add_repository("acme/deployments");
   bool github = kind == Kind::kGitHub;
@@ -52,7 +53,8 @@ Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false) {
   if (dry_run) call.argv.push_back("--dry-run");
   call.cwd = (fleet / "environments/prod/deployments/src-a1").string();
   call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kToken,
-              "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR, "GITHUB_SERVER_URL=", "CI_JOB_URL="};
+              "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR};
+  call.env.insert(call.env.end(), ci_env.begin(), ci_env.end());
   sdk::ExecResult result = run_local(call);
 
   Published p;
@@ -121,7 +123,40 @@ TEST(UpgradePr, DryRunPlansThePrAndOpensNothing) {
     EXPECT_EQ(plan.code, 0) << plan.out << plan.err;
     EXPECT_TRUE(plan.pr.is_null());
     EXPECT_NE(plan.out.find("git push"), std::string::npos) << plan.out;
+    // The plan says what the read-only lookups found.
+    std::string said = plan.out + plan.err;
+    EXPECT_NE(said.find("no tracking issue titled 'Upgrade prod to 4.1.0'; it would be created"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(said.find("no open pull request for acme/upgrade-instance; one would be opened"),
+              std::string::npos)
+        << said;
   }
+}
+
+// The run log is the CI run's page, named by the forge plugin from its own
+// CI's variables: GitHub Actions' for github, GitLab's job URL for gitlab
+// (never a GitHub URL with vcs: gitlab), else the journal.
+TEST(UpgradePr, TheRunLogLinkComesFromTheForgesOwnCi) {
+  ScratchDir scratch;
+  std::vector<std::string> actions = {"GITHUB_SERVER_URL=https://github.example",
+                                      "GITHUB_REPOSITORY=acme/deployments", "GITHUB_RUN_ID=4242",
+                                      "CI_JOB_URL=", "CI_PIPELINE_URL="};
+  Published github = upgrade_on(Kind::kGitHub, scratch.path() / "gh", false, actions);
+  ASSERT_EQ(github.code, 0) << github.out << github.err;
+  EXPECT_NE(github.body.find("Run log: https://github.example/acme/deployments/actions/runs/4242"),
+            std::string::npos)
+      << github.body;
+  Published gitlab_outside = upgrade_on(Kind::kGitLab, scratch.path() / "gl", false, actions);
+  ASSERT_EQ(gitlab_outside.code, 0) << gitlab_outside.out << gitlab_outside.err;
+  EXPECT_EQ(gitlab_outside.body.find("github.example"), std::string::npos) << gitlab_outside.body;
+  EXPECT_NE(gitlab_outside.body.find(".jsonl"), std::string::npos) << gitlab_outside.body;
+  actions[3] = "CI_JOB_URL=https://gitlab.example/acme/deployments/-/jobs/77";
+  Published gitlab = upgrade_on(Kind::kGitLab, scratch.path() / "gl2", false, actions);
+  ASSERT_EQ(gitlab.code, 0) << gitlab.out << gitlab.err;
+  EXPECT_NE(gitlab.body.find("Run log: https://gitlab.example/acme/deployments/-/jobs/77"),
+            std::string::npos)
+      << gitlab.body;
 }
 
 }  // namespace

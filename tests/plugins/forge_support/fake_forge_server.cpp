@@ -56,14 +56,6 @@ std::string percent_encode(const std::string& text) {
   return out;
 }
 
-std::string now_utc() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
@@ -103,6 +95,15 @@ int64_t to_number(const std::string& text) {
 }
 
 }  // namespace
+
+std::string now_utc() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
 
 Json RecordedRequest::json() const {
   Json parsed = Json::parse(body, nullptr, false);
@@ -476,31 +477,7 @@ void FakeForgeServer::handle_github(const RecordedRequest& r, httplib::Response&
       return reply(res, 200, (*item)["labels"]);
     }
   }
-  if (rest.size() == 4 && rest[0] == "actions" && rest[1] == "workflows") {
-    const std::string& workflow = rest[2];
-    if (rest[3] == "dispatches" && r.method == "POST") {
-      int64_t id = next_id_++;
-      runs_.push_back({{"repo", repo},
-                       {"workflow", workflow},
-                       {"id", id},
-                       {"event", "workflow_dispatch"},
-                       {"head_branch", body.value("ref", "")},
-                       {"inputs", body.value("inputs", Json::object())},
-                       {"created_at", now_utc()},
-                       {"html_url", web + "/actions/runs/" + std::to_string(id)}});
-      res.status = 204;
-      return;
-    }
-    if (rest[3] == "runs" && r.method == "GET") {
-      Json list = Json::array();
-      for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
-        if ((*it)["repo"] != repo || (*it)["workflow"] != workflow) continue;
-        if (r.query.count("branch") && (*it)["head_branch"] != r.query.at("branch")) continue;
-        list.push_back(*it);
-      }
-      return reply(res, 200, {{"total_count", list.size()}, {"workflow_runs", list}});
-    }
-  }
+  if (handle_github_runs(r, repo, rest, res)) return;
   if (rest.size() == 1 && rest[0] == "tags" && r.method == "GET") {
     Json items = Json::array();
     for (const auto& name : tags_) items.push_back({{"name", name}});
@@ -636,17 +613,7 @@ void FakeForgeServer::handle_gitlab(const RecordedRequest& r, httplib::Response&
       return reply(res, 200, *issue);
     }
   }
-  if (rest.size() == 1 && rest[0] == "pipeline" && r.method == "POST") {
-    int64_t id = next_id_++;
-    Json run = {{"repo", project},
-                {"id", id},
-                {"ref", body.value("ref", "")},
-                {"variables", body.value("variables", Json::array())},
-                {"status", "created"},
-                {"web_url", web + "/-/pipelines/" + std::to_string(id)}};
-    runs_.push_back(run);
-    return reply(res, 201, run);
-  }
+  if (handle_gitlab_pipelines(r, project, rest, res)) return;
   if (rest.size() == 2 && rest[0] == "repository" && rest[1] == "tags" && r.method == "GET") {
     Json items = Json::array();
     for (const auto& name : tags_) items.push_back({{"name", name}});

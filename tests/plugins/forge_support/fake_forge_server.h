@@ -66,6 +66,29 @@ class FakeForgeServer {
   void set_latest_release(const std::string& tag);
   void set_tags(const std::vector<std::string>& names);
 
+  // CI runs (fake_forge_runs.cpp). Each new run (GitHub workflow run, GitLab
+  // pipeline) moves through `states`, one step each time its status is read
+  // (GET of that one run); it then stays in the last. GitHub states are
+  // "queued", "in_progress", "completed:<conclusion>"; GitLab's are its
+  // pipeline statuses ("created", "running", "success", "failed", ...).
+  void set_run_states(const std::vector<std::string>& states);
+  // Runs with an input (GitHub) or variable (GitLab) equal to `value` end in
+  // `final_state` instead of the last of set_run_states.
+  void set_final_state_for(const std::string& value, const std::string& final_state);
+  // GitHub: a new run shows in runs lists only from the n-th list request
+  // after its dispatch on (GitHub's lag between a dispatch and its run).
+  void set_run_listing_delay(int list_requests);
+  // GitHub: the run-name template of every workflow, `${{ inputs.NAME }}`
+  // replaced by the dispatch's inputs (GitHub's display_title). Empty: the
+  // workflow's name alone, as a workflow without run-name shows.
+  void set_run_name(const std::string& run_name_template);
+  // GitHub: whether a dispatch with return_run_details answers 200 with the
+  // run's id (GitHub since 2026-02) or always 204 (older GitHub, GHES).
+  void set_return_run_details(bool supported);
+  // GitHub: the inputs a workflow declares; a dispatch with another input is
+  // refused with 422 "Unexpected inputs provided" as GitHub does. Unset: any.
+  void set_workflow_inputs(const std::string& workflow, const std::vector<std::string>& inputs);
+
   // State, as plain JSON copies.
   std::vector<RecordedRequest> requests() const;
   std::vector<RecordedRequest> requests_to(const std::string& method,
@@ -94,6 +117,14 @@ class FakeForgeServer {
   void handle(const httplib::Request& req, httplib::Response& res);
   void handle_github(const RecordedRequest& r, httplib::Response& res);
   void handle_gitlab(const RecordedRequest& r, httplib::Response& res);
+  // The runs endpoints; false when `rest` is not one of them.
+  bool handle_github_runs(const RecordedRequest& r, const std::string& repo,
+                          const std::vector<std::string>& rest, httplib::Response& res);
+  bool handle_gitlab_pipelines(const RecordedRequest& r, const std::string& project,
+                               const std::vector<std::string>& rest, httplib::Response& res);
+  Json new_run(const Json& values);  // the script fields of a new run
+  // Reads a run's status: answers it, then moves it one state on.
+  Json read_run(Json& run);
   // Answers one page of `items` with Link headers.
   void page(const RecordedRequest& r, const Json& items, httplib::Response& res);
   Json* find_pull(const std::string& repo, int64_t number);
@@ -118,8 +149,17 @@ class FakeForgeServer {
   Json pulls_ = Json::array();
   Json issues_ = Json::array();
   Json runs_ = Json::array();
+  std::vector<std::string> run_states_;
+  std::map<std::string, std::string> final_states_;
+  int run_listing_delay_ = 0;
+  std::string run_name_;
+  bool return_run_details_ = true;
+  std::map<std::string, std::vector<std::string>> workflow_inputs_;
   Json approvals_ = Json::array();
 };
+
+// "2026-12-03T06:15:00Z": now, as the forges write times.
+std::string now_utc();
 
 // Sends one request of a plugin (as the SDK's FakeHost sees it) over real
 // HTTP with cpp-httplib: FakeHost::on_http = mi2::test::send_over_loopback.

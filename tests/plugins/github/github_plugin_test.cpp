@@ -361,7 +361,9 @@ TEST_F(GitHubPluginTest, ServerErrorHidingACreatedIssueDoesNotDuplicateIt) {
 TEST_F(GitHubPluginTest, DispatchIsNotRepeatedAfterAServerError) {
   server.inject("POST", "/repos/acme/deployments/actions/workflows/", 502, {}, "{}", 1, true);
   Outcome out = invoke("dispatch-workflow", {{"workflow", "mi_upgrade.yml"}, {"ref", "main"}});
-  EXPECT_EQ(out.status, MI2_RETRYABLE);
+  // Not retryable: the run may have started (its reply was lost).
+  EXPECT_EQ(out.status, MI2_FAILED);
+  EXPECT_NE(out.error.find("may have started"), std::string::npos) << out.error;
   EXPECT_NE(
       out.error.find("POST /repos/acme/deployments/actions/workflows/mi_upgrade.yml/dispatches"),
       std::string::npos)
@@ -392,8 +394,16 @@ TEST_F(GitHubPluginTest, DryRunSendsNoMutatingRequest) {
   Outcome out = invoke("tracking-issue", issue_params());
   ASSERT_EQ(out.status, MI2_OK) << out.error;
   EXPECT_TRUE(out.output["dry_run"].get<bool>());
+  EXPECT_FALSE(out.output["found"].get<bool>());
+  EXPECT_EQ(out.output["would"], "create");
+  Json seeded = server.seed_issue("acme/customer", "Upgrade prod to 4.1.0", "", {"team/cloud"});
+  Outcome found = invoke("tracking-issue", issue_params());
+  ASSERT_EQ(found.status, MI2_OK) << found.error;
+  EXPECT_TRUE(found.output["found"].get<bool>());
+  EXPECT_EQ(found.output["would"], "use");
+  EXPECT_EQ(found.output["issue"]["number"], seeded["number"]);
   for (const auto& r : server.requests()) EXPECT_EQ(r.method, "GET");
-  EXPECT_TRUE(server.issues().empty());
+  EXPECT_EQ(server.issues().size(), 1u);  // only the seeded one
 }
 
 TEST(GitHubConfig, EnterpriseUrlsAreDerived) {

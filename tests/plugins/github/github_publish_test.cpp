@@ -134,6 +134,28 @@ TEST_F(GitHubPublishTest, DryRunPushesNothingAndOpensNothing) {
   for (const auto& r : server.requests()) EXPECT_EQ(r.method, "GET");
 }
 
+// A dry run says what its lookup found: the open PR it would update, or
+// that one would be opened.
+TEST_F(GitHubPublishTest, DryRunReportsTheOpenPrItWouldUpdate) {
+  fake.dry_run = true;
+  Json none = publish();
+  EXPECT_FALSE(none["found"].get<bool>());
+  EXPECT_EQ(none["would"], "open");
+  Json pull = server.seed_pull("acme/deployments", "acme/upgrade-instance", "old title", {});
+  Json found = publish();
+  EXPECT_TRUE(found["found"].get<bool>());
+  EXPECT_EQ(found["would"], "update");
+  EXPECT_EQ(found["pr"]["number"], pull["number"]);
+  bool said = false;
+  for (const auto& line : fake.logs)
+    said |= line.message.find("pull request #" + std::to_string(pull["number"].get<int64_t>()) +
+                              " (") != std::string::npos &&
+            line.message.find("it would be updated") != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_EQ(server.pulls()[0]["title"], "old title");
+  for (const auto& r : server.requests()) EXPECT_EQ(r.method, "GET");
+}
+
 TEST_F(GitHubPublishTest, NothingChangedIsASentence) {
   git_in(fleet, {"checkout", "-q", "--", "."});
   try {
