@@ -164,11 +164,11 @@ Json apply_manifests(const KubectlClient& kubectl, const std::string& manifests,
   for (Json& w : workloads) w.erase("update_strategy");
   if (!failures.empty())
     throw sdk::Failure(MI2_FAILED,
-                            "the rollout of " + sdk::join(failures, ", ") + " did not finish within " +
-                                std::to_string(kubectl.settings().rollout_timeout_s) + "s after " +
-                                what + " in instance " + t.in.instance_id +
-                                "; run `mi2 instance rollback` to undo it.",
-                            Json{{"workloads", workloads}});
+                       "the rollout of " + sdk::join(failures, ", ") + " did not finish within " +
+                           std::to_string(kubectl.settings().rollout_timeout_s) + "s after " +
+                           what + " in instance " + t.in.instance_id +
+                           "; run `mi2 instance rollback` to undo it.",
+                       Json{{"workloads", workloads}});
   return Json{{"workloads", workloads}};
 }
 
@@ -207,11 +207,11 @@ Json undo_changed(const KubectlClient& kubectl) {
   std::vector<std::string> failures = wait_for_rollouts(kubectl, workloads);
   if (!failures.empty())
     throw sdk::Failure(MI2_FAILED,
-                            "the rollback of " + sdk::join(failures, ", ") + " in instance " +
-                                t.in.instance_id +
-                                " did not finish; restore the data with `mi2 instance "
-                                "restore` if the workload stays down.",
-                            Json{{"workloads", workloads}, {"mode", "undo"}});
+                       "the rollback of " + sdk::join(failures, ", ") + " in instance " +
+                           t.in.instance_id +
+                           " did not finish; restore the data with `mi2 instance "
+                           "restore` if the workload stays down.",
+                       Json{{"workloads", workloads}, {"mode", "undo"}});
   return Json{{"workloads", workloads}, {"mode", "undo"}};
 }
 

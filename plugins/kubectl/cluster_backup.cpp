@@ -242,8 +242,8 @@ Json backup_restore(const KubectlClient& kubectl) {
   Json checkpoint = Json::parse(read_text(dir / "checkpoint.json"), nullptr, false);
   Json manifests = Json::parse(read_text(dir / "manifests.json"), nullptr, false);
   if (checkpoint.is_discarded() || manifests.is_discarded())
-    throw sdk::failed("cluster checkpoint " + id + " of instance " + t.in.instance_id + " is not in " +
-                      dir.string() + "; pick one from `mi2 instance backup list`.");
+    throw sdk::failed("cluster checkpoint " + id + " of instance " + t.in.instance_id +
+                      " is not in " + dir.string() + "; pick one from `mi2 instance backup list`.");
   std::string type = t.in.params.value("restore_type", "full-replace");
   if (type.empty()) type = "full-replace";
   if (type != "manifests" && type != "full-replace" && type != "gitserver" &&

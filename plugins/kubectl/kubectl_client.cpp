@@ -75,7 +75,8 @@ std::string KubectlClient::failure(const Args& argv, const sdk::ExecResult& resu
   if (why.empty()) why = first_line(result.out);
   if (result.timed_out) why = "timed out";
   if (why.empty()) why = "exit code " + std::to_string(result.exit_code);
-  return "`" + sdk::join(argv, " ") + "` failed for instance " + target_.in.instance_id + ": " + why + ".";
+  return "`" + sdk::join(argv, " ") + "` failed for instance " + target_.in.instance_id + ": " +
+         why + ".";
 }
 
 sdk::ExecResult KubectlClient::run(const Args& args, uint32_t timeout_ms) const {
@@ -97,7 +98,8 @@ Json KubectlClient::read_json(const Args& args) const {
   std::string out = read(args);
   Json parsed = Json::parse(out, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object())
-    throw sdk::failed("`" + sdk::join(argv(args), " ") + "` for instance " + target_.in.instance_id +
+    throw sdk::failed("`" + sdk::join(argv(args), " ") + "` for instance " +
+                      target_.in.instance_id +
                       " did not print a JSON object; check that kubectl is a real kubectl.");
   return parsed;
 }

@@ -211,8 +211,8 @@ std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Json& p = t.in.params;
   // `upgrade --from --to`, or a run the operator forced past the one-minor rule.
-  bool multi = p.value("multi_version", false) || t.in.force ||
-               p.contains("from") || run_was_forced(t);
+  bool multi =
+      p.value("multi_version", false) || t.in.force || p.contains("from") || run_was_forced(t);
   std::string from_text = p.value("from", t.in.previous_version);
   std::string to_text = p.value("to", t.in.target_version);
   auto from = minor_version(from_text);
@@ -243,7 +243,8 @@ Json migrate_up(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Settings& s = kubectl.settings();
   if (!is_image_tag(t.in.target_version))
-    throw sdk::invalid_input("the version '" + t.in.target_version + "' of instance " + t.in.instance_id +
+    throw sdk::invalid_input("the version '" + t.in.target_version + "' of instance " +
+                             t.in.instance_id +
                              " cannot be a migrator image tag; set spec.sourcegraphVersion to a "
                              "release like 4.1.0.");
   std::vector<std::string> args = migrator_args(kubectl);  // refuses a skip before any Job

@@ -179,9 +179,9 @@ Target resolve_target(const Settings& s, const sdk::StepInput& in) {
     return configured.empty() ? sdk::first_string_at(i, pointers) : t.expand(configured);
   };
   t.project = p["project"] = resolve(s.project, {"/status/gcp/projectId", "/status/gcpProjectId"});
-  t.location = p["location"] =
-      resolve(s.location, {"/status/gcp/gkeClusters/0/location", "/status/gcp/region",
-                           "/spec/infrastructure/gcp/region", "/status/gcpRegion", "/spec/gcpRegion"});
+  t.location = p["location"] = resolve(
+      s.location, {"/status/gcp/gkeClusters/0/location", "/status/gcp/region",
+                   "/spec/infrastructure/gcp/region", "/status/gcpRegion", "/spec/gcpRegion"});
   t.cluster = p["cluster"] =
       resolve(s.cluster, {"/status/gcp/gkeClusters/0/name", "/status/gkeClusters/0/name"});
   if (!s.context.empty()) {

@@ -9,7 +9,6 @@
 #include <random>
 #include <sstream>
 
-
 namespace mi2::local {
 namespace {
 
@@ -255,8 +254,8 @@ json publish(LocalContext& ctx) {
       commit = existing_commit;  // published before (a resumed run)
     } else {
       if (tree == base_tree)
-        throw sdk::failed("nothing to publish: the paths of instance " +
-                          ctx.in.instance_id + " do not differ from " + base);
+        throw sdk::failed("nothing to publish: the paths of instance " + ctx.in.instance_id +
+                          " do not differ from " + base);
       std::vector<std::string> all_env = env;
       all_env.insert(all_env.end(), ident.begin(), ident.end());
       commit = git.out({"commit-tree", tree, "-p", base_commit, "-m", message}, true, all_env);

@@ -59,7 +59,8 @@ LocalContext LocalContext::from_input(sdk::Host host, const LocalConfig& config,
   if (needs_instance) {
     ctx.instance_dir = path_field(in.instance_dir, "instance_dir");
     ctx.state = path_field(in.state_dir, "state_dir") / "local";
-    ctx.instance_id = in.instance_id.empty() ? ctx.instance_dir.filename().string() : in.instance_id;
+    ctx.instance_id =
+        in.instance_id.empty() ? ctx.instance_dir.filename().string() : in.instance_id;
     ctx.slug = in.slug.empty() ? ctx.instance_id : in.slug;
   }
   return ctx;

@@ -74,8 +74,7 @@ json config_schema() {
       property("integer",
                "deadline for a new workload to become healthy; past it apply fails (default "
                "15000)");
-  p["ready_after_ms"] =
-      property("integer", "simulated start-up time of a workload (default 300)");
+  p["ready_after_ms"] = property("integer", "simulated start-up time of a workload (default 300)");
   return {{"type", "object"}, {"properties", p}};
 }
 
@@ -85,7 +84,8 @@ sdk::About LocalPlugin::about() {
   const char* summary =
       "Every role on one machine: workloads as local processes, SQLite migrations and backups, "
       "git with a local forge folder";
-  return {"local", "1.0.0",          summary, {kPodsHealth, kApplicationVersion},
+  return {"local",         "1.0.0",
+          summary,         {kPodsHealth, kApplicationVersion},
           config_schema(), {{"summary", summary}}};
 }
 

@@ -148,10 +148,10 @@ json migrate_up(LocalContext& ctx) {
   auto fail = [&](const std::string& id, const std::string& error, const std::string& lead) {
     std::string repair = repair_sentence(ctx, id);
     throw sdk::Failure(lead + "; " + repair, {{"dirty", true},
-                                                   {"failed_version", id},
-                                                   {"error", error},
-                                                   {"applied", applied},
-                                                   {"repair", repair}});
+                                              {"failed_version", id},
+                                              {"error", error},
+                                              {"applied", applied},
+                                              {"repair", repair}});
   };
 
   if (!dirty.empty()) {

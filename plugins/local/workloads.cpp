@@ -204,8 +204,8 @@ json wait_until_healthy(const LocalContext& ctx, const json& candidates, std::st
 [[noreturn]] void fail_rollout(LocalContext& ctx, json& state, const json& failing,
                                const std::string& why, const std::string& version,
                                bool keep_stuck) {
-  std::string error = "workload " + describe_process(failing) + " of instance " +
-                      ctx.instance_id + " did not become healthy within " +
+  std::string error = "workload " + describe_process(failing) + " of instance " + ctx.instance_id +
+                      " did not become healthy within " +
                       std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
                       failing["log"].get<std::string>() + "); the previous processes keep serving";
   if (!keep_stuck) {
@@ -226,11 +226,9 @@ json wait_until_healthy(const LocalContext& ctx, const json& candidates, std::st
     if (!healthy) w["message"] = reason;
     workloads.push_back(w);
   }
-  throw sdk::Failure(error + "; `mi2 instance rollback` removes the new ones",
-                     {{"workloads", workloads},
-                      {"version", version},
-                      {"rollout", "stuck"},
-                      {"error", error}});
+  throw sdk::Failure(
+      error + "; `mi2 instance rollback` removes the new ones",
+      {{"workloads", workloads}, {"version", version}, {"rollout", "stuck"}, {"error", error}});
 }
 
 // Every new process is healthy: retire what they replace and record the result.

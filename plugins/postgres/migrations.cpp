@@ -289,9 +289,9 @@ void migrate_database(const PgContext& ctx, const Database& db, const std::strin
 
 ReleaseCatalog database_catalog(const std::filesystem::path& releases_dir,
                                 const std::string& database) {
-  return ReleaseCatalog::load(releases_dir,
-                              {"postgres", std::filesystem::path("migrations") / "postgres" / database,
-                               false});
+  return ReleaseCatalog::load(
+      releases_dir,
+      {"postgres", std::filesystem::path("migrations") / "postgres" / database, false});
 }
 
 bool DbState::succeeded(const std::string& id) const {

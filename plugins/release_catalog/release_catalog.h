@@ -28,9 +28,9 @@ struct Release {
 
 // Where a plugin reads the catalog.
 struct CatalogLayout {
-  std::string plugin;                             // named in errors: plugins.<plugin>.releases_dir
+  std::string plugin;  // named in errors: plugins.<plugin>.releases_dir
   std::filesystem::path migrations = "migrations";  // per release folder
-  bool read_manifest = true;                      // release.json (checked when present)
+  bool read_manifest = true;                        // release.json (checked when present)
 };
 
 class ReleaseCatalog {

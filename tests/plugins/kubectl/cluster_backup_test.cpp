@@ -101,7 +101,7 @@ TEST_F(KubectlBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) 
 
   PluginCall call =
       plugin->invoke("backup", "restore",
-                  fleet.input({{"backup_name", kCheckpoint}, {"restore_type", "full-replace"}}));
+                     fleet.input({{"backup_name", kCheckpoint}, {"restore_type", "full-replace"}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   auto calls = kubectl.calls();
   std::vector<Argv> restore;
@@ -143,8 +143,7 @@ TEST_F(KubectlBackupTest, ManifestsRestoreOnlyReapplies) {
 
 TEST_F(KubectlBackupTest, UnknownCheckpointIsASentence) {
   auto plugin = make_plugin(kubectl, config);
-  PluginCall call =
-      plugin->invoke("backup", "restore", fleet.input({{"backup_name", "nope"}}));
+  PluginCall call = plugin->invoke("backup", "restore", fleet.input({{"backup_name", "nope"}}));
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("cluster checkpoint nope of instance src-1a2b3c"), std::string::npos);
 }

@@ -107,7 +107,7 @@ TEST_F(KubectlHealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
     return sdk::HttpResponse{200, {}, "4.1.0\n", false};
   };
   PluginCall call = plugin->invoke("healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_TRUE(call.output["ok"]);
   ASSERT_EQ(plugin->fake.http_calls.size(), 1u);
@@ -118,9 +118,11 @@ TEST_F(KubectlHealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
 
 TEST_F(KubectlHealthCheckTest, ApplicationVersionMismatchFails) {
   auto plugin = make_plugin(kubectl, "{}");
-  plugin->fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.0.0", false}; };
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{200, {}, "4.0.0", false};
+  };
   PluginCall call = plugin->invoke("healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK);
   EXPECT_FALSE(call.output["ok"]);
   EXPECT_EQ(call.output["checks"][0]["summary"],
@@ -135,7 +137,7 @@ TEST_F(KubectlHealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
   };
   kubectl.rule({"exec"}, {Json{{"stdout", "4.1.0"}}});
   PluginCall call = plugin->invoke("healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_TRUE(call.output["ok"]) << call.output.dump();
   EXPECT_EQ(plugin->fake.http_calls[0].url, "https://acme.example.test/__version");
@@ -147,7 +149,9 @@ TEST_F(KubectlHealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
 TEST_F(KubectlHealthCheckTest, NoNamesRunsBothChecks) {
   auto plugin = make_plugin(kubectl, "{}");
   kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
-  plugin->fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.1.0", false}; };
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{200, {}, "4.1.0", false};
+  };
   PluginCall call = plugin->invoke("healthcheck", "check", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   ASSERT_EQ(call.output["checks"].size(), 2u);
@@ -156,8 +160,7 @@ TEST_F(KubectlHealthCheckTest, NoNamesRunsBothChecks) {
 
 TEST_F(KubectlHealthCheckTest, UnknownCheckIsInvalidInput) {
   auto plugin = make_plugin(kubectl, "{}");
-  PluginCall call =
-      plugin->invoke("healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));
+  PluginCall call = plugin->invoke("healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));
   EXPECT_EQ(call.status, MI2_INVALID_INPUT);
   EXPECT_NE(call.error.find("no check named 'smtp'"), std::string::npos);
 }

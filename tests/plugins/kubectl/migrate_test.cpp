@@ -131,8 +131,8 @@ TEST_F(KubectlMigrateTest, MultiVersionPathRunsUpgradeFromTo) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", "done\n"}}});
   auto plugin = make_plugin(kubectl, config);
-  PluginCall call = plugin->invoke("migrate", "up",
-                                fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
+  PluginCall call =
+      plugin->invoke("migrate", "up", fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
@@ -159,8 +159,7 @@ TEST_F(KubectlMigrateTest, NextMajorZeroIsAStandardUpgrade) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
   auto plugin = make_plugin(kubectl, config);
-  EXPECT_EQ(plugin->invoke("migrate", "up", fleet.input({}, "4.0.0", "3.43.2")).status,
-            MI2_OK);
+  EXPECT_EQ(plugin->invoke("migrate", "up", fleet.input({}, "4.0.0", "3.43.2")).status, MI2_OK);
 }
 
 TEST_F(KubectlMigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
@@ -204,7 +203,8 @@ TEST_F(KubectlMigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
 TEST_F(KubectlMigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
-  auto plugin = make_plugin(kubectl, R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
+  auto plugin =
+      make_plugin(kubectl, R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
       "migrator_env": {"PGHOST": "{instance_id}-db.internal", "PGPASSWORD": "s3cret",
                        "PGUSER": {"secretKeyRef": {"name": "{slug}-db", "key": "user"}}}})");
   ASSERT_EQ(plugin->invoke("migrate", "up", fleet.input()).status, MI2_OK);

@@ -12,9 +12,7 @@ namespace {
 
 class KubectlRenderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    kubectl.pass_kustomize_through();
-  }
+  void SetUp() override { kubectl.pass_kustomize_through(); }
   ScriptedKubectl kubectl;
   SampleFleet fleet;
 };

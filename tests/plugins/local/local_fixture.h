@@ -171,7 +171,8 @@ class LocalFleetTest : public ::testing::Test {
   json call(const std::string& role, const std::string& action, const json& in) {
     Driver::Reply reply = invoke(role, action, in);
     if (!reply.ok())
-      throw sdk::Error(reply.status, reply.error, reply.output.is_null() ? "" : reply.output.dump());
+      throw sdk::Error(reply.status, reply.error,
+                       reply.output.is_null() ? "" : reply.output.dump());
     return reply.output;
   }
 

@@ -160,9 +160,8 @@ TEST_F(LocalWorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
 TEST_F(LocalWorkloadsTest, StopAllLeavesNoProcess) {
   deploy("4.1.0");
   json workloads = deployment()["workloads"];
-  LocalContext ctx =
-      LocalContext::from_input(fake().host(), LocalConfig::parse(config_json()),
-                               sdk::StepInput::parse(input("4.1.0").dump()), true);
+  LocalContext ctx = LocalContext::from_input(fake().host(), LocalConfig::parse(config_json()),
+                                              sdk::StepInput::parse(input("4.1.0").dump()), true);
   stop_all_workloads(ctx);
   for (const auto& w : workloads) EXPECT_FALSE(alive(w));
   EXPECT_FALSE(fs::exists(state() / "pids/frontend-4.1.0.pid"));

@@ -6,8 +6,8 @@
 #include <mi2/sdk/test_driver.hpp>
 
 #include "plugins/postgres/conninfo.h"
-#include "plugins/postgres/postgres_plugin.h"
 #include "plugins/postgres/migrations.h"
+#include "plugins/postgres/postgres_plugin.h"
 
 namespace mi2::postgres {
 namespace {

@@ -100,9 +100,8 @@ TEST(ReleaseCatalogTest, MistakesAreSentencesNamingTheFileOrOption) {
             (dir / "4.1.0/release.json").string() +
                 " says version \"4.0.0\" but lives in the folder of 4.1.0.");
   mi2::test::write_file(dir / "4.1.0/release.json", R"({"unhealthy": "frontend"})");
-  EXPECT_EQ(failure(dir.path(), {"local"}),
-            (dir / "4.1.0/release.json").string() +
-                ": 'unhealthy' must be a list of workload names.");
+  EXPECT_EQ(failure(dir.path(), {"local"}), (dir / "4.1.0/release.json").string() +
+                                                ": 'unhealthy' must be a list of workload names.");
 
   mi2::test::write_file(dir / "4.1.0/release.json", "{}");
   mi2::test::write_file(dir / "notes/README.md", "not a release");
