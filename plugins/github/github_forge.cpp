@@ -1,5 +1,7 @@
 #include "github/github_forge.h"
 
+#include <mi2/sdk/text.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -296,7 +298,7 @@ void GitHubForge::enable_auto_merge(const PullRequest& pr, const std::string& no
 std::optional<Issue> GitHubForge::find_issue(const std::string& title,
                                              const std::vector<std::string>& labels) {
   std::string path = "/repos/" + config_.tracking_repository + "/issues?state=all&per_page=100";
-  if (!labels.empty()) path += "&labels=" + url_encode(join(labels, ","));
+  if (!labels.empty()) path += "&labels=" + url_encode(sdk::join(labels, ","));
   std::optional<Issue> oldest;
   for (const Json& item : client_.get_all(path)) {
     if (item.contains("pull_request")) continue;  // the issues API lists PRs too

@@ -1,5 +1,7 @@
 #include "gitlab/gitlab_forge.h"
 
+#include <mi2/sdk/text.hpp>
+
 #include <algorithm>
 
 #include "forge_common/forge_actions.h"
@@ -183,7 +185,7 @@ PullRequest GitLabForge::open_or_update_pr(const forge::PullRequestDraft& draft,
                     {"target_branch", draft.base},
                     {"title", draft.title},
                     {"description", draft.body}};
-    if (!draft.labels.empty()) request["labels"] = join(draft.labels);
+    if (!draft.labels.empty()) request["labels"] = sdk::join(draft.labels, ",");
     forge::ApiResponse response = client_.call("POST", mrs, request, {409});
     if (response.skipped_dry_run) return {};
     if (response.status != 409) {
@@ -199,7 +201,7 @@ PullRequest GitLabForge::open_or_update_pr(const forge::PullRequestDraft& draft,
   }
   Json update = {
       {"title", draft.title}, {"description", draft.body}, {"target_branch", draft.base}};
-  if (!draft.labels.empty()) update["add_labels"] = join(draft.labels);
+  if (!draft.labels.empty()) update["add_labels"] = sdk::join(draft.labels, ",");
   forge::ApiResponse response =
       client_.call("PUT", mrs + "/" + std::to_string(existing->number), update);
   return response.skipped_dry_run ? *existing : mr_from(response.json());
@@ -261,7 +263,7 @@ std::optional<Issue> GitLabForge::find_issue(const std::string& title,
                                              const std::vector<std::string>& labels) {
   std::string path = project_path(config_.tracking_project) +
                      "/issues?search=" + url_encode(title) + "&in=title&per_page=100";
-  if (!labels.empty()) path += "&labels=" + url_encode(join(labels));
+  if (!labels.empty()) path += "&labels=" + url_encode(sdk::join(labels, ","));
   std::optional<Issue> oldest;
   for (const Json& item : client_.get_all(path)) {
     if (text_of(item, "title") != title) continue;  // search matches substrings
@@ -274,7 +276,7 @@ std::optional<Issue> GitLabForge::find_issue(const std::string& title,
 Issue GitLabForge::create_issue(const std::string& title, const std::string& body,
                                 const std::vector<std::string>& labels) {
   Json request = {{"title", title}, {"description", body}};
-  if (!labels.empty()) request["labels"] = join(labels);
+  if (!labels.empty()) request["labels"] = sdk::join(labels, ",");
   forge::ApiResponse response =
       client_.call("POST", project_path(config_.tracking_project) + "/issues", request, {}, false);
   if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};

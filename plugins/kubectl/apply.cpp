@@ -2,12 +2,12 @@
 // kustomization, wait for the workloads whose spec changed, undo them or
 // re-apply origin/main's manifests, and print the commands to reach the cluster.
 #include <yaml-cpp/yaml.h>
+#include <mi2/sdk/text.hpp>
 
 #include <map>
 #include <regex>
 
 #include "plugins/kubectl/actions.h"
-#include "plugins/kubectl/failure_output.h"
 
 namespace mi2::kubectl {
 namespace {
@@ -121,18 +121,12 @@ std::vector<std::string> wait_for_rollouts(const KubectlClient& kubectl, Json& w
   return failures;
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
-
 // Applies `manifests`, records what changed, waits for those rollouts.
 Json apply_manifests(const KubectlClient& kubectl, const std::string& manifests,
                      const std::string& what) {
   const Target& t = kubectl.target();
   std::map<std::string, Workload> declared = declared_workloads(manifests);
-  if (t.dry_run) {
+  if (t.in.dry_run) {
     kubectl.change_or_throw({"apply", "-f", "-"}, manifests);
     Json workloads = Json::array();
     for (const auto& [ref, w] : declared) workloads.push_back(workload_report(w, false));
@@ -159,22 +153,22 @@ Json apply_manifests(const KubectlClient& kubectl, const std::string& manifests,
   }
   // Written before waiting, so a rollback can undo a rollout that got stuck.
   write_state(t, "last-apply.json",
-              Json{{"run_id", t.run_id},
+              Json{{"run_id", t.in.run_id},
                    {"at", now_seconds()},
                    {"context", t.context},
                    {"namespace", t.namespace_name},
-                   {"version", t.version},
+                   {"version", t.in.version()},
                    {"changed", changed_record},
                    {"rolled_back", false}});
   std::vector<std::string> failures = wait_for_rollouts(kubectl, workloads);
   for (Json& w : workloads) w.erase("update_strategy");
   if (!failures.empty())
-    throw FailureWithOutput(MI2_FAILED,
-                            "the rollout of " + join(failures, ", ") + " did not finish within " +
-                                std::to_string(kubectl.settings().rollout_timeout_s) + "s after " +
-                                what + " in instance " + t.instance_id +
-                                "; run `mi2 instance rollback` to undo it.",
-                            Json{{"workloads", workloads}});
+    throw sdk::Failure(MI2_FAILED,
+                       "the rollout of " + sdk::join(failures, ", ") + " did not finish within " +
+                           std::to_string(kubectl.settings().rollout_timeout_s) + "s after " +
+                           what + " in instance " + t.in.instance_id +
+                           "; run `mi2 instance rollback` to undo it.",
+                       Json{{"workloads", workloads}});
   return Json{{"workloads", workloads}};
 }
 
@@ -182,14 +176,14 @@ Json undo_changed(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   Json record = read_state(t, "last-apply.json");
   if (!record.is_object() || record.value("changed", Json::array()).empty())
-    throw sdk::failed("instance " + t.instance_id +
+    throw sdk::failed("instance " + t.in.instance_id +
                       " has no record of workloads an mi2 apply "
                       "changed (in " +
                       t.state_dir +
                       "/last-apply.json); roll back with mode "
                       "restore-origin-main instead.");
   if (record.value("rolled_back", false))
-    throw sdk::failed("the workloads of instance " + t.instance_id +
+    throw sdk::failed("the workloads of instance " + t.in.instance_id +
                       " changed by the last mi2 "
                       "apply were already rolled back; undoing again would redo the upgrade.");
   Json workloads = Json::array();
@@ -207,17 +201,17 @@ Json undo_changed(const KubectlClient& kubectl) {
     kubectl.change_or_throw({"rollout", "undo", kind + "/" + name});
     workloads.push_back(w);
   }
-  if (t.dry_run) return Json{{"workloads", workloads}, {"mode", "undo"}, {"dry_run", true}};
+  if (t.in.dry_run) return Json{{"workloads", workloads}, {"mode", "undo"}, {"dry_run", true}};
   record["rolled_back"] = true;
   write_state(t, "last-apply.json", record);
   std::vector<std::string> failures = wait_for_rollouts(kubectl, workloads);
   if (!failures.empty())
-    throw FailureWithOutput(MI2_FAILED,
-                            "the rollback of " + join(failures, ", ") + " in instance " +
-                                t.instance_id +
-                                " did not finish; restore the data with `mi2 instance "
-                                "restore` if the workload stays down.",
-                            Json{{"workloads", workloads}, {"mode", "undo"}});
+    throw sdk::Failure(MI2_FAILED,
+                       "the rollback of " + sdk::join(failures, ", ") + " in instance " +
+                           t.in.instance_id +
+                           " did not finish; restore the data with `mi2 instance "
+                           "restore` if the workload stays down.",
+                       Json{{"workloads", workloads}, {"mode", "undo"}});
   return Json{{"workloads", workloads}, {"mode", "undo"}};
 }
 
@@ -226,7 +220,7 @@ Json restore_origin_main(const KubectlClient& kubectl) {
   Args git = {"git",        "restore", "--source=origin/main",
               "--worktree", "--",      kubectl.settings().kubernetes_dir};
   sdk::ExecOptions options;
-  options.cwd = t.instance_dir;
+  options.cwd = t.in.instance_dir;
   options.mutating = true;
   options.timeout_ms = 60000;
   sdk::ExecResult r = kubectl.host().exec(git, options);
@@ -248,7 +242,7 @@ Json apply(const KubectlClient& kubectl) {
 }
 
 Json rollback(const KubectlClient& kubectl) {
-  std::string mode = kubectl.target().params.value("mode", kubectl.settings().rollback_mode);
+  std::string mode = kubectl.target().in.params.value("mode", kubectl.settings().rollback_mode);
   if (mode.empty()) mode = kubectl.settings().rollback_mode;
   if (mode == "undo") return undo_changed(kubectl);
   if (mode == "restore-origin-main") return restore_origin_main(kubectl);
@@ -269,7 +263,7 @@ Json workon(const KubectlClient& kubectl) {
   commands.push_back({"kubectl", "config", "use-context", t.context});
   commands.push_back(
       {"kubectl", "config", "set-context", "--current", "--namespace=" + t.namespace_name});
-  bool exec = t.params.value("exec", false);
+  bool exec = t.in.params.value("exec", false);
   if (exec) {
     for (const Json& command : commands) {
       Args argv = command.get<Args>();
@@ -280,7 +274,7 @@ Json workon(const KubectlClient& kubectl) {
       if (!r.ok()) throw sdk::failed(kubectl.failure(argv, r));
     }
   }
-  return Json{{"commands", commands}, {"executed", exec && !t.dry_run}};
+  return Json{{"commands", commands}, {"executed", exec && !t.in.dry_run}};
 }
 
 }  // namespace mi2::kubectl

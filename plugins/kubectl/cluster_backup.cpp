@@ -1,6 +1,8 @@
 // backup.create / list / restore: a cluster checkpoint made of the namespace's
 // manifests (exported to <state_dir>/kubectl/checkpoints/<id>/) and one CSI
 // VolumeSnapshot per bound PVC; restore re-applies them.
+#include <mi2/sdk/text.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -29,7 +31,7 @@ std::string sanitize(const std::string& text, size_t max) {
 }
 
 std::string checkpoint_id(const Target& t) {
-  std::string name = t.params.value("name", "");
+  std::string name = t.in.params.value("name", "");
   if (!name.empty()) {
     if (!is_dns_label(name) || name.size() > 40)
       throw sdk::invalid_input("backup name '" + name +
@@ -37,7 +39,7 @@ std::string checkpoint_id(const Target& t) {
                                "'-' (at most 40) to name VolumeSnapshots.");
     return name;
   }
-  if (!t.run_id.empty()) return "mi2-" + sanitize(t.run_id, 36);
+  if (!t.in.run_id.empty()) return "mi2-" + sanitize(t.in.run_id, 36);
   char stamp[32];
   std::time_t now = static_cast<std::time_t>(now_seconds());
   std::strftime(stamp, sizeof stamp, "%Y%m%dt%H%M%Sz", std::gmtime(&now));
@@ -113,7 +115,7 @@ Json wait_for_snapshots(const KubectlClient& kubectl, const std::string& id, siz
       std::string name = item["metadata"].value("name", "");
       if (status.contains("error") && status["error"].contains("message"))
         throw sdk::failed("VolumeSnapshot " + name + " of instance " +
-                          kubectl.target().instance_id +
+                          kubectl.target().in.instance_id +
                           " failed: " + status["error"].value("message", "") +
                           "; the checkpoint is incomplete, so the upgrade must not go on.");
       bool is_ready = status.value("readyToUse", false);
@@ -149,9 +151,7 @@ Json backup_create(const KubectlClient& kubectl) {
   std::string id = checkpoint_id(t);
   fs::path dir = checkpoints_dir(t) / id;
 
-  std::string kinds;
-  for (const auto& k : s.backup_kinds) kinds += (kinds.empty() ? "" : ",") + k;
-  Json exported = kubectl.read_json({"get", kinds, "-o", "json"});
+  Json exported = kubectl.read_json({"get", sdk::join(s.backup_kinds, ","), "-o", "json"});
   Json items = Json::array();
   for (const Json& item : exported.value("items", Json::array())) {
     const Json& meta = item["metadata"];
@@ -186,13 +186,13 @@ Json backup_create(const KubectlClient& kubectl) {
                      {"created", now_seconds()},
                      {"context", t.context},
                      {"namespace", t.namespace_name},
-                     {"version", t.version},
+                     {"version", t.in.version()},
                      {"path", dir.string()},
                      {"objects", items.size()},
                      {"snapshots", volumes}};
   if (!volumes.empty())
     kubectl.change_or_throw({"create", "-f", "-"}, snapshot_list.dump(2) + "\n");
-  if (t.dry_run) {
+  if (t.in.dry_run) {
     checkpoint["dry_run"] = true;
     return Json{{"checkpoint", checkpoint}};
   }
@@ -229,22 +229,22 @@ Json backup_list(const KubectlClient& kubectl) {
 
 Json backup_restore(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
-  std::string id = t.params.value("backup_name", t.params.value("name", ""));
+  std::string id = t.in.params.value("backup_name", t.in.params.value("name", ""));
   // In a run, the engine hands back this plugin's checkpoint from backup.create.
-  Json from_run = t.input.value("checkpoints", Json::object()).value("kubectl", Json::object());
+  Json from_run = t.in.checkpoints.value("kubectl", Json::object());
   if (id.empty() && from_run.is_object()) id = from_run.value("id", "");
   if (id.empty() || !is_dns_label(id))
     throw sdk::invalid_input(
         "restore needs --backup-name with the id of a cluster checkpoint of "
         "instance " +
-        t.instance_id + " (see `mi2 instance backup list`).");
+        t.in.instance_id + " (see `mi2 instance backup list`).");
   fs::path dir = checkpoints_dir(t) / id;
   Json checkpoint = Json::parse(read_text(dir / "checkpoint.json"), nullptr, false);
   Json manifests = Json::parse(read_text(dir / "manifests.json"), nullptr, false);
   if (checkpoint.is_discarded() || manifests.is_discarded())
-    throw sdk::failed("cluster checkpoint " + id + " of instance " + t.instance_id + " is not in " +
-                      dir.string() + "; pick one from `mi2 instance backup list`.");
-  std::string type = t.params.value("restore_type", "full-replace");
+    throw sdk::failed("cluster checkpoint " + id + " of instance " + t.in.instance_id +
+                      " is not in " + dir.string() + "; pick one from `mi2 instance backup list`.");
+  std::string type = t.in.params.value("restore_type", "full-replace");
   if (type.empty()) type = "full-replace";
   if (type != "manifests" && type != "full-replace" && type != "gitserver" &&
       type != "indexed-search")
@@ -305,7 +305,7 @@ Json backup_restore(const KubectlClient& kubectl) {
   return Json{{"restored", id},
               {"restore_type", type},
               {"volumes", restored_volumes},
-              {"dry_run", t.dry_run}};
+              {"dry_run", t.in.dry_run}};
 }
 
 }  // namespace mi2::kubectl

@@ -176,13 +176,13 @@ std::optional<std::string> version_in_cluster(const KubectlClient& kubectl, std:
 Json application_version(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Settings& s = kubectl.settings();
-  std::string expected = t.version.empty() ? t.target_version : t.version;
-  if (s.version_url.find("{domain}") != std::string::npos && t.domain.empty())
-    throw sdk::failed("instance " + t.instance_id +
+  std::string expected = t.in.version().empty() ? t.in.target_version : t.in.version();
+  if (s.version_url.find("{domain}") != std::string::npos && t.in.domain().empty())
+    throw sdk::failed("instance " + t.in.instance_id +
                       " has no spec.domain, so src-application-version "
                       "cannot tell where to ask; set spec.domain.primaryDNSName in config.yaml or "
                       "plugins.kubectl.version_url in mi2.yaml.");
-  std::string url = expand(s.version_url, t);
+  std::string url = t.expand(s.version_url);
   std::optional<std::string> body;
   std::string why;
   try {
@@ -211,7 +211,7 @@ Json application_version(const KubectlClient& kubectl) {
                 {"details", Json::array({{{"url", url}, {"expected", expected}, {"error", why}}})}};
   std::string actual = trim_version(*body);
   bool ok = actual == trim_version(expected);
-  if (t.dry_run && !ok) {
+  if (t.in.dry_run && !ok) {
     // A dry run deployed nothing: the remote still runs the old version.
     details.push_back(
         {{"url", url}, {"source", source}, {"expected", expected}, {"actual", actual}});
@@ -232,7 +232,7 @@ Json application_version(const KubectlClient& kubectl) {
 }  // namespace
 
 Json health_check(const KubectlClient& kubectl) {
-  Json names = kubectl.target().params.value("checks", Json::array());
+  Json names = kubectl.target().in.params.value("checks", Json::array());
   if (!names.is_array())
     throw sdk::invalid_input("healthcheck params.checks must be a list of names.");
   if (names.empty())

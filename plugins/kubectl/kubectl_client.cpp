@@ -1,6 +1,7 @@
 #include "plugins/kubectl/kubectl_client.h"
 
 #include <yaml-cpp/yaml.h>
+#include <mi2/sdk/text.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,12 +17,6 @@ namespace mi2::kubectl {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string join(const Args& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
 
 std::string first_line(const std::string& text) {
   std::string trimmed = text;
@@ -63,7 +58,7 @@ bool uses_helm_charts(const fs::path& file) {
 void KubectlClient::require_context() const {
   if (!target_.context.empty()) return;
   throw sdk::invalid_input(
-      "the kubectl plugin cannot tell the cluster context of instance " + target_.instance_id +
+      "the kubectl plugin cannot tell the cluster context of instance " + target_.in.instance_id +
       ": set plugins.kubectl.context in mi2.yaml, or status.gcp.projectId, status.gcp.region and "
       "status.gcp.gkeClusters[0].name in its config.yaml.");
 }
@@ -80,7 +75,8 @@ std::string KubectlClient::failure(const Args& argv, const sdk::ExecResult& resu
   if (why.empty()) why = first_line(result.out);
   if (result.timed_out) why = "timed out";
   if (why.empty()) why = "exit code " + std::to_string(result.exit_code);
-  return "`" + join(argv) + "` failed for instance " + target_.instance_id + ": " + why + ".";
+  return "`" + sdk::join(argv, " ") + "` failed for instance " + target_.in.instance_id + ": " +
+         why + ".";
 }
 
 sdk::ExecResult KubectlClient::run(const Args& args, uint32_t timeout_ms) const {
@@ -102,7 +98,8 @@ Json KubectlClient::read_json(const Args& args) const {
   std::string out = read(args);
   Json parsed = Json::parse(out, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object())
-    throw sdk::failed("`" + join(argv(args)) + "` for instance " + target_.instance_id +
+    throw sdk::failed("`" + sdk::join(argv(args), " ") + "` for instance " +
+                      target_.in.instance_id +
                       " did not print a JSON object; check that kubectl is a real kubectl.");
   return parsed;
 }
@@ -131,7 +128,7 @@ Args KubectlClient::kustomize_argv() const {
         "kustomization to build.");
   fs::path file = kustomization_file(dir);
   if (file.empty())
-    throw sdk::failed("instance " + target_.instance_id + " has no kustomization.yaml in " +
+    throw sdk::failed("instance " + target_.in.instance_id + " has no kustomization.yaml in " +
                       dir.string() + "; generate its kubernetes/ folder first.");
   bool helm = settings_.enable_helm == "true" ||
               (settings_.enable_helm == "auto" && uses_helm_charts(file));

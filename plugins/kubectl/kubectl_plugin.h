@@ -2,27 +2,33 @@
 // instance on a real Kubernetes cluster, all through the host's exec service.
 #pragma once
 
-#include <mi2/sdk/host.hpp>
+#include <mi2/sdk/routes.hpp>
 
 #include <string>
-#include <string_view>
+#include <vector>
 
+#include "plugins/kubectl/kubectl_client.h"
 #include "plugins/kubectl/settings.h"
 
 namespace mi2::kubectl {
 
-class KubectlPlugin {
+class KubectlPlugin : public sdk::RoutedPlugin<KubectlPlugin> {
  public:
-  static const char* describe();
+  static sdk::About about();
+  static const std::vector<Route>& routes();
+
   KubectlPlugin(sdk::Host host, const std::string& config_json);
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
-  // The partial output of the last failed invoke ("" when none).
-  const std::string& failure_output() const { return failure_output_; }
 
  private:
+  // One route: the action with a client for the step input's instance.
+  template <Json (*Action)(const KubectlClient&)>
+  Json run(const sdk::StepInput& in) {
+    Target target = resolve_target(settings_, in);
+    return Action(KubectlClient(host_, settings_, target));
+  }
+
   sdk::Host host_;
   Settings settings_;
-  std::string failure_output_;
 };
 
 }  // namespace mi2::kubectl

@@ -6,7 +6,6 @@
 #include <regex>
 
 #include "plugins/kubectl/actions.h"
-#include "plugins/kubectl/failure_output.h"
 #include "plugins/kubectl/kustomization_images.h"
 
 namespace mi2::kubectl {
@@ -35,8 +34,8 @@ bool standard_upgrade(const MinorVersion& from, const MinorVersion& to) {
 
 // A DNS-safe Job name, stable for one run: migrator-<5 chars>.
 std::string job_name(const Target& t, const std::vector<std::string>& args) {
-  std::string seed = t.run_id.empty() ? std::to_string(now_seconds()) : t.run_id;
-  seed += "/" + t.target_version;
+  std::string seed = t.in.run_id.empty() ? std::to_string(now_seconds()) : t.in.run_id;
+  seed += "/" + t.in.target_version;
   for (const auto& a : args) seed += " " + a;
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : seed) h = (h ^ c) * 1099511628211ull;
@@ -72,7 +71,7 @@ Json job_env(const KubectlClient& kubectl) {
   for (const auto& [name, value] : configured.items()) {
     if (value.is_string()) {
       // Per-instance values come from placeholders ({instance_id}, {project}, ...).
-      std::string text = expand(value.get<std::string>(), kubectl.target());
+      std::string text = kubectl.target().expand(value.get<std::string>());
       if (name.find("PASSWORD") != std::string::npos || name.find("SECRET") != std::string::npos ||
           name.find("TOKEN") != std::string::npos)
         kubectl.host().redact(text);
@@ -81,7 +80,7 @@ Json job_env(const KubectlClient& kubectl) {
       Json from = value;
       for (const char* ref : {"secretKeyRef", "configMapKeyRef"})
         if (from.contains(ref) && from[ref].contains("name") && from[ref]["name"].is_string())
-          from[ref]["name"] = expand(from[ref]["name"].get<std::string>(), kubectl.target());
+          from[ref]["name"] = kubectl.target().expand(from[ref]["name"].get<std::string>());
       env.push_back({{"name", name}, {"valueFrom", from}});
     } else if (value.is_number()) {
       env.push_back({{"name", name}, {"value", value.dump()}});
@@ -95,7 +94,7 @@ Json job_manifest(const KubectlClient& kubectl, const std::string& name, const s
   const Target& t = kubectl.target();
   Json labels = {{"app.kubernetes.io/managed-by", "mi2"},
                  {"job", "migrator"},
-                 {"mi2.sourcegraph.com/version", t.target_version}};
+                 {"mi2.sourcegraph.com/version", t.in.target_version}};
   Json container = {
       {"name", "migrator"}, {"image", image}, {"args", args}, {"env", job_env(kubectl)}};
   return Json{
@@ -187,7 +186,7 @@ void stuck_pod_check(const KubectlClient& kubectl, const std::string& job) {
       for (const char* f : fatal)
         if (reason == f)
           throw sdk::failed("the migrator Job " + job + " of instance " +
-                            kubectl.target().instance_id + " cannot start its pod (" + reason +
+                            kubectl.target().in.instance_id + " cannot start its pod (" + reason +
                             ": " + waiting.value("message", "") +
                             "); nothing was migrated: fix plugins.kubectl.registry or migrator_env "
                             "in mi2.yaml and run the upgrade again.");
@@ -198,7 +197,7 @@ void stuck_pod_check(const KubectlClient& kubectl, const std::string& job) {
 // `mi2 instance upgrade --force` is recorded in the run's journal (its first
 // line, run_started) but not in the step input, so read it from there.
 bool run_was_forced(const Target& t) {
-  std::string log = t.input.value("run_log", "");
+  std::string log = t.in.run_log;
   if (log.empty()) return false;
   std::ifstream in(log);
   std::string first;
@@ -210,16 +209,16 @@ bool run_was_forced(const Target& t) {
 
 std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
-  const Json& p = t.params;
+  const Json& p = t.in.params;
   // `upgrade --from --to`, or a run the operator forced past the one-minor rule.
-  bool multi = p.value("multi_version", false) || t.input.value("force", false) ||
-               p.contains("from") || run_was_forced(t);
-  std::string from_text = p.value("from", t.previous_version);
-  std::string to_text = p.value("to", t.target_version);
+  bool multi =
+      p.value("multi_version", false) || t.in.force || p.contains("from") || run_was_forced(t);
+  std::string from_text = p.value("from", t.in.previous_version);
+  std::string to_text = p.value("to", t.in.target_version);
   auto from = minor_version(from_text);
   auto to = minor_version(to_text);
   if (!multi && from && to && !standard_upgrade(*from, *to))
-    throw sdk::failed("instance " + t.instance_id + " would skip more than one minor version (" +
+    throw sdk::failed("instance " + t.in.instance_id + " would skip more than one minor version (" +
                       from_text + " to " + to_text +
                       "), which `migrator up` refuses; choose the "
                       "multi-version path (`mi2 instance upgrade --from " +
@@ -227,7 +226,7 @@ std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
   std::vector<std::string> args = kubectl.settings().migrator_args;
   if (multi) {
     if (!from || !to)
-      throw sdk::invalid_input("the multi-version migration of instance " + t.instance_id +
+      throw sdk::invalid_input("the multi-version migration of instance " + t.in.instance_id +
                                " needs --from and --to as major.minor versions.");
     args = {"upgrade", "--from=v" + std::to_string(from->major) + "." + std::to_string(from->minor),
             "--to=v" + std::to_string(to->major) + "." + std::to_string(to->minor),
@@ -243,13 +242,14 @@ std::vector<std::string> migrator_args(const KubectlClient& kubectl) {
 Json migrate_up(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
   const Settings& s = kubectl.settings();
-  if (!is_image_tag(t.target_version))
-    throw sdk::invalid_input("the version '" + t.target_version + "' of instance " + t.instance_id +
+  if (!is_image_tag(t.in.target_version))
+    throw sdk::invalid_input("the version '" + t.in.target_version + "' of instance " +
+                             t.in.instance_id +
                              " cannot be a migrator image tag; set spec.sourcegraphVersion to a "
                              "release like 4.1.0.");
   std::vector<std::string> args = migrator_args(kubectl);  // refuses a skip before any Job
   std::string name = job_name(t, args);
-  std::string image = s.registry + "/migrator:" + t.target_version;
+  std::string image = s.registry + "/migrator:" + t.in.target_version;
   Json manifest = job_manifest(kubectl, name, image, args);
   // Earlier mi2 migrator Jobs (a failed attempt's pod would fail pods-health
   // for good) go first; their logs are in the journal of the run that made them.
@@ -263,7 +263,7 @@ Json migrate_up(const KubectlClient& kubectl) {
     throw sdk::failed(kubectl.failure(kubectl.argv({"create", "-f", "-"}), created));
   if (resumed) kubectl.host().info("migrator Job " + name + " exists already; watching it");
   Json out = {{"applied", Json::array()}, {"job", name}, {"image", image}, {"args", args}};
-  if (t.dry_run) {
+  if (t.in.dry_run) {
     out["dry_run"] = true;
     return out;
   }
@@ -286,8 +286,8 @@ Json migrate_up(const KubectlClient& kubectl) {
 
   if (state.empty()) {
     write_state(t, "migrate.json",
-                {{"job", name}, {"version", t.target_version}, {"state", "running"}});
-    throw sdk::Error(MI2_TIMEOUT, "the migrator Job " + name + " of instance " + t.instance_id +
+                {{"job", name}, {"version", t.in.target_version}, {"state", "running"}});
+    throw sdk::Error(MI2_TIMEOUT, "the migrator Job " + name + " of instance " + t.in.instance_id +
                                       " did not finish within " +
                                       std::to_string(s.migrate_timeout_s) +
                                       "s; follow it with `kubectl logs job/" + name +
@@ -295,10 +295,10 @@ Json migrate_up(const KubectlClient& kubectl) {
                                       "deploying.");
   }
   if (state == "Complete") {
-    kubectl.host().info("migrator Job " + name + " completed for version " + t.target_version);
+    kubectl.host().info("migrator Job " + name + " completed for version " + t.in.target_version);
     write_state(
         t, "migrate.json",
-        {{"job", name}, {"version", t.target_version}, {"state", "Complete"}, {"dirty", false}});
+        {{"job", name}, {"version", t.in.target_version}, {"state", "Complete"}, {"dirty", false}});
     out["state"] = "Complete";
     return out;
   }
@@ -306,7 +306,7 @@ Json migrate_up(const KubectlClient& kubectl) {
   DirtyState dirty = dirty_state(log_text);
   std::string repair = repair_sentence(dirty);
   Json record = {{"job", name},
-                 {"version", t.target_version},
+                 {"version", t.in.target_version},
                  {"state", "Failed"},
                  {"dirty", dirty.dirty},
                  {"schema", dirty.schema},
@@ -326,9 +326,9 @@ Json migrate_up(const KubectlClient& kubectl) {
   out["schema"] = dirty.schema;
   out["failed_version"] = dirty.failed_version;
   out["repair"] = repair;
-  throw FailureWithOutput(
+  throw sdk::Failure(
       MI2_FAILED,
-      "the migrator Job " + name + " of instance " + t.instance_id + " " + what + ". " + repair,
+      "the migrator Job " + name + " of instance " + t.in.instance_id + " " + what + ". " + repair,
       out);
 }
 

@@ -39,9 +39,9 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
 
 Json render(const KubectlClient& kubectl) {
   const Target& t = kubectl.target();
-  const std::string& version = t.target_version;
+  const std::string& version = t.in.target_version;
   if (!is_image_tag(version))
-    throw sdk::invalid_input("the version '" + version + "' of instance " + t.instance_id +
+    throw sdk::invalid_input("the version '" + version + "' of instance " + t.in.instance_id +
                              " cannot be an image tag; set spec.sourcegraphVersion to a release "
                              "like 4.1.0.");
   fs::path dir = t.kubernetes_path;
@@ -52,14 +52,14 @@ Json render(const KubectlClient& kubectl) {
       break;
     }
   if (file.empty())
-    throw sdk::failed("instance " + t.instance_id + " has no kustomization.yaml in " +
+    throw sdk::failed("instance " + t.in.instance_id + " has no kustomization.yaml in " +
                       dir.string() + "; generate its kubernetes/ folder first.");
-  std::string relative = fs::relative(file, t.instance_dir).string();
+  std::string relative = fs::relative(file, t.in.instance_dir).string();
 
   ImageTagResult result =
       set_image_tags(read_text(file), application_images(kubectl.settings()), version, relative);
   if (result.edits.empty())
-    throw sdk::failed(relative + " of instance " + t.instance_id +
+    throw sdk::failed(relative + " of instance " + t.in.instance_id +
                       " has no images: entry for the application (registry " +
                       kubectl.settings().registry +
                       "); add them there or list them in plugins.kubectl.images in mi2.yaml.");
@@ -74,7 +74,7 @@ Json render(const KubectlClient& kubectl) {
   Json changed = Json::array();
   if (result.changed) {
     changed.push_back(relative);
-    if (!t.dry_run) write_text_atomic(file, result.text);
+    if (!t.in.dry_run) write_text_atomic(file, result.text);
   }
   // Proof that the folder still builds; read-only, so it runs in dry-run too
   // (where it builds the unchanged files).
@@ -84,7 +84,7 @@ Json render(const KubectlClient& kubectl) {
   return Json{{"changed_files", changed},
               {"images", images},
               {"manifest_bytes", manifests.size()},
-              {"dry_run", t.dry_run}};
+              {"dry_run", t.in.dry_run}};
 }
 
 Json read_state(const Target& target, const std::string& name) {
@@ -96,7 +96,7 @@ Json read_state(const Target& target, const std::string& name) {
 }
 
 void write_state(const Target& target, const std::string& name, const Json& value) {
-  if (target.dry_run || target.state_dir.empty()) return;
+  if (target.in.dry_run || target.state_dir.empty()) return;
   fs::path path = fs::path(target.state_dir) / name;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);

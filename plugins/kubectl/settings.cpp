@@ -45,39 +45,6 @@ void read_strings(const Json& config, const char* key, std::vector<std::string>&
   }
 }
 
-std::string string_at(const Json& object, const Json::json_pointer& pointer) {
-  if (!object.contains(pointer)) return "";
-  const Json& value = object.at(pointer);
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number()) return value.dump();
-  return "";
-}
-
-std::string first_of(const Json& object, std::initializer_list<const char*> pointers) {
-  for (const char* p : pointers) {
-    std::string value = string_at(object, Json::json_pointer(p));
-    if (!value.empty()) return value;
-  }
-  return "";
-}
-
-// spec.domain is a string in old configs and an object in newer ones; a
-// custom domain marked primary wins over the default DNS name.
-std::string primary_domain(const Json& instance) {
-  Json::json_pointer pointer("/spec/domain");
-  if (!instance.contains(pointer)) return "";
-  const Json& domain = instance.at(pointer);
-  if (domain.is_string()) return domain.get<std::string>();
-  if (!domain.is_object()) return "";
-  if (domain.contains("customDomains") && domain["customDomains"].is_array()) {
-    for (const Json& custom : domain["customDomains"])
-      if (custom.is_object() && custom.value("primary", false) && custom.contains("dnsName") &&
-          custom["dnsName"].is_string())
-        return custom["dnsName"].get<std::string>();
-  }
-  return domain.value("primaryDNSName", "");
-}
-
 // The kustomization's own `namespace:`, where the rendered objects land.
 std::string kustomization_namespace(const fs::path& dir) {
   for (const char* name : {"kustomization.yaml", "kustomization.yml", "Kustomization"}) {
@@ -191,85 +158,46 @@ Json config_schema() {
   return Json{{"type", "object"}, {"properties", p}};
 }
 
-std::string expand(const std::string& text, const Target& t) {
-  static const std::regex placeholder(
-      R"(\{(instance_id|slug|environment|domain|project|location|cluster)\})");
-  std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), placeholder);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    out.append(text, last, it->position() - last);
-    const std::string key = (*it)[1];
-    if (key == "instance_id") out += t.instance_id;
-    if (key == "slug") out += t.slug;
-    if (key == "environment") out += t.environment;
-    if (key == "domain") out += t.domain;
-    if (key == "project") out += t.project;
-    if (key == "location") out += t.location;
-    if (key == "cluster") out += t.cluster;
-    last = it->position() + it->length();
-  }
-  out.append(text, last, std::string::npos);
-  return out;
-}
-
 bool is_dns_label(const std::string& name) {
   static const std::regex label("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   return !name.empty() && name.size() <= 63 && std::regex_match(name, label);
 }
 
-Target resolve_target(const Settings& s, const std::string& input_json) {
-  Json input = Json::parse(input_json.empty() ? "{}" : input_json, nullptr, false);
-  if (input.is_discarded() || !input.is_object())
-    throw sdk::invalid_input("the step input given to the kubectl plugin is not a JSON object.");
+Target resolve_target(const Settings& s, const sdk::StepInput& in) {
   Target t;
-  t.input = input;
-  t.instance = input.value("instance", Json::object());
-  if (!t.instance.is_object()) t.instance = Json::object();
-  t.instance_id =
-      input.value("instance_id", string_at(t.instance, Json::json_pointer("/metadata/name")));
-  t.slug = input.value("slug", string_at(t.instance, Json::json_pointer("/spec/displayName")));
-  t.environment = input.value("environment", "");
-  t.instance_dir = input.value("instance_dir", "");
-  std::string state = input.value("state_dir", "");
-  t.state_dir = state.empty() ? "" : state + "/kubectl";
-  t.run_id = input.value("run_id", "");
-  t.dry_run = input.value("dry_run", false);
-  if (input.contains("params") && input["params"].is_object()) t.params = input["params"];
-  t.domain = primary_domain(t.instance);
-  t.version = string_at(t.instance, Json::json_pointer("/spec/sourcegraphVersion"));
-  t.target_version = input.value("target_version", "");
-  if (t.target_version.empty()) t.target_version = t.version;
-  t.previous_version = input.value("previous_version", "");
-  t.kubernetes_path = t.instance_dir.empty() ? "" : t.instance_dir + "/" + s.kubernetes_dir;
+  t.in = in;
+  t.state_dir = in.plugin_state_dir("kubectl");
+  t.kubernetes_path = in.instance_dir.empty() ? "" : in.instance_dir + "/" + s.kubernetes_dir;
 
-  const Json& i = t.instance;
-  t.project = s.project.empty() ? first_of(i, {"/status/gcp/projectId", "/status/gcpProjectId"})
-                                : expand(s.project, t);
-  t.location =
-      s.location.empty()
-          ? first_of(i, {"/status/gcp/gkeClusters/0/location", "/status/gcp/region",
-                         "/spec/infrastructure/gcp/region", "/status/gcpRegion", "/spec/gcpRegion"})
-          : expand(s.location, t);
-  t.cluster = s.cluster.empty()
-                  ? first_of(i, {"/status/gcp/gkeClusters/0/name", "/status/gkeClusters/0/name"})
-                  : expand(s.cluster, t);
+  // Each configured value may name the ones resolved before it.
+  const Json& i = in.instance;
+  sdk::Placeholders& p = t.placeholders;
+  p = sdk::placeholders(in);
+  p["location"] = "";
+  p["cluster"] = "";
+  auto resolve = [&](const std::string& configured, std::initializer_list<const char*> pointers) {
+    return configured.empty() ? sdk::first_string_at(i, pointers) : t.expand(configured);
+  };
+  t.project = p["project"] = resolve(s.project, {"/status/gcp/projectId", "/status/gcpProjectId"});
+  t.location = p["location"] = resolve(
+      s.location, {"/status/gcp/gkeClusters/0/location", "/status/gcp/region",
+                   "/spec/infrastructure/gcp/region", "/status/gcpRegion", "/spec/gcpRegion"});
+  t.cluster = p["cluster"] =
+      resolve(s.cluster, {"/status/gcp/gkeClusters/0/name", "/status/gkeClusters/0/name"});
   if (!s.context.empty()) {
-    t.context = expand(s.context, t);
+    t.context = t.expand(s.context);
   } else if (!t.project.empty() && !t.location.empty() && !t.cluster.empty()) {
     // The name `gcloud container clusters get-credentials` gives the context.
     t.context = "gke_" + t.project + "_" + t.location + "_" + t.cluster;
   }
   t.namespace_name =
-      s.namespace_name.empty()
-          ? first_of(i, {"/status/kubernetes/namespace", "/spec/kubernetes/namespace"})
-          : expand(s.namespace_name, t);
-  if (t.namespace_name.empty() && !t.instance_dir.empty())
-    t.namespace_name = kustomization_namespace(fs::path(t.instance_dir) / s.kubernetes_dir);
+      resolve(s.namespace_name, {"/status/kubernetes/namespace", "/spec/kubernetes/namespace"});
+  if (t.namespace_name.empty() && !in.instance_dir.empty())
+    t.namespace_name = kustomization_namespace(fs::path(in.instance_dir) / s.kubernetes_dir);
   if (t.namespace_name.empty()) t.namespace_name = "default";
   if (!is_dns_label(t.namespace_name))
     throw sdk::invalid_input("the namespace '" + t.namespace_name + "' of instance " +
-                             t.instance_id +
+                             in.instance_id +
                              " is not a valid Kubernetes name; fix plugins.kubectl.namespace in "
                              "mi2.yaml.");
   return t;

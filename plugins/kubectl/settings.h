@@ -2,6 +2,7 @@
 // the per-instance target it resolves to (context, namespace, GKE cluster).
 #pragma once
 
+#include <mi2/sdk/step.hpp>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -11,8 +12,10 @@ namespace mi2::kubectl {
 
 using Json = nlohmann::json;
 
-// What mi2.yaml may set. Every string may use the placeholders {instance_id},
-// {slug}, {environment}, {domain}, {project}, {location} and {cluster}.
+// What mi2.yaml may set. Every string may use the SDK's placeholders
+// (sdk::placeholders: {instance_id} {slug} {environment} {domain} {project}
+// {version} {target_version} {previous_version} {run_id} {fleet_root}
+// {instance_dir} {state_dir}) and the plugin's own {location} and {cluster}.
 struct Settings {
   std::string context;         // empty: gke_<project>_<location>_<cluster> from config.yaml status
   std::string namespace_name;  // empty: status.kubernetes.namespace, the kustomization's, "default"
@@ -51,29 +54,23 @@ struct Settings {
 // The config_schema of describe(), kept next to the parser.
 Json config_schema();
 
-// One instance as the plugin acts on it.
+// One instance as the plugin acts on it: the step input and the cluster it
+// resolves to.
 struct Target {
-  std::string instance_id, slug, environment, domain;
-  std::string instance_dir, state_dir;  // state_dir: <step state_dir>/kubectl
+  sdk::StepInput in;
+  std::string state_dir;  // <in.state_dir>/kubectl, "" when the input has none
   std::string context, namespace_name;
   std::string project, location, cluster;
-  std::string version;           // spec.sourcegraphVersion now (after the bump in a run)
-  std::string target_version;    // the run's target, else `version`
-  std::string previous_version;  // the run's version before the bump, may be empty
-  std::string run_id;
-  bool dry_run = false;
-  Json params = Json::object();
-  Json instance = Json::object();
-  Json input = Json::object();
-  std::string kubernetes_path;  // absolute: instance_dir/<kubernetes_dir>
+  std::string kubernetes_path;     // absolute: instance_dir/<kubernetes_dir>
+  sdk::Placeholders placeholders;  // the SDK's, {project} as resolved, {location}, {cluster}
+
+  // `text` with its placeholders replaced (sdk::expand).
+  std::string expand(const std::string& text) const { return sdk::expand(text, placeholders); }
 };
 
-// Reads the step input. Throws sdk::Error naming the instance and the missing
-// field (and what to set in mi2.yaml) when the context cannot be derived.
-Target resolve_target(const Settings& settings, const std::string& input_json);
-
-// Replaces {name} placeholders with the target's fields.
-std::string expand(const std::string& text, const Target& target);
+// Resolves the cluster of the step input's instance. Throws sdk::Error
+// naming the instance when its namespace is not a Kubernetes name.
+Target resolve_target(const Settings& settings, const sdk::StepInput& in);
 
 // RFC 1123 label: lower-case alphanumerics and '-', at most 63.
 bool is_dns_label(const std::string& name);

@@ -26,7 +26,7 @@ json read_meta(const fs::path& dir) {
 }  // namespace
 
 json backup_create(LocalContext& ctx) {
-  std::string name = ctx.params.value("name", "");
+  std::string name = ctx.in.params.value("name", "");
   if (name.empty()) name = default_name(ctx);
   if (!is_safe_name(name))
     throw sdk::invalid_input("backup name '" + name +
@@ -34,7 +34,7 @@ json backup_create(LocalContext& ctx) {
   fs::path dir = ctx.backups_dir() / name;
   std::error_code ec;
   if (fs::exists(dir / "meta.json", ec)) {
-    if (ctx.params.value("name", "").empty()) {
+    if (ctx.in.params.value("name", "").empty()) {
       // Two unnamed backups within one second: add a counter.
       for (int i = 2; fs::exists(dir / "meta.json", ec); ++i)
         dir = ctx.backups_dir() / (name + "-" + std::to_string(i));
@@ -90,17 +90,17 @@ json backup_list(LocalContext& ctx) {
 }
 
 json backup_restore(LocalContext& ctx) {
-  std::string name = ctx.params.value("backup_name", "");
-  if (name.empty()) name = ctx.params.value("name", "");
+  std::string name = ctx.in.params.value("backup_name", "");
+  if (name.empty()) name = ctx.in.params.value("name", "");
   if (name.empty()) {
     // From a run's checkpoint (restore after a failed upgrade).
-    const json& checkpoints = ctx.input.value("checkpoints", json::object());
+    const json& checkpoints = ctx.in.checkpoints;
     if (checkpoints.contains("local")) name = checkpoints["local"].value("id", "");
   }
   if (!is_safe_name(name))
     throw sdk::invalid_input(
         "give the backup to restore with --backup-name (see `mi2 instance backup list`)");
-  std::string type = ctx.params.value("restore_type", "full-replace");
+  std::string type = ctx.in.params.value("restore_type", "full-replace");
   if (type != "full-replace" && type != "database" && type != "workloads")
     throw sdk::invalid_input("restore type '" + type +
                              "' is not one of full-replace, database, workloads");

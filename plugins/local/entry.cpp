@@ -1,6 +1,6 @@
-// The plugin's one export. A FailureWithOutput carries its partial output in
-// the SDK's Error (the migrate contract's {dirty, failed_version, repair}),
-// which the adapter hands to the host on failure.
+// The plugin's one export. An sdk::Failure carries its partial output (the
+// migrate contract's {dirty, failed_version, repair}, a stuck rollout's
+// workloads), which the adapter hands to the host on failure.
 #include <mi2/sdk/plugin.hpp>
 
 #include "local_plugin.h"

@@ -9,8 +9,6 @@
 #include <random>
 #include <sstream>
 
-#include "release_catalog.h"
-
 namespace mi2::local {
 namespace {
 
@@ -113,7 +111,7 @@ fs::path item_path(const LocalContext& ctx, const std::string& kind, int number)
 }
 
 int number_param(const LocalContext& ctx) {
-  const json& n = ctx.params.contains("number") ? ctx.params["number"] : json();
+  const json& n = ctx.in.params.contains("number") ? ctx.in.params["number"] : json();
   int number = 0;
   if (n.is_number_integer()) number = n.get<int>();
   if (n.is_string() && !n.get<std::string>().empty() &&
@@ -141,7 +139,7 @@ json strings(const json& value) {
 }
 
 std::string require_string(const LocalContext& ctx, const char* key) {
-  std::string value = ctx.params.value(key, "");
+  std::string value = ctx.in.params.value(key, "");
   if (value.empty()) throw sdk::invalid_input(std::string("vcs.publish needs params.") + key);
   return value;
 }
@@ -153,11 +151,13 @@ std::vector<std::string> identity_env(const Git& git) {
           "GIT_COMMITTER_EMAIL=mi2@localhost"};
 }
 
+}  // namespace
+
 json publish(LocalContext& ctx) {
   std::string branch = require_string(ctx, "branch");
-  std::string base = ctx.params.value("base", "main");
+  std::string base = ctx.in.params.value("base", "main");
   std::string message = require_string(ctx, "commit_message");
-  std::string title = ctx.params.value("title", message);
+  std::string title = ctx.in.params.value("title", message);
   Git git{ctx, {"git", "-C", ctx.fleet_root.string()}, {}};
   if (!git.run({"check-ref-format", "--branch", branch}, false).ok() ||
       !git.run({"check-ref-format", "--branch", base}, false).ok())
@@ -170,8 +170,8 @@ json publish(LocalContext& ctx) {
 
   // Paths to commit, relative to the fleet root (params are relative to the instance).
   std::vector<std::string> paths;
-  fs::path instance_dir = ctx.input.value("instance_dir", "");
-  for (const auto& p : strings(ctx.params.value("paths", json::array()))) {
+  fs::path instance_dir = ctx.in.instance_dir;
+  for (const auto& p : strings(ctx.in.params.value("paths", json::array()))) {
     fs::path full = fs::path(p.get<std::string>()).is_absolute() || instance_dir.empty()
                         ? fs::path(p.get<std::string>())
                         : instance_dir / p.get<std::string>();
@@ -254,8 +254,8 @@ json publish(LocalContext& ctx) {
       commit = existing_commit;  // published before (a resumed run)
     } else {
       if (tree == base_tree)
-        throw sdk::failed("nothing to publish: the paths of instance " +
-                          ctx.input.value("instance_id", "") + " do not differ from " + base);
+        throw sdk::failed("nothing to publish: the paths of instance " + ctx.in.instance_id +
+                          " do not differ from " + base);
       std::vector<std::string> all_env = env;
       all_env.insert(all_env.end(), ident.begin(), ident.end());
       commit = git.out({"commit-tree", tree, "-p", base_commit, "-m", message}, true, all_env);
@@ -283,13 +283,13 @@ json publish(LocalContext& ctx) {
           {"repository", origin}};
   }
   pr["title"] = title;
-  pr["body"] = ctx.params.value("body", "");
+  pr["body"] = ctx.in.params.value("body", "");
   pr["branch"] = branch;
   pr["base"] = base;
   pr["head_commit"] = commit;
-  pr["labels"] = strings(ctx.params.value("labels", json::array()));
-  pr["instance"] = ctx.input.value("instance_id", "");
-  pr["environment"] = ctx.input.value("environment", "");
+  pr["labels"] = strings(ctx.in.params.value("labels", json::array()));
+  pr["instance"] = ctx.in.instance_id;
+  pr["environment"] = ctx.in.environment;
   pr["updated_at"] = now_utc();
   write_json_file(item_path(ctx, "pulls", pr["number"]), pr);
   ctx.host.info(std::string(created ? "opened" : "updated") + " pull request #" +
@@ -298,6 +298,8 @@ json publish(LocalContext& ctx) {
           {"commit", commit},
           {"pr", {{"number", pr["number"]}, {"url", pr["url"]}, {"created", created}}}};
 }
+
+namespace {
 
 json summary(const json& pr) {
   return {{"number", pr["number"]},
@@ -308,9 +310,11 @@ json summary(const json& pr) {
           {"state", pr.value("state", "")}};
 }
 
+}  // namespace
+
 json pr_list(LocalContext& ctx) {
-  std::string label = ctx.params.value("label", "");
-  std::string state = ctx.params.value("state", "open");
+  std::string label = ctx.in.params.value("label", "");
+  std::string state = ctx.in.params.value("state", "open");
   json prs = json::array();
   for (const auto& pr : load_all(ctx.forge_dir() / "pulls")) {
     if (state != "all" && pr.value("state", "") != state) continue;
@@ -378,10 +382,12 @@ json pr_merge(LocalContext& ctx) {
   pr["state"] = "merged";
   pr["merged_at"] = now_utc();
   pr["merge_commit"] = commit;
-  pr["squash"] = ctx.params.value("squash", true);
+  pr["squash"] = ctx.in.params.value("squash", true);
   write_json_file(item_path(ctx, "pulls", number), pr);
   return {{"merged", true}, {"auto_merge", false}, {"commit", commit}};
 }
+
+namespace {
 
 json find_issue(LocalContext& ctx, const std::string& title) {
   for (const auto& issue : load_all(ctx.forge_dir() / "issues"))
@@ -397,10 +403,12 @@ json issue_summary(const json& issue, bool created) {
           {"created", created}};
 }
 
+}  // namespace
+
 json tracking_issue(LocalContext& ctx) {
-  std::string version = ctx.params.value("version", "");
+  std::string version = ctx.in.params.value("version", "");
   require_version(version, "the tracking issue's version");
-  std::string title = ctx.params.value("title", "Upgrade instances to " + version);
+  std::string title = ctx.in.params.value("title", "Upgrade instances to " + version);
   if (ctx.dry_run()) return {{"issue", {{"title", title}, {"created", false}}}, {"dry_run", true}};
   ForgeLock lock(ctx.forge_dir());
   json issue = find_issue(ctx, title);
@@ -408,16 +416,18 @@ json tracking_issue(LocalContext& ctx) {
   int number = next_number(ctx.forge_dir() / "issues");
   issue = {{"number", number},
            {"title", title},
-           {"body", ctx.params.value("body", "")},
-           {"labels", strings(ctx.params.value("labels", json::array()))},
+           {"body", ctx.in.params.value("body", "")},
+           {"labels", strings(ctx.in.params.value("labels", json::array()))},
            {"version", version},
-           {"environment", ctx.params.value("environment", "")},
+           {"environment", ctx.in.params.value("environment", "")},
            {"state", "open"},
            {"created_at", now_utc()},
            {"url", item_url(ctx, "issues", number)}};
   write_json_file(item_path(ctx, "issues", number), issue);
   return {{"issue", issue_summary(issue, true)}};
 }
+
+namespace {
 
 // Ticks "- [ ] ... <instance> ..." in `body`; returns whether the instance is listed.
 bool tick_instance(std::string& body, const std::string& instance) {
@@ -444,11 +454,13 @@ bool tick_instance(std::string& body, const std::string& instance) {
   return listed;
 }
 
+}  // namespace
+
 // Finds the tracking issue and ticks the instance off its checklist.
 json tracking_issue_check(LocalContext& ctx) {
-  std::string version = ctx.params.value("version", "");
-  std::string title = ctx.params.value("title", "Upgrade instances to " + version);
-  std::string instance = ctx.params.value("instance", "");
+  std::string version = ctx.in.params.value("version", "");
+  std::string title = ctx.in.params.value("title", "Upgrade instances to " + version);
+  std::string instance = ctx.in.params.value("instance", "");
   std::optional<ForgeLock> lock;
   if (!ctx.dry_run()) lock.emplace(ctx.forge_dir());
   json issue = find_issue(ctx, title);
@@ -471,23 +483,15 @@ json tracking_issue_check(LocalContext& ctx) {
   return {{"issue", issue_summary(issue, false)}, {"listed", listed}, {"checked", listed}};
 }
 
-}  // namespace
+json pr_view(LocalContext& ctx) {
+  return {{"pr", load_pr(ctx, number_param(ctx))}};
+}
 
-json forge_action(LocalContext& ctx, std::string_view action) {
-  if (action == "publish") return publish(ctx);
-  if (action == "pr-list") return pr_list(ctx);
-  if (action == "pr-view") return {{"pr", load_pr(ctx, number_param(ctx))}};
-  if (action == "pr-approve") return pr_approve(ctx);
-  if (action == "pr-merge") return pr_merge(ctx);
-  if (action == "tracking-issue") return tracking_issue(ctx);
-  if (action == "tracking-issue-check") return tracking_issue_check(ctx);
-  if (action == "latest-version") {
-    std::string latest = ReleaseCatalog::load(ctx.releases_dir()).latest();
-    if (latest.empty())
-      throw sdk::failed("the release catalog " + ctx.releases_dir().string() + " is empty");
-    return {{"version", latest}};
-  }
-  throw sdk::not_supported("the local forge does not serve vcs." + std::string(action));
+json latest_version(LocalContext& ctx) {
+  std::string latest = ctx.catalog().latest();
+  if (latest.empty())
+    throw sdk::failed("the release catalog " + ctx.releases_dir().string() + " is empty");
+  return {{"version", latest}};
 }
 
 }  // namespace mi2::local

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <mi2/sdk/host.hpp>
+#include <mi2/sdk/step.hpp>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "plugins/release_catalog/release_catalog.h"
+#include "plugins/release_catalog/versions.h"
 
 namespace mi2::local {
 
@@ -28,17 +32,16 @@ struct LocalConfig {
 struct LocalContext {
   sdk::Host host;
   LocalConfig config;
-  json input;  // the whole step input
-  json params;
+  sdk::StepInput in;  // the step input, typed (in.params may be amended by an action)
   fs::path fleet_root;
   fs::path instance_dir;
   fs::path state;  // state_dir/local
   std::string instance_id;
   std::string slug;
 
-  // Throws invalid_input naming the missing field.
+  // Throws invalid_input naming the missing or relative path field.
   static LocalContext from_input(sdk::Host host, const LocalConfig& config,
-                                 const std::string& input_json, bool needs_instance);
+                                 const sdk::StepInput& in, bool needs_instance);
 
   fs::path releases_dir() const;
   fs::path forge_dir() const;
@@ -46,7 +49,9 @@ struct LocalContext {
   fs::path deployment_path() const { return state / "deployment.json"; }
   fs::path backups_dir() const { return state / "backups"; }
   // spec.sourcegraphVersion of the instance as given in the input.
-  std::string configured_version() const;
+  std::string configured_version() const { return in.version(); }
+  // The release catalog under releases_dir().
+  releases::ReleaseCatalog catalog() const;
   bool dry_run() const;
 };
 
@@ -58,12 +63,13 @@ void write_text_atomic(const fs::path& path, const std::string& text);
 json read_json_file(const fs::path& path);  // throws failed naming the file
 void write_json_file(const fs::path& path, const json& value);
 
-// A version string the catalog accepts: digits.digits.digits, optional
-// -prerelease of [0-9A-Za-z.-]. Throws invalid_input naming `what`.
-void require_version(const std::string& version, const std::string& what);
-bool is_version(const std::string& version);
-// Semantic-version order (pre-releases before their release).
-int compare_versions(const std::string& a, const std::string& b);
+// Versions and releases as the shared release catalog (plugins/release_catalog) reads them.
+using releases::compare_versions;
+using releases::is_version;
+using releases::Migration;
+using releases::Release;
+using releases::ReleaseCatalog;
+using releases::require_version;
 // A name safe for a folder (letters, digits, . _ -), not starting with '.'.
 bool is_safe_name(const std::string& name);
 

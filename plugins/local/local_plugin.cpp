@@ -1,70 +1,38 @@
 #include "local_plugin.h"
 
 #include "backups.h"
-#include "failure.h"
 #include "forge.h"
 #include "migrations.h"
 #include "render.h"
 #include "workloads.h"
 
 namespace mi2::local {
+namespace {
 
-const char* LocalPlugin::describe() {
-  return R"json({
-  "name": "local",
-  "version": "1.0.0",
-  "summary": "Every role on one machine: workloads as local processes, SQLite migrations and backups, git with a local forge folder",
-  "roles": {
-    "render": ["render"],
-    "healthcheck": ["check"],
-    "backup": ["create", "list", "restore"],
-    "migrate": ["up", "status"],
-    "apply": ["apply", "rollback", "workon"],
-    "vcs": ["publish", "tracking-issue", "tracking-issue-check", "pr-list", "pr-view",
-            "pr-approve", "pr-merge", "latest-version"]
-  },
-  "checks": ["pods-health", "src-application-version"],
-  "version_checks": ["src-application-version"],
-  "config_schema": {
-    "type": "object",
-    "properties": {
-      "forge_dir": {"type": "string", "description": "folder of the local forge (default <fleet>/.mi2/forge)"},
-      "forge_url": {"type": "string", "description": "base URL of PR and issue links (default file:// of forge_dir)"},
-      "releases_dir": {"type": "string", "description": "release catalog, relative to the fleet root (default releases)"},
-      "workload_binary": {"type": "string", "description": "the mi2-workload program (default next to mi2)"},
-      "rollout_timeout_ms": {"type": "integer", "description": "deadline for a new workload to become healthy (default 15000)"},
-      "ready_after_ms": {"type": "integer", "description": "simulated start-up time of a workload (default 300)"}
-    }
-  }
-})json";
+constexpr const char* kPodsHealth = "pods-health";
+constexpr const char* kApplicationVersion = "src-application-version";
+
+json render(LocalContext& ctx) {
+  // config.yaml is the truth (the engine bumps it before render and sets it
+  // back before a rollback's render); target_version only when it has none.
+  std::string version = ctx.configured_version();
+  if (version.empty()) version = ctx.in.target_version;
+  return {{"changed_files", render_version(ctx.instance_dir, version, !ctx.dry_run())},
+          {"version", version}};
 }
 
-LocalPlugin::LocalPlugin(sdk::Host host, const std::string& config_json)
-    : host_(host), config_(LocalConfig::parse(config_json)) {}
-
-std::string LocalPlugin::invoke(std::string_view role, std::string_view action,
-                                const std::string& input_json) {
-  failure_output_.clear();
-  try {
-    return dispatch(role, action, input_json).dump();
-  } catch (const FailureWithOutput& e) {
-    failure_output_ = e.output().dump();
-    throw;
-  }
-}
-
-json LocalPlugin::healthcheck(LocalContext& ctx) {
+json healthcheck(LocalContext& ctx) {
   std::vector<std::string> names;
-  for (const auto& n : ctx.params.value("checks", json::array())) names.push_back(n);
-  if (names.empty()) names = {"pods-health", "src-application-version"};
+  for (const auto& n : ctx.in.params.value("checks", json::array())) names.push_back(n);
+  if (names.empty()) names = {kPodsHealth, kApplicationVersion};
   for (const auto& n : names)
-    if (n != "pods-health" && n != "src-application-version")
+    if (n != kPodsHealth && n != kApplicationVersion)
       throw sdk::invalid_input(
           "the local plugin provides the checks pods-health and "
           "src-application-version, not '" +
           n + "'");
   auto run = [&](const std::string& n) {
-    return n == "pods-health" ? check_pods_health(ctx) : check_application_version(ctx);
+    return n == kPodsHealth ? check_pods_health(ctx) : check_application_version(ctx);
   };
   json checks = json::array();
   bool ok = true;
@@ -72,9 +40,9 @@ json LocalPlugin::healthcheck(LocalContext& ctx) {
     json check = run(n);
     // -enforce remediates pods-health: bring the database and the workloads
     // to what config.yaml and kubernetes/ say (also the first deploy).
-    if (!check["ok"].get<bool>() && n == "pods-health" && ctx.params.value("enforce", false) &&
+    if (!check["ok"].get<bool>() && n == kPodsHealth && ctx.in.params.value("enforce", false) &&
         !ctx.dry_run()) {
-      ctx.params["target_version"] = ctx.configured_version();
+      ctx.in.params["target_version"] = ctx.configured_version();
       migrate_up(ctx);
       apply_workloads(ctx);
       check = run(n);
@@ -86,39 +54,70 @@ json LocalPlugin::healthcheck(LocalContext& ctx) {
   return {{"ok", ok}, {"checks", checks}};
 }
 
-json LocalPlugin::dispatch(std::string_view role, std::string_view action,
-                           const std::string& input_json) {
-  bool vcs = role == "vcs";
-  LocalContext ctx = LocalContext::from_input(host_, config_, input_json, !vcs);
-  if (role == "render" && action == "render") {
-    // config.yaml is the truth (the engine bumps it before render and sets it
-    // back before a rollback's render); target_version only when it has none.
-    std::string version = ctx.configured_version();
-    if (version.empty()) version = ctx.input.value("target_version", "");
-    return {{"changed_files", render_version(ctx.instance_dir, version, !ctx.dry_run())},
-            {"version", version}};
-  }
-  if (role == "healthcheck" && action == "check") return healthcheck(ctx);
-  if (role == "apply") {
-    if (action == "apply") return apply_workloads(ctx);
-    if (action == "rollback") return rollback_workloads(ctx);
-    if (action == "workon") {
-      // Nothing to switch to locally: the commands that show the workloads.
-      return {{"commands", json::array({json::array({"cat", ctx.deployment_path().string()})})}};
-    }
-  }
-  if (role == "migrate") {
-    if (action == "up") return migrate_up(ctx);
-    if (action == "status") return migrate_status(ctx);
-  }
-  if (role == "backup") {
-    if (action == "create") return backup_create(ctx);
-    if (action == "list") return backup_list(ctx);
-    if (action == "restore") return backup_restore(ctx);
-  }
-  if (vcs) return forge_action(ctx, action);
-  throw sdk::not_supported("the local plugin does not serve " + std::string(role) + "." +
-                           std::string(action));
+// Nothing to switch to locally: the commands that show the workloads.
+json workon(LocalContext& ctx) {
+  return {{"commands", json::array({json::array({"cat", ctx.deployment_path().string()})})}};
 }
+
+json config_schema() {
+  auto property = [](const char* type, const char* description) {
+    return json{{"type", type}, {"description", description}};
+  };
+  json p = json::object();
+  p["forge_dir"] = property("string", "folder of the local forge (default <fleet>/.mi2/forge)");
+  p["forge_url"] =
+      property("string", "base URL of PR and issue links (default file:// of forge_dir)");
+  p["releases_dir"] =
+      property("string", "release catalog, relative to the fleet root (default releases)");
+  p["workload_binary"] = property("string", "the mi2-workload program (default next to mi2)");
+  p["rollout_timeout_ms"] =
+      property("integer",
+               "deadline for a new workload to become healthy; past it apply fails (default "
+               "15000)");
+  p["ready_after_ms"] = property("integer", "simulated start-up time of a workload (default 300)");
+  return {{"type", "object"}, {"properties", p}};
+}
+
+}  // namespace
+
+sdk::About LocalPlugin::about() {
+  const char* summary =
+      "Every role on one machine: workloads as local processes, SQLite migrations and backups, "
+      "git with a local forge folder";
+  return {"local",
+          "1.0.0",
+          summary,
+          {kPodsHealth, kApplicationVersion},
+          config_schema(),
+          {{"summary", summary}},
+          {kApplicationVersion}};
+}
+
+const std::vector<LocalPlugin::Route>& LocalPlugin::routes() {
+  static const std::vector<Route> table = {
+      {"render", "render", &LocalPlugin::run<&render>},
+      {"healthcheck", "check", &LocalPlugin::run<&healthcheck>},
+      {"backup", "create", &LocalPlugin::run<&backup_create>},
+      {"backup", "list", &LocalPlugin::run<&backup_list>},
+      {"backup", "restore", &LocalPlugin::run<&backup_restore>},
+      {"migrate", "up", &LocalPlugin::run<&migrate_up>},
+      {"migrate", "status", &LocalPlugin::run<&migrate_status>},
+      {"apply", "apply", &LocalPlugin::run<&apply_workloads>},
+      {"apply", "rollback", &LocalPlugin::run<&rollback_workloads>},
+      {"apply", "workon", &LocalPlugin::run<&workon>},
+      {"vcs", "publish", &LocalPlugin::run<&publish, false>},
+      {"vcs", "tracking-issue", &LocalPlugin::run<&tracking_issue, false>},
+      {"vcs", "tracking-issue-check", &LocalPlugin::run<&tracking_issue_check, false>},
+      {"vcs", "pr-list", &LocalPlugin::run<&pr_list, false>},
+      {"vcs", "pr-view", &LocalPlugin::run<&pr_view, false>},
+      {"vcs", "pr-approve", &LocalPlugin::run<&pr_approve, false>},
+      {"vcs", "pr-merge", &LocalPlugin::run<&pr_merge, false>},
+      {"vcs", "latest-version", &LocalPlugin::run<&latest_version, false>},
+  };
+  return table;
+}
+
+LocalPlugin::LocalPlugin(sdk::Host host, const std::string& config_json)
+    : host_(host), config_(LocalConfig::parse(config_json)) {}
 
 }  // namespace mi2::local

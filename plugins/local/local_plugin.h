@@ -3,31 +3,33 @@
 // real git origin. See docs/plugin-guide.md for the step contract.
 #pragma once
 
-#include <mi2/sdk/host.hpp>
+#include <mi2/sdk/routes.hpp>
 
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "local_context.h"
 
 namespace mi2::local {
 
-class LocalPlugin {
+class LocalPlugin : public sdk::RoutedPlugin<LocalPlugin> {
  public:
-  static const char* describe();
-  LocalPlugin(sdk::Host host, const std::string& config_json);
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
+  static sdk::About about();
+  static const std::vector<Route>& routes();
 
-  // The partial output of the last failed invoke ("" when none): see failure.h.
-  const std::string& failure_output() const { return failure_output_; }
+  LocalPlugin(sdk::Host host, const std::string& config_json);
 
  private:
-  json dispatch(std::string_view role, std::string_view action, const std::string& input_json);
-  json healthcheck(LocalContext& ctx);
+  // One route: the action on a context made from the step input. The vcs
+  // actions work on the fleet (no instance folder needed).
+  template <json (*Action)(LocalContext&), bool kNeedsInstance = true>
+  json run(const sdk::StepInput& in) {
+    LocalContext ctx = LocalContext::from_input(host_, config_, in, kNeedsInstance);
+    return Action(ctx);
+  }
 
   sdk::Host host_;
   LocalConfig config_;
-  std::string failure_output_;
 };
 
 }  // namespace mi2::local

@@ -3,8 +3,6 @@
 #include <map>
 #include <set>
 
-#include "failure.h"
-#include "release_catalog.h"
 #include "sqlite_db.h"
 
 namespace mi2::local {
@@ -44,8 +42,8 @@ std::map<std::string, LogState> latest_logs(SqliteDb& db) {
 }
 
 std::string target_version(const LocalContext& ctx) {
-  std::string target = ctx.params.value("target_version", "");
-  if (target.empty()) target = ctx.input.value("target_version", "");
+  std::string target = ctx.in.params.value("target_version", "");
+  if (target.empty()) target = ctx.in.target_version;
   if (target.empty()) target = ctx.configured_version();
   if (target.empty())
     throw sdk::invalid_input("instance " + ctx.instance_id +
@@ -55,7 +53,7 @@ std::string target_version(const LocalContext& ctx) {
 }
 
 std::string repair_sentence(const LocalContext& ctx, const std::string& failed) {
-  std::string run = ctx.input.value("run_id", "");
+  std::string run = ctx.in.run_id;
   fs::path file = ctx.releases_dir() / failed.substr(0, failed.find('/')) / "migrations" /
                   failed.substr(failed.find('/') + 1);
   return "read " + file.string() + ", fix the data by hand (sqlite3 " + ctx.db_path().string() +
@@ -83,18 +81,11 @@ std::string apply_one(SqliteDb& db, const Migration& m) {
   return error;
 }
 
-const Migration* find_migration(const ReleaseCatalog& catalog, const std::string& id) {
-  for (const auto& r : catalog.releases())
-    for (const auto& m : r.migrations)
-      if (m.id == id) return &m;
-  return nullptr;
-}
-
 }  // namespace
 
 json migrate_status(LocalContext& ctx) {
   std::string target = target_version(ctx);
-  ReleaseCatalog catalog = ReleaseCatalog::load(ctx.releases_dir());
+  ReleaseCatalog catalog = ctx.catalog();
   json out = {{"database", ctx.db_path().string()}, {"target_version", target}};
   std::map<std::string, LogState> logs;
   std::string version;
@@ -136,9 +127,9 @@ json migrate_status(LocalContext& ctx) {
 
 json migrate_up(LocalContext& ctx) {
   std::string target = target_version(ctx);
-  ReleaseCatalog catalog = ReleaseCatalog::load(ctx.releases_dir());
+  ReleaseCatalog catalog = ctx.catalog();
   catalog.get(target);
-  bool ignore_dirty = ctx.params.value("ignore_single_dirty_log", false);
+  bool ignore_dirty = ctx.in.params.value("ignore_single_dirty_log", false);
 
   if (ctx.dry_run()) {
     json status = migrate_status(ctx);
@@ -156,11 +147,11 @@ json migrate_up(LocalContext& ctx) {
   json applied = json::array();
   auto fail = [&](const std::string& id, const std::string& error, const std::string& lead) {
     std::string repair = repair_sentence(ctx, id);
-    throw FailureWithOutput(lead + "; " + repair, {{"dirty", true},
-                                                   {"failed_version", id},
-                                                   {"error", error},
-                                                   {"applied", applied},
-                                                   {"repair", repair}});
+    throw sdk::Failure(lead + "; " + repair, {{"dirty", true},
+                                              {"failed_version", id},
+                                              {"error", error},
+                                              {"applied", applied},
+                                              {"repair", repair}});
   };
 
   if (!dirty.empty()) {
@@ -171,7 +162,7 @@ json migrate_up(LocalContext& ctx) {
                                               : " never finished") +
                (dirty.size() > 1 ? " and " + std::to_string(dirty.size() - 1) + " more" : ""));
     // Repair: re-apply only the one dirty migration, nothing after it.
-    const Migration* m = find_migration(catalog, dirty[0]);
+    const Migration* m = catalog.find_migration(dirty[0]);
     if (!m)
       throw sdk::failed("the dirty migration " + dirty[0] + " of instance " + ctx.instance_id +
                         " is not in the release catalog " + ctx.releases_dir().string());

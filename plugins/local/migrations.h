@@ -11,7 +11,7 @@
 namespace mi2::local {
 
 // migrate.up to the run's target version (else spec.sourcegraphVersion).
-// Throws FailureWithOutput {dirty, failed_version, repair} on failure.
+// Throws sdk::Failure {dirty, failed_version, repair} on failure.
 json migrate_up(LocalContext& ctx);
 // migrate.status: {dirty, failed_version, error, applied, pending, database}.
 json migrate_status(LocalContext& ctx);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mi2/sdk/host.hpp>
+#include <mi2/sdk/text.hpp>
 #include <sstream>
 
 #include "local_context.h"
@@ -71,12 +72,6 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
 constexpr const char* kImagePrefix = "sourcegraph/";
 
 bool is_app_image(const std::string& name) {
@@ -142,7 +137,7 @@ std::vector<std::string> render_version(const fs::path& instance_dir, const std:
     line = line.substr(0, key) + "newTag: " + value + comment;
   }
   if (lines != original) {
-    if (write) write_text_atomic(file, join_lines(lines));
+    if (write) write_text_atomic(file, sdk::join(lines, "\n") + "\n");
     changed.push_back("kubernetes/kustomization.yaml");
   }
 

@@ -10,7 +10,6 @@
 #include <set>
 #include <thread>
 
-#include "release_catalog.h"
 #include "render.h"
 
 namespace mi2::local {
@@ -161,121 +160,80 @@ void stop_candidates(LocalContext& ctx, json& state) {
   }
 }
 
-}  // namespace
-
-std::string workload_binary(const LocalContext& ctx) {
-  if (const char* env = std::getenv("MI2_WORKLOAD_BINARY"); env && *env) return env;
-  if (!ctx.config.workload_binary.empty()) {
-    fs::path p = ctx.config.workload_binary;
-    return (p.is_absolute() ? p : ctx.fleet_root / p).lexically_normal().string();
+// What a dry run reports: per workload, keep the running process or start one.
+json plan_rollout(const LocalContext& ctx, const json& state,
+                  const std::vector<DesiredWorkload>& desired) {
+  json plan = json::array();
+  for (const auto& d : desired) {
+    bool keep = false;
+    for (const auto& w : state["workloads"])
+      keep |= w["name"] == d.name && w["version"] == d.version && alive(ctx, w.value("pid", 0));
+    plan.push_back({{"name", d.name}, {"version", d.version}, {"action", keep ? "keep" : "start"}});
+    ctx.host.info(std::string(keep ? "would keep " : "would start ") + d.name + " " + d.version +
+                  (keep ? "" : ", wait for /healthz, then stop the process it replaces"));
   }
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&workload_binary), &info) && info.dli_fname) {
-    fs::path here = fs::absolute(info.dli_fname).parent_path();
-    for (const fs::path& candidate :
-         {here / ".." / "bin" / "mi2-workload", here / "mi2-workload",
-          here / ".." / ".." / ".." / "bin" / "mi2-workload"}) {  // installed: lib/mi2/plugins
-      std::error_code ec;
-      if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
-    }
-  }
-  throw sdk::failed(
-      "cannot find the mi2-workload program; build it (cmake --build <build> --target "
-      "mi2-workload) or set plugins.local.workload_binary in mi2.yaml");
+  return {{"workloads", plan}, {"dry_run", true}};
 }
 
-json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
-             const std::string& version, bool keep_stuck) {
-  ReleaseCatalog catalog = ReleaseCatalog::load(ctx.releases_dir());
-  for (const auto& d : desired) catalog.get(d.version);  // fail before touching anything
-  std::string binary = workload_binary(ctx);
-  std::error_code ec;
-  if (!fs::exists(binary, ec))
-    throw sdk::failed("the workload program " + binary + " does not exist; build mi2-workload");
-
-  json state = load_state(ctx);
-  if (ctx.dry_run()) {
-    json plan = json::array();
-    for (const auto& d : desired) {
-      bool keep = false;
-      for (const auto& w : state["workloads"])
-        keep |= w["name"] == d.name && w["version"] == d.version && alive(ctx, w.value("pid", 0));
-      plan.push_back(
-          {{"name", d.name}, {"version", d.version}, {"action", keep ? "keep" : "start"}});
-      ctx.host.info(std::string(keep ? "would keep " : "would start ") + d.name + " " + d.version +
-                    (keep ? "" : ", wait for /healthz, then stop the process it replaces"));
-    }
-    return {{"workloads", plan}, {"dry_run", true}};
-  }
-
-  fs::create_directories(ctx.state);
-  stop_candidates(ctx, state);
-  std::map<std::string, json> current;
-  for (const auto& w : state["workloads"]) current[w["name"].get<std::string>()] = w;
-
-  // Start every workload whose running process is missing or at another version.
-  for (const auto& d : desired) {
-    auto it = current.find(d.name);
-    if (it != current.end() && it->second["version"] == d.version &&
-        alive(ctx, it->second.value("pid", 0)))
-      continue;
-    state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
-    state["candidates"].push_back(start_process(ctx, d.name, d.version, catalog.get(d.version)));
-    save_state(ctx, state);  // after each start: a killed mi2 leaves nothing unrecorded
-  }
-  state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
-  save_state(ctx, state);
-
-  // Wait until every candidate answers /healthz, the deadline passes or the
-  // host cancels the step.
+// Waits until every candidate answers /healthz, the deadline
+// (rollout_timeout_ms) passes, a candidate dies or the host cancels the step.
+// Returns the first candidate that is not healthy (null when all are), `why`
+// says what its last probe saw.
+json wait_until_healthy(const LocalContext& ctx, const json& candidates, std::string& why) {
   auto deadline = Clock::now() + std::chrono::milliseconds(ctx.config.rollout_timeout_ms);
-  std::string why;
-  json failing;
   for (;;) {
-    failing = nullptr;
-    for (const auto& c : state["candidates"]) {
+    json failing;
+    for (const auto& c : candidates) {
       if (!probe(ctx, c, "/healthz", nullptr, &why)) {
         failing = c;
         break;
       }
     }
-    if (failing.is_null()) break;
+    if (failing.is_null()) return failing;
     bool dead = !alive(ctx, failing.value("pid", 0));
-    if (dead || Clock::now() > deadline || ctx.host.cancelled()) break;
+    if (dead || Clock::now() > deadline || ctx.host.cancelled()) return failing;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
 
-  if (!failing.is_null()) {
-    std::string what = describe_process(failing);
-    std::string error =
-        "workload " + what + " of instance " + ctx.instance_id + " did not become healthy within " +
-        std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
-        failing["log"].get<std::string>() + "); the previous processes keep serving";
-    if (!keep_stuck) {
-      stop_candidates(ctx, state);
-      state["rollout"]["state"] = "failed";
-      state["rollout"]["error"] = error;
-      save_state(ctx, state);
-      throw sdk::failed(error);
-    }
-    // Like a Deployment whose new pods never get ready: the old processes keep
-    // serving, the new ones stay (pods-health reports them) until a rollback.
-    state["rollout"]["state"] = "stuck";
+// A rollout whose new process did not become healthy fails. With keep_stuck
+// (apply) the new processes stay next to the old ones, which keep serving, as
+// a Deployment whose new pods never get ready: pods-health reports them and
+// apply.rollback removes them; the failure carries the per-workload report.
+// Without it (rollback, restore) the new processes are stopped at once.
+[[noreturn]] void fail_rollout(LocalContext& ctx, json& state, const json& failing,
+                               const std::string& why, const std::string& version,
+                               bool keep_stuck) {
+  std::string error = "workload " + describe_process(failing) + " of instance " + ctx.instance_id +
+                      " did not become healthy within " +
+                      std::to_string(ctx.config.rollout_timeout_ms) + " ms (" + why + "; log " +
+                      failing["log"].get<std::string>() + "); the previous processes keep serving";
+  if (!keep_stuck) {
+    stop_candidates(ctx, state);
+    state["rollout"]["state"] = "failed";
     state["rollout"]["error"] = error;
     save_state(ctx, state);
-    ctx.host.warn(error);
-    json workloads = workload_output(state["workloads"], true);
-    for (const auto& c : state["candidates"]) {
-      std::string reason;
-      bool healthy = probe(ctx, c, "/healthz", nullptr, &reason);
-      json w = workload_output(json::array({c}), healthy)[0];
-      if (!healthy) w["message"] = reason;
-      workloads.push_back(w);
-    }
-    return {{"workloads", workloads}, {"version", version}, {"rollout", "stuck"}, {"error", error}};
+    throw sdk::failed(error);
   }
+  state["rollout"]["state"] = "stuck";
+  state["rollout"]["error"] = error;
+  save_state(ctx, state);
+  json workloads = workload_output(state["workloads"], true);
+  for (const auto& c : state["candidates"]) {
+    std::string reason;
+    bool healthy = probe(ctx, c, "/healthz", nullptr, &reason);
+    json w = workload_output(json::array({c}), healthy)[0];
+    if (!healthy) w["message"] = reason;
+    workloads.push_back(w);
+  }
+  throw sdk::Failure(
+      error + "; `mi2 instance rollback` removes the new ones",
+      {{"workloads", workloads}, {"version", version}, {"rollout", "stuck"}, {"error", error}});
+}
 
-  // Every new process is healthy: retire what they replace.
+// Every new process is healthy: retire what they replace and record the result.
+json finish_rollout(LocalContext& ctx, json& state, const std::vector<DesiredWorkload>& desired,
+                    std::map<std::string, json>& current, const std::string& version) {
   std::string old_version = state.value("version", "");
   json next = json::array();
   for (const auto& d : desired) {
@@ -302,6 +260,65 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
   return {{"workloads", workload_output(next, true)}, {"version", version}};
 }
 
+}  // namespace
+
+std::string workload_binary(const LocalContext& ctx) {
+  if (const char* env = std::getenv("MI2_WORKLOAD_BINARY"); env && *env) return env;
+  if (!ctx.config.workload_binary.empty()) {
+    fs::path p = ctx.config.workload_binary;
+    return (p.is_absolute() ? p : ctx.fleet_root / p).lexically_normal().string();
+  }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&workload_binary), &info) && info.dli_fname) {
+    fs::path here = fs::absolute(info.dli_fname).parent_path();
+    for (const fs::path& candidate :
+         {here / ".." / "bin" / "mi2-workload", here / "mi2-workload",
+          here / ".." / ".." / ".." / "bin" / "mi2-workload"}) {  // installed: lib/mi2/plugins
+      std::error_code ec;
+      if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
+    }
+  }
+  throw sdk::failed(
+      "cannot find the mi2-workload program; build it (cmake --build <build> --target "
+      "mi2-workload) or set plugins.local.workload_binary in mi2.yaml");
+}
+
+json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
+             const std::string& version, bool keep_stuck) {
+  ReleaseCatalog catalog = ctx.catalog();
+  for (const auto& d : desired) catalog.get(d.version);  // fail before touching anything
+  std::string binary = workload_binary(ctx);
+  std::error_code ec;
+  if (!fs::exists(binary, ec))
+    throw sdk::failed("the workload program " + binary + " does not exist; build mi2-workload");
+
+  json state = load_state(ctx);
+  if (ctx.dry_run()) return plan_rollout(ctx, state, desired);
+
+  fs::create_directories(ctx.state);
+  stop_candidates(ctx, state);
+  std::map<std::string, json> current;
+  for (const auto& w : state["workloads"]) current[w["name"].get<std::string>()] = w;
+
+  // Start every workload whose running process is missing or at another version.
+  for (const auto& d : desired) {
+    auto it = current.find(d.name);
+    if (it != current.end() && it->second["version"] == d.version &&
+        alive(ctx, it->second.value("pid", 0)))
+      continue;
+    state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
+    state["candidates"].push_back(start_process(ctx, d.name, d.version, catalog.get(d.version)));
+    save_state(ctx, state);  // after each start: a killed mi2 leaves nothing unrecorded
+  }
+  state["rollout"] = {{"version", version}, {"state", "in-progress"}, {"started", now_utc()}};
+  save_state(ctx, state);
+
+  std::string why;
+  json failing = wait_until_healthy(ctx, state["candidates"], why);
+  if (!failing.is_null()) fail_rollout(ctx, state, failing, why, version, keep_stuck);
+  return finish_rollout(ctx, state, desired, current, version);
+}
+
 json apply_workloads(LocalContext& ctx) {
   std::vector<DesiredWorkload> desired;
   std::string version;
@@ -318,9 +335,9 @@ json apply_workloads(LocalContext& ctx) {
 
 json rollback_workloads(LocalContext& ctx) {
   json state = load_state(ctx);
-  std::string to = ctx.params.value("to_version", "");
+  std::string to = ctx.in.params.value("to_version", "");
   if (to.empty()) to = state.value("previous_version", "");
-  if (to.empty()) to = ctx.input.value("previous_version", "");
+  if (to.empty()) to = ctx.in.previous_version;
   if (to.empty())
     throw sdk::failed("instance " + ctx.instance_id +
                       " has no earlier version to roll back to; pass to_version");

@@ -23,9 +23,10 @@ struct DesiredWorkload {
 
 // apply.apply: runs the workloads kubernetes/kustomization.yaml lists at its
 // tags (start new, wait healthy with a deadline, stop old). When a new process
-// does not become healthy in time the old ones keep serving and the new ones
-// stay, as a stuck Deployment does: the output says "rollout": "stuck", the
-// next pods-health check fails on them and apply.rollback removes them.
+// does not become healthy within rollout_timeout_ms the apply fails (an
+// sdk::Failure whose output says "rollout": "stuck", with every workload):
+// the old processes keep serving and the new ones stay, as a stuck Deployment
+// does, so pods-health reports them until apply.rollback removes them.
 json apply_workloads(LocalContext& ctx);
 // apply.rollback: back to params.to_version (default: the version before the
 // last rollout) for every workload.
@@ -38,8 +39,9 @@ void stop_all_workloads(LocalContext& ctx);
 // The workload binary to run (MI2_WORKLOAD_BINARY, config, next to the plugin).
 std::string workload_binary(const LocalContext& ctx);
 
-// Lower level, shared with restore: brings the workloads to `desired`. With
-// keep_stuck false a rollout that does not get healthy is undone and throws.
+// Lower level, shared with restore: brings the workloads to `desired`. A
+// rollout that does not get healthy throws; with keep_stuck false its new
+// processes are stopped first, with keep_stuck true they stay (see apply).
 json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
              const std::string& version, bool keep_stuck);
 

@@ -6,7 +6,6 @@
 
 #include "plugins/postgres/conninfo.h"
 #include "plugins/postgres/pg_tools.h"
-#include "plugins/postgres/release_catalog.h"
 
 namespace mi2::postgres {
 namespace {
@@ -121,7 +120,7 @@ struct Catalog {
 
 std::string repair_sentence(const PgContext& ctx, const Database& db, const Catalog& catalog,
                             const std::string& id) {
-  const Migration* m = catalog.releases.find(id);
+  const Migration* m = catalog.releases.find_migration(id);
   std::string file = m ? m->file.string() : catalog.releases.dir().string() + "/" + id;
   std::string resume = ctx.in.run_id.empty()
                            ? std::string(
@@ -223,7 +222,7 @@ void repair_or_refuse(const PgContext& ctx, const Database& db, const Catalog& c
     fail_dirty(ctx, db, catalog, done, first.version, first.error,
                "the " + ctx.where(db) + " is dirty: migration " + ctx.shown_id(db, first.version) +
                    what + more);
-  const Migration* m = catalog.releases.find(first.version);
+  const Migration* m = catalog.releases.find_migration(first.version);
   if (!m)
     throw sdk::failed("the dirty migration " + first.version + " of " + ctx.where(db) +
                       " is not in the release catalog " + ctx.releases_dir().string() + ".");
@@ -271,8 +270,8 @@ void apply_pending(const PgContext& ctx, const Database& db, const Catalog& cata
 
 void migrate_database(const PgContext& ctx, const Database& db, const std::string& target,
                       bool ignore_dirty, UpResult& done) {
-  Catalog catalog{ReleaseCatalog::load(ctx.releases_dir(), db.name), target};
-  catalog.releases.require(target);
+  Catalog catalog{database_catalog(ctx.releases_dir(), db.name), target};
+  catalog.releases.get(target);
   DbState state = read_state(ctx, db);
   if (!state.exists) {
     if (!ctx.settings.create_database)
@@ -287,6 +286,13 @@ void migrate_database(const PgContext& ctx, const Database& db, const std::strin
 }
 
 }  // namespace
+
+ReleaseCatalog database_catalog(const std::filesystem::path& releases_dir,
+                                const std::string& database) {
+  return ReleaseCatalog::load(
+      releases_dir,
+      {"postgres", std::filesystem::path("migrations") / "postgres" / database, false});
+}
 
 bool DbState::succeeded(const std::string& id) const {
   for (const auto& row : logs)
@@ -364,7 +370,7 @@ Json migrate_status(const PgContext& ctx) {
               {"databases", Json::object()}};
   std::string schema;
   for (const Database& db : ctx.databases) {
-    Catalog catalog{ReleaseCatalog::load(ctx.releases_dir(), db.name), target};
+    Catalog catalog{database_catalog(ctx.releases_dir(), db.name), target};
     DbState state = read_state(ctx, db);
     Json one = {{"exists", state.exists},   {"schema_version", state.schema_version},
                 {"applied", Json::array()}, {"pending", Json::array()},

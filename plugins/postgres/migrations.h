@@ -9,12 +9,25 @@
 // until `ignore_single_dirty_log` re-applies only that one.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "plugins/postgres/settings.h"
+#include "plugins/release_catalog/release_catalog.h"
+#include "plugins/release_catalog/versions.h"
 
 namespace mi2::postgres {
+
+using releases::compare_versions;
+using releases::is_version;
+using releases::Migration;
+using releases::ReleaseCatalog;
+
+// The fleet's release catalog (plugins/release_catalog) with the SQL of the
+// logical database `database`: <version>/migrations/postgres/<database>/NNN_name.sql.
+ReleaseCatalog database_catalog(const std::filesystem::path& releases_dir,
+                                const std::string& database);
 
 // The latest migration_logs row of one migration.
 struct LogRow {

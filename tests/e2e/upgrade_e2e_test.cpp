@@ -77,12 +77,31 @@ TEST_F(LocalFleetE2eTest, CleanUpgradeServesTheTargetRecordsMigrationsAndOpensTh
   EXPECT_TRUE(contains(changed, "src-1a2b3c/terraform/stacks/app/cdk.tf.json"));
 }
 
-TEST_F(LocalFleetE2eTest, BrokenReleaseIsRolledBackAutomatically) {
+// Issue #13: the deploy step itself fails when the new frontend never gets
+// healthy within rollout_timeout_ms, so the rollback starts from deploy
+// (verify never runs on a half-done rollout).
+TEST_F(LocalFleetE2eTest, BrokenReleaseFailsTheDeployAndIsRolledBackAutomatically) {
   edit_mi2_yaml("rollout_timeout_ms: 8000", "rollout_timeout_ms: 1500");
   first_deploy("src-0d1e2f");
   auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0-rc.1"}, "src-0d1e2f");
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(run_result(journal("src-0d1e2f", latest_run("src-0d1e2f"))), "rolled_back");
+  std::vector<json> events = journal("src-0d1e2f", latest_run("src-0d1e2f"));
+  EXPECT_EQ(run_result(events), "rolled_back");
+  std::string deploy_result, rollback_from, failed_step;
+  bool verified = false;
+  for (const auto& e : events) {
+    std::string event = e.value("event", "");
+    if (event == "step_finished" && e.value("step", "") == "deploy")
+      deploy_result = e.value("result", "");
+    if (event == "step_started" && e.value("step", "") == "verify") verified = true;
+    if (event == "rollback_started") rollback_from = e.value("step", "");
+    if (event == "run_finished") failed_step = e.value("failed_step", "");
+  }
+  EXPECT_EQ(deploy_result, "failed");
+  EXPECT_EQ(rollback_from, "deploy");
+  EXPECT_EQ(failed_step, "deploy");
+  EXPECT_FALSE(verified);
+  EXPECT_TRUE(contains(r.out + r.err, "did not become healthy within 1500 ms")) << r.out << r.err;
 
   EXPECT_EQ(frontend_get("src-0d1e2f", "/__version"), "4.1.0");
   EXPECT_EQ(configured_version(instance_dir("src-0d1e2f")), "4.1.0");

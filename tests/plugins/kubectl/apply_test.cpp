@@ -8,14 +8,11 @@
 namespace mi2::test {
 namespace {
 
-using kubectl::KubectlPlugin;
-
 const char* kRolledOut = "deployment \"x\" successfully rolled out\n";
 
 class KubectlApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake.on_exec = kubectl.runner();
     kubectl.pass_kustomize_through();
     kubectl.rule({"get", "deployments,statefulsets"},
                  {Json{{"stdout_file", "workloads-before.json"}},
@@ -34,13 +31,12 @@ class KubectlApplyTest : public ::testing::Test {
   }
   ScriptedKubectl kubectl;
   SampleFleet fleet;
-  sdk::FakeHost fake;
 };
 
 TEST_F(KubectlApplyTest, AppliesTheBuildAndWaitsForChangedWorkloadsOnly) {
   kubectl.rule({"rollout", "status"}, {Json{{"stdout", kRolledOut}}});
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "apply", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("apply", "apply", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
 
   auto calls = kubectl.calls();
@@ -53,8 +49,8 @@ TEST_F(KubectlApplyTest, AppliesTheBuildAndWaitsForChangedWorkloadsOnly) {
       kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"})};
   EXPECT_EQ(kubectl.argvs(), expected);
   EXPECT_EQ(calls[2].stdin_data, built());
-  EXPECT_TRUE(fake.exec_calls[2].mutating);
-  EXPECT_FALSE(fake.exec_calls[4].mutating);
+  EXPECT_TRUE(plugin->fake.exec_calls[2].mutating);
+  EXPECT_FALSE(plugin->fake.exec_calls[4].mutating);
 
   const Json& workloads = call.output["workloads"];
   ASSERT_EQ(workloads.size(), 4u);
@@ -74,8 +70,8 @@ TEST_F(KubectlApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) 
              "error: deployment \"sourcegraph-frontend\" exceeded its progress deadline\n"}},
        Json{{"stdout", kRolledOut}}});
   kubectl.rule({"rollout", "status"}, {Json{{"stdout", kRolledOut}}});
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "apply", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("apply", "apply", fleet.input());
   ASSERT_EQ(call.status, MI2_FAILED);
   EXPECT_EQ(
       call.error,
@@ -87,7 +83,7 @@ TEST_F(KubectlApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) 
   EXPECT_TRUE(call.output["workloads"][3]["ok"]);
 
   size_t before = kubectl.calls().size();
-  PluginCall undo = call_plugin(plugin, "apply", "rollback", fleet.input({{"mode", "undo"}}));
+  PluginCall undo = plugin->invoke("apply", "rollback", fleet.input({{"mode", "undo"}}));
   ASSERT_EQ(undo.status, MI2_OK) << undo.error;
   std::vector<Argv> all = kubectl.argvs();
   std::vector<Argv> rollback(all.begin() + before, all.end());
@@ -97,19 +93,19 @@ TEST_F(KubectlApplyTest, StuckRolloutFailsNamingTheWorkloadAndRollbackUndoesIt) 
       kubectl_argv({"rollout", "status", "deployment/sourcegraph-frontend", "--timeout=600s"}),
       kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"})};
   EXPECT_EQ(rollback, expected);
-  EXPECT_TRUE(fake.exec_calls[before].mutating);
+  EXPECT_TRUE(plugin->fake.exec_calls[before].mutating);
   EXPECT_EQ(undo.output["mode"], "undo");
   EXPECT_EQ(undo.output["workloads"].size(), 2u);
 
   // Undoing twice would redo the upgrade.
-  PluginCall again = call_plugin(plugin, "apply", "rollback", fleet.input({{"mode", "undo"}}));
+  PluginCall again = plugin->invoke("apply", "rollback", fleet.input({{"mode", "undo"}}));
   EXPECT_EQ(again.status, MI2_FAILED);
   EXPECT_NE(again.error.find("already rolled back"), std::string::npos);
 }
 
 TEST_F(KubectlApplyTest, UndoWithoutARecordPointsToTheOtherPath) {
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "rollback", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("apply", "rollback", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("roll back with mode restore-origin-main instead"), std::string::npos)
       << call.error;
@@ -130,17 +126,17 @@ TEST_F(KubectlApplyTest, RestoreOriginMainReappliesTheManifestsOfMain) {
   git({"remote", "add", "origin", (fleet.root() / ".origin.git").string()});
   git({"fetch", "-q", "origin"});
   std::string main_text = read_file(fleet.kustomization());
-  KubectlPlugin plugin(fake.host(), "{}");
+  auto plugin = make_plugin(kubectl, "{}");
   kubectl.rule({"rollout", "status"}, {Json{{"stdout", kRolledOut}}});
-  ASSERT_EQ(call_plugin(plugin, "render", "render", fleet.input()).status, MI2_OK);
+  ASSERT_EQ(plugin->invoke("render", "render", fleet.input()).status, MI2_OK);
   ASSERT_NE(read_file(fleet.kustomization()), main_text);
 
   PluginCall call =
-      call_plugin(plugin, "apply", "rollback", fleet.input({{"mode", "restore-origin-main"}}));
+      plugin->invoke("apply", "rollback", fleet.input({{"mode", "restore-origin-main"}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_EQ(read_file(fleet.kustomization()), main_text);
   bool restored = false;
-  for (const auto& c : fake.exec_calls)
+  for (const auto& c : plugin->fake.exec_calls)
     if (c.argv ==
         Argv{"git", "restore", "--source=origin/main", "--worktree", "--", "kubernetes"}) {
       restored = true;
@@ -157,24 +153,24 @@ TEST_F(KubectlApplyTest, RestoreOriginMainReappliesTheManifestsOfMain) {
 }
 
 TEST_F(KubectlApplyTest, DryRunRecordsTheApplyAndRunsNoClusterCommand) {
-  fake.dry_run = true;
+  auto plugin = make_plugin(kubectl, "{}");
+  plugin->fake.dry_run = true;
   Json input = fleet.input();
   input["dry_run"] = true;
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "apply", input);
+  PluginCall call = plugin->invoke("apply", "apply", input);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
-  ASSERT_EQ(fake.exec_calls.size(), 2u);
-  EXPECT_EQ(fake.exec_calls[0].argv, kustomize());
-  EXPECT_EQ(fake.exec_calls[1].argv, kubectl_argv({"apply", "-f", "-"}));
-  EXPECT_TRUE(fake.exec_calls[1].mutating);
-  EXPECT_EQ(fake.exec_calls[1].stdin_data, built());
+  ASSERT_EQ(plugin->fake.exec_calls.size(), 2u);
+  EXPECT_EQ(plugin->fake.exec_calls[0].argv, kustomize());
+  EXPECT_EQ(plugin->fake.exec_calls[1].argv, kubectl_argv({"apply", "-f", "-"}));
+  EXPECT_TRUE(plugin->fake.exec_calls[1].mutating);
+  EXPECT_EQ(plugin->fake.exec_calls[1].stdin_data, built());
   EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kustomize()});  // only the build really ran
 }
 
 TEST_F(KubectlApplyTest, WorkonPrintsTheCommandsForTheInstance) {
-  sdk::FakeHost recorder;
-  KubectlPlugin plugin(recorder.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "workon", fleet.input());
+  KubectlDriver plugin;  // its FakeHost runs nothing: it records
+  auto& recorder = plugin.fake;
+  PluginCall call = plugin.invoke("apply", "workon", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   Json expected = Json::array(
       {Json::array({"gcloud", "container", "clusters", "get-credentials", "src-acme-cluster",
@@ -185,7 +181,7 @@ TEST_F(KubectlApplyTest, WorkonPrintsTheCommandsForTheInstance) {
   EXPECT_EQ(call.output["commands"], expected);
   EXPECT_TRUE(recorder.exec_calls.empty());
 
-  PluginCall run = call_plugin(plugin, "apply", "workon", fleet.input({{"exec", true}}));
+  PluginCall run = plugin.invoke("apply", "workon", fleet.input({{"exec", true}}));
   ASSERT_EQ(run.status, MI2_OK) << run.error;
   ASSERT_EQ(recorder.exec_calls.size(), 3u);
   EXPECT_EQ(Json(recorder.exec_calls[0].argv), expected[0]);
@@ -195,8 +191,8 @@ TEST_F(KubectlApplyTest, WorkonPrintsTheCommandsForTheInstance) {
 TEST_F(KubectlApplyTest, UnknownContextIsASentenceAboutWhatToSet) {
   Json input = fleet.input();
   input["instance"].erase("status");
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "apply", "apply", input);
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("apply", "apply", input);
   EXPECT_EQ(call.status, MI2_INVALID_INPUT);
   EXPECT_NE(call.error.find("set plugins.kubectl.context in mi2.yaml"), std::string::npos)
       << call.error;

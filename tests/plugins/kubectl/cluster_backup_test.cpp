@@ -7,8 +7,6 @@
 namespace mi2::test {
 namespace {
 
-using kubectl::KubectlPlugin;
-
 const char* kKinds =
     "deployments,statefulsets,daemonsets,cronjobs,services,configmaps,serviceaccounts,roles,"
     "rolebindings,persistentvolumeclaims,ingresses";
@@ -17,7 +15,6 @@ const char* kCheckpoint = "mi2-20261127t101500z-3f2a";
 class KubectlBackupTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake.on_exec = kubectl.runner();
     kubectl.rule({"get", kKinds}, {Json{{"stdout_file", "export.json"}}});
     kubectl.rule({"get", "persistentvolumeclaims"}, {Json{{"stdout_file", "pvcs.json"}}});
     kubectl.rule({"create", "-f", "-"},
@@ -32,14 +29,13 @@ class KubectlBackupTest : public ::testing::Test {
   const std::string config = R"({"poll_interval_s": 0})";
   ScriptedKubectl kubectl;
   SampleFleet fleet;
-  sdk::FakeHost fake;
 };
 
 TEST_F(KubectlBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-pending.json"}},
                                             Json{{"stdout_file", "snapshots-ready.json"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "backup", "create", fleet.input());
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("backup", "create", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   const Json& checkpoint = call.output["checkpoint"];
   EXPECT_EQ(checkpoint["id"], kCheckpoint);
@@ -81,7 +77,7 @@ TEST_F(KubectlBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
   EXPECT_FALSE(manifests["items"][2]["spec"].contains("clusterIP"));
   EXPECT_TRUE(std::filesystem::exists(checkpoint_dir() / "checkpoint.json"));
 
-  PluginCall list = call_plugin(plugin, "backup", "list", fleet.input());
+  PluginCall list = plugin->invoke("backup", "list", fleet.input());
   ASSERT_EQ(list.status, MI2_OK) << list.error;
   ASSERT_EQ(list.output["backups"].size(), 1u);
   EXPECT_EQ(list.output["backups"][0]["id"], kCheckpoint);
@@ -90,8 +86,8 @@ TEST_F(KubectlBackupTest, CreateExportsManifestsAndWaitsForSnapshots) {
 
 TEST_F(KubectlBackupTest, SnapshotErrorFailsTheCheckpoint) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-error.json"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "backup", "create", fleet.input());
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("backup", "create", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("quota exceeded"), std::string::npos) << call.error;
   EXPECT_NE(call.error.find("the upgrade must not go on"), std::string::npos);
@@ -99,13 +95,13 @@ TEST_F(KubectlBackupTest, SnapshotErrorFailsTheCheckpoint) {
 
 TEST_F(KubectlBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  ASSERT_EQ(call_plugin(plugin, "backup", "create", fleet.input()).status, MI2_OK);
+  auto plugin = make_plugin(kubectl, config);
+  ASSERT_EQ(plugin->invoke("backup", "create", fleet.input()).status, MI2_OK);
   size_t before = kubectl.calls().size();
 
   PluginCall call =
-      call_plugin(plugin, "backup", "restore",
-                  fleet.input({{"backup_name", kCheckpoint}, {"restore_type", "full-replace"}}));
+      plugin->invoke("backup", "restore",
+                     fleet.input({{"backup_name", kCheckpoint}, {"restore_type", "full-replace"}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   auto calls = kubectl.calls();
   std::vector<Argv> restore;
@@ -132,12 +128,12 @@ TEST_F(KubectlBackupTest, FullReplaceRestoresVolumesFromSnapshotsThenManifests) 
 
 TEST_F(KubectlBackupTest, ManifestsRestoreOnlyReapplies) {
   kubectl.rule({"get", "volumesnapshots"}, {Json{{"stdout_file", "snapshots-ready.json"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  ASSERT_EQ(call_plugin(plugin, "backup", "create", fleet.input()).status, MI2_OK);
+  auto plugin = make_plugin(kubectl, config);
+  ASSERT_EQ(plugin->invoke("backup", "create", fleet.input()).status, MI2_OK);
   size_t before = kubectl.calls().size();
   Json input = fleet.input({{"restore_type", "manifests"}});
   input["checkpoints"] = {{"kubectl", {{"id", kCheckpoint}}}};  // as a run hands it over
-  PluginCall call = call_plugin(plugin, "backup", "restore", input);
+  PluginCall call = plugin->invoke("backup", "restore", input);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   auto calls = kubectl.calls();
   ASSERT_EQ(calls.size(), before + 1);
@@ -146,9 +142,8 @@ TEST_F(KubectlBackupTest, ManifestsRestoreOnlyReapplies) {
 }
 
 TEST_F(KubectlBackupTest, UnknownCheckpointIsASentence) {
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call =
-      call_plugin(plugin, "backup", "restore", fleet.input({{"backup_name", "nope"}}));
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("backup", "restore", fleet.input({{"backup_name", "nope"}}));
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("cluster checkpoint nope of instance src-1a2b3c"), std::string::npos);
 }

@@ -7,22 +7,17 @@
 namespace mi2::test {
 namespace {
 
-using kubectl::KubectlPlugin;
-
 class KubectlHealthCheckTest : public ::testing::Test {
  protected:
-  void SetUp() override { fake.on_exec = kubectl.runner(); }
-
   PluginCall pods_health(const std::string& fixture, const std::string& config = "{}") {
     kubectl.rule({"get", "pods"}, {Json{{"stdout_file", fixture}}});
-    KubectlPlugin plugin(fake.host(), config);
-    return call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
+    auto plugin = make_plugin(kubectl, config);
+    return plugin->invoke("healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
   }
   const Json& only_check(const PluginCall& call) { return call.output["checks"][0]; }
 
   ScriptedKubectl kubectl;
   SampleFleet fleet;
-  sdk::FakeHost fake;
 };
 
 TEST_F(KubectlHealthCheckTest, HealthyPodsAndACompletedJobPass) {
@@ -98,34 +93,36 @@ TEST_F(KubectlHealthCheckTest, UnreachableClusterMeansTheCheckCouldNotRun) {
       {"get", "pods"},
       {Json{{"exit", 1},
             {"stderr", "Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout\n"}}});
-  KubectlPlugin plugin(fake.host(), "{}");
+  auto plugin = make_plugin(kubectl, "{}");
   PluginCall call =
-      call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
+      plugin->invoke("healthcheck", "check", fleet.input({{"checks", {"pods-health"}}}));
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("failed for instance src-1a2b3c: Unable to connect"), std::string::npos)
       << call.error;
 }
 
 TEST_F(KubectlHealthCheckTest, ApplicationVersionComparesTheRemoteVersion) {
-  fake.on_http = [](const sdk::HttpRequest&) {
+  auto plugin = make_plugin(kubectl, "{}");
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
     return sdk::HttpResponse{200, {}, "4.1.0\n", false};
   };
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+  PluginCall call = plugin->invoke("healthcheck", "check",
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_TRUE(call.output["ok"]);
-  ASSERT_EQ(fake.http_calls.size(), 1u);
-  EXPECT_EQ(fake.http_calls[0].method, "GET");
-  EXPECT_EQ(fake.http_calls[0].url, "https://acme.sourcegraphcloud.com/__version");
-  EXPECT_FALSE(fake.http_calls[0].mutating);
+  ASSERT_EQ(plugin->fake.http_calls.size(), 1u);
+  EXPECT_EQ(plugin->fake.http_calls[0].method, "GET");
+  EXPECT_EQ(plugin->fake.http_calls[0].url, "https://acme.sourcegraphcloud.com/__version");
+  EXPECT_FALSE(plugin->fake.http_calls[0].mutating);
 }
 
 TEST_F(KubectlHealthCheckTest, ApplicationVersionMismatchFails) {
-  fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.0.0", false}; };
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+  auto plugin = make_plugin(kubectl, "{}");
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{200, {}, "4.0.0", false};
+  };
+  PluginCall call = plugin->invoke("healthcheck", "check",
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK);
   EXPECT_FALSE(call.output["ok"]);
   EXPECT_EQ(call.output["checks"][0]["summary"],
@@ -133,54 +130,51 @@ TEST_F(KubectlHealthCheckTest, ApplicationVersionMismatchFails) {
 }
 
 TEST_F(KubectlHealthCheckTest, ApplicationVersionFallsBackToKubectlExec) {
-  fake.on_http = [](const sdk::HttpRequest&) {
+  auto plugin = make_plugin(kubectl, R"({"version_exec_fallback": true,
+                                        "version_url": "https://{slug}.example.test/__version"})");
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
     return sdk::HttpResponse{502, {}, "bad gateway", false};
   };
   kubectl.rule({"exec"}, {Json{{"stdout", "4.1.0"}}});
-  KubectlPlugin plugin(fake.host(), R"({"version_exec_fallback": true,
-                                        "version_url": "https://{slug}.example.test/__version"})");
-  PluginCall call = call_plugin(plugin, "healthcheck", "check",
-                                fleet.input({{"checks", {"src-application-version"}}}));
+  PluginCall call = plugin->invoke("healthcheck", "check",
+                                   fleet.input({{"checks", {"src-application-version"}}}));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_TRUE(call.output["ok"]) << call.output.dump();
-  EXPECT_EQ(fake.http_calls[0].url, "https://acme.example.test/__version");
+  EXPECT_EQ(plugin->fake.http_calls[0].url, "https://acme.example.test/__version");
   EXPECT_EQ(kubectl.argvs(), std::vector<Argv>{kubectl_argv(
                                  {"exec", "deploy/sourcegraph-frontend", "-c", "frontend", "--",
                                   "wget", "-q", "-O", "-", "http://127.0.0.1:3080/__version"})});
 }
 
 TEST_F(KubectlHealthCheckTest, NoNamesRunsBothChecks) {
+  auto plugin = make_plugin(kubectl, "{}");
   kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
-  fake.on_http = [](const sdk::HttpRequest&) { return sdk::HttpResponse{200, {}, "4.1.0", false}; };
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "healthcheck", "check", fleet.input());
+  plugin->fake.on_http = [](const sdk::HttpRequest&) {
+    return sdk::HttpResponse{200, {}, "4.1.0", false};
+  };
+  PluginCall call = plugin->invoke("healthcheck", "check", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   ASSERT_EQ(call.output["checks"].size(), 2u);
   EXPECT_TRUE(call.output["ok"]);
 }
 
 TEST_F(KubectlHealthCheckTest, UnknownCheckIsInvalidInput) {
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call =
-      call_plugin(plugin, "healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("healthcheck", "check", fleet.input({{"checks", {"smtp"}}}));
   EXPECT_EQ(call.status, MI2_INVALID_INPUT);
   EXPECT_NE(call.error.find("no check named 'smtp'"), std::string::npos);
 }
 
 TEST(KubectlPluginConfig, WrongTypeNamesTheKey) {
-  sdk::FakeHost fake;
-  try {
-    KubectlPlugin plugin(fake.host(), R"({"rollout_timeout_s": "ten"})");
-    FAIL();
-  } catch (const sdk::Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "mi2.yaml plugins.kubectl.rollout_timeout_s must be a whole number of seconds (0 or "
-              "more).");
-  }
+  KubectlDriver plugin(R"({"rollout_timeout_s": "ten"})");
+  EXPECT_EQ(plugin.create_status, MI2_INVALID_INPUT);
+  EXPECT_EQ(plugin.create_error,
+            "mi2.yaml plugins.kubectl.rollout_timeout_s must be a whole number of seconds (0 or "
+            "more).");
 }
 
 TEST(KubectlPluginConfig, DescribeListsRolesChecksAndSchema) {
-  Json d = Json::parse(KubectlPlugin::describe());
+  Json d = KubectlDriver().describe();
   EXPECT_EQ(d["name"], "kubectl");
   EXPECT_EQ(d["roles"]["apply"], Json::array({"apply", "rollback", "workon"}));
   EXPECT_EQ(d["checks"], Json::array({"pods-health", "src-application-version"}));

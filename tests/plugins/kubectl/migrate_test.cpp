@@ -7,12 +7,9 @@
 namespace mi2::test {
 namespace {
 
-using kubectl::KubectlPlugin;
-
 class KubectlMigrateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake.on_exec = kubectl.runner();
     kubectl.rule({"delete", "jobs"}, {Json{{"stdout", "job.batch \"migrator-old01\" deleted\n"}}});
     kubectl.rule({"create", "-f", "-"}, {Json{{"stdout", "job.batch/migrator created\n"}}});
     kubectl.rule({"get", "pods", "-l"}, {Json{{"stdout_file", "pods-empty.json"}}});
@@ -20,15 +17,14 @@ class KubectlMigrateTest : public ::testing::Test {
   const std::string config = R"({"poll_interval_s": 0})";
   ScriptedKubectl kubectl;
   SampleFleet fleet;
-  sdk::FakeHost fake;
 };
 
 TEST_F(KubectlMigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}},
                                 Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("migrate", "up", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   std::string job = call.output["job"];
   EXPECT_EQ(job.rfind("migrator-", 0), 0u);
@@ -47,9 +43,9 @@ TEST_F(KubectlMigrateTest, CompletedJobSucceedsAndCapturesLogs) {
   EXPECT_EQ(calls[3].argv, kubectl_argv({"get", "pods", "-l", "job-name=" + job, "-o", "json"}));
   EXPECT_EQ(calls[4].argv, kubectl_argv({"get", "job", job, "-o", "json"}));
   EXPECT_EQ(calls[5].argv, kubectl_argv({"logs", "job/" + job, "--all-containers=true"}));
-  EXPECT_TRUE(fake.exec_calls[0].mutating);
-  EXPECT_TRUE(fake.exec_calls[1].mutating);
-  EXPECT_FALSE(fake.exec_calls[2].mutating);
+  EXPECT_TRUE(plugin->fake.exec_calls[0].mutating);
+  EXPECT_TRUE(plugin->fake.exec_calls[1].mutating);
+  EXPECT_FALSE(plugin->fake.exec_calls[2].mutating);
 
   Json manifest = Json::parse(calls[1].stdin_data);
   EXPECT_EQ(manifest["kind"], "Job");
@@ -73,8 +69,8 @@ TEST_F(KubectlMigrateTest, CompletedJobSucceedsAndCapturesLogs) {
 TEST_F(KubectlMigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-failed.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-failed.log"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("migrate", "up", fleet.input());
   ASSERT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("left database schema frontend dirty at migration 1528395968"),
             std::string::npos)
@@ -90,13 +86,13 @@ TEST_F(KubectlMigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
   EXPECT_NE(call.output["repair"].get<std::string>().find("add-log"), std::string::npos);
   // The failing log lines reach the journal through the host's log.
   bool logged = false;
-  for (const auto& line : fake.logs)
+  for (const auto& line : plugin->fake.logs)
     logged |= line.level == MI2_LOG_ERROR &&
               line.message.find("marked the following") != std::string::npos;
   EXPECT_TRUE(logged);
 
   kubectl.rule({"get", "jobs", "-l"}, {Json{{"stdout_file", "jobs-list.json"}}});
-  PluginCall status = call_plugin(plugin, "migrate", "status", fleet.input());
+  PluginCall status = plugin->invoke("migrate", "status", fleet.input());
   ASSERT_EQ(status.status, MI2_OK) << status.error;
   EXPECT_TRUE(status.output["dirty"]);
   EXPECT_EQ(status.output["failed_version"], "1528395968");
@@ -111,9 +107,9 @@ TEST_F(KubectlMigrateTest, FailedJobReportsTheDirtyDatabaseAndTheRepairPath) {
 TEST_F(KubectlMigrateTest, IgnoreSingleDirtyLogIsPassedToTheMigrator) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout_file", "migrator-ok.log"}}});
-  KubectlPlugin plugin(fake.host(), config);
+  auto plugin = make_plugin(kubectl, config);
   ASSERT_EQ(
-      call_plugin(plugin, "migrate", "up", fleet.input({{"ignore_single_dirty_log", true}})).status,
+      plugin->invoke("migrate", "up", fleet.input({{"ignore_single_dirty_log", true}})).status,
       MI2_OK);
   Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
@@ -121,8 +117,8 @@ TEST_F(KubectlMigrateTest, IgnoreSingleDirtyLogIsPassedToTheMigrator) {
 }
 
 TEST_F(KubectlMigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input({}, "4.3.0", "4.0.0"));
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call = plugin->invoke("migrate", "up", fleet.input({}, "4.3.0", "4.0.0"));
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("would skip more than one minor version (4.0.0 to 4.3.0)"),
             std::string::npos)
@@ -134,9 +130,9 @@ TEST_F(KubectlMigrateTest, SkippingMinorsIsRefusedBeforeAnyJob) {
 TEST_F(KubectlMigrateTest, MultiVersionPathRunsUpgradeFromTo) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", "done\n"}}});
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "migrate", "up",
-                                fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
+  auto plugin = make_plugin(kubectl, config);
+  PluginCall call =
+      plugin->invoke("migrate", "up", fleet.input({{"multi_version", true}}, "4.3.0", "4.0.0"));
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"],
@@ -153,8 +149,8 @@ TEST_F(KubectlMigrateTest, ForcedRunTakesTheMultiVersionPath) {
              "\n");
   Json input = fleet.input({}, "4.3.0", "4.0.0");
   input["run_log"] = (fleet.root() / "run.jsonl").string();
-  KubectlPlugin plugin(fake.host(), config);
-  ASSERT_EQ(call_plugin(plugin, "migrate", "up", input).status, MI2_OK);
+  auto plugin = make_plugin(kubectl, config);
+  ASSERT_EQ(plugin->invoke("migrate", "up", input).status, MI2_OK);
   Json manifest = Json::parse(kubectl.calls()[1].stdin_data);
   EXPECT_EQ(manifest["spec"]["template"]["spec"]["containers"][0]["args"][0], "upgrade");
 }
@@ -162,23 +158,22 @@ TEST_F(KubectlMigrateTest, ForcedRunTakesTheMultiVersionPath) {
 TEST_F(KubectlMigrateTest, NextMajorZeroIsAStandardUpgrade) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
-  KubectlPlugin plugin(fake.host(), config);
-  EXPECT_EQ(call_plugin(plugin, "migrate", "up", fleet.input({}, "4.0.0", "3.43.2")).status,
-            MI2_OK);
+  auto plugin = make_plugin(kubectl, config);
+  EXPECT_EQ(plugin->invoke("migrate", "up", fleet.input({}, "4.0.0", "3.43.2")).status, MI2_OK);
 }
 
 TEST_F(KubectlMigrateTest, DryRunRecordsTheJobAndWaitsForNothing) {
-  fake.dry_run = true;
-  KubectlPlugin plugin(fake.host(), config);
+  auto plugin = make_plugin(kubectl, config);
+  plugin->fake.dry_run = true;
   Json input = fleet.input();
   input["dry_run"] = true;
-  PluginCall call = call_plugin(plugin, "migrate", "up", input);
+  PluginCall call = plugin->invoke("migrate", "up", input);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
-  ASSERT_EQ(fake.exec_calls.size(), 2u);
-  EXPECT_EQ(fake.exec_calls[0].argv[3], "delete");
-  EXPECT_EQ(fake.exec_calls[1].argv, kubectl_argv({"create", "-f", "-"}));
-  EXPECT_TRUE(fake.exec_calls[0].mutating);
-  EXPECT_TRUE(fake.exec_calls[1].mutating);
+  ASSERT_EQ(plugin->fake.exec_calls.size(), 2u);
+  EXPECT_EQ(plugin->fake.exec_calls[0].argv[3], "delete");
+  EXPECT_EQ(plugin->fake.exec_calls[1].argv, kubectl_argv({"create", "-f", "-"}));
+  EXPECT_TRUE(plugin->fake.exec_calls[0].mutating);
+  EXPECT_TRUE(plugin->fake.exec_calls[1].mutating);
   EXPECT_TRUE(kubectl.calls().empty());
 }
 
@@ -188,9 +183,8 @@ TEST_F(KubectlMigrateTest, PodThatCannotPullItsImageFailsFast) {
   pulling.rule({"create", "-f", "-"}, {Json{{"stdout", "created\n"}}});
   pulling.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}}});
   pulling.rule({"get", "pods", "-l"}, {Json{{"stdout_file", "pods-imagepull.json"}}});
-  fake.on_exec = pulling.runner();
-  KubectlPlugin plugin(fake.host(), config);
-  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  auto plugin = make_plugin(pulling, config);
+  PluginCall call = plugin->invoke("migrate", "up", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("cannot start its pod (ImagePullBackOff"), std::string::npos)
       << call.error;
@@ -200,8 +194,8 @@ TEST_F(KubectlMigrateTest, PodThatCannotPullItsImageFailsFast) {
 TEST_F(KubectlMigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-running.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", "Applying migration\n"}}});
-  KubectlPlugin plugin(fake.host(), R"({"poll_interval_s": 0, "migrate_timeout_s": 0})");
-  PluginCall call = call_plugin(plugin, "migrate", "up", fleet.input());
+  auto plugin = make_plugin(kubectl, R"({"poll_interval_s": 0, "migrate_timeout_s": 0})");
+  PluginCall call = plugin->invoke("migrate", "up", fleet.input());
   EXPECT_EQ(call.status, MI2_TIMEOUT);
   EXPECT_NE(call.error.find("did not finish within 0s"), std::string::npos) << call.error;
 }
@@ -209,18 +203,18 @@ TEST_F(KubectlMigrateTest, JobStillRunningAtTheDeadlineTimesOut) {
 TEST_F(KubectlMigrateTest, ConfiguredEnvReplacesTheDefaultAndPasswordsAreRedacted) {
   kubectl.rule({"get", "job"}, {Json{{"stdout_file", "job-complete.json"}}});
   kubectl.rule({"logs"}, {Json{{"stdout", ""}}});
-  KubectlPlugin plugin(fake.host(),
-                       R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
+  auto plugin =
+      make_plugin(kubectl, R"({"poll_interval_s": 0, "registry": "us-docker.pkg.dev/acme/sg",
       "migrator_env": {"PGHOST": "{instance_id}-db.internal", "PGPASSWORD": "s3cret",
                        "PGUSER": {"secretKeyRef": {"name": "{slug}-db", "key": "user"}}}})");
-  ASSERT_EQ(call_plugin(plugin, "migrate", "up", fleet.input()).status, MI2_OK);
+  ASSERT_EQ(plugin->invoke("migrate", "up", fleet.input()).status, MI2_OK);
   Json container =
       Json::parse(kubectl.calls()[1].stdin_data)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(container["image"], "us-docker.pkg.dev/acme/sg/migrator:4.1.0");
   EXPECT_EQ(container["env"].size(), 3u);
   EXPECT_EQ(container["env"][0]["value"], "src-1a2b3c-db.internal");
   EXPECT_EQ(container["env"][2]["valueFrom"]["secretKeyRef"]["name"], "acme-db");
-  EXPECT_EQ(fake.secrets, std::vector<std::string>{"s3cret"});
+  EXPECT_EQ(plugin->fake.secrets, std::vector<std::string>{"s3cret"});
 }
 
 }  // namespace

@@ -10,22 +10,16 @@
 namespace mi2::test {
 namespace {
 
-using kubectl::KubectlPlugin;
-
 class KubectlRenderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    kubectl.pass_kustomize_through();
-    fake.on_exec = kubectl.runner();
-  }
+  void SetUp() override { kubectl.pass_kustomize_through(); }
   ScriptedKubectl kubectl;
   SampleFleet fleet;
-  sdk::FakeHost fake;
 };
 
 TEST_F(KubectlRenderTest, SetsApplicationTagsKeepingCommentsAndOrder) {
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input());
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_EQ(call.output["changed_files"], Json::array({"kubernetes/kustomization.yaml"}));
 
@@ -75,27 +69,27 @@ labels:
 }
 
 TEST_F(KubectlRenderTest, OnlyTheConfiguredImagesChange) {
-  KubectlPlugin plugin(fake.host(), R"({"images": ["frontend"]})");
-  ASSERT_EQ(call_plugin(plugin, "render", "render", fleet.input()).status, MI2_OK);
+  auto plugin = make_plugin(kubectl, R"({"images": ["frontend"]})");
+  ASSERT_EQ(plugin->invoke("render", "render", fleet.input()).status, MI2_OK);
   std::string text = read_file(fleet.kustomization());
   EXPECT_NE(text.find("newTag: 4.1.0 # the frontend"), std::string::npos);
   EXPECT_NE(text.find("newTag: \"4.0.0\""), std::string::npos);
 }
 
 TEST_F(KubectlRenderTest, SecondRenderChangesNothing) {
-  KubectlPlugin plugin(fake.host(), "{}");
-  ASSERT_EQ(call_plugin(plugin, "render", "render", fleet.input()).status, MI2_OK);
-  PluginCall again = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  ASSERT_EQ(plugin->invoke("render", "render", fleet.input()).status, MI2_OK);
+  PluginCall again = plugin->invoke("render", "render", fleet.input());
   ASSERT_EQ(again.status, MI2_OK) << again.error;
   EXPECT_TRUE(again.output["changed_files"].empty());
 }
 
 TEST_F(KubectlRenderTest, DryRunLeavesTheFile) {
   std::string before = read_file(fleet.kustomization());
-  KubectlPlugin plugin(fake.host(), "{}");
+  auto plugin = make_plugin(kubectl, "{}");
   Json input = fleet.input();
   input["dry_run"] = true;
-  PluginCall call = call_plugin(plugin, "render", "render", input);
+  PluginCall call = plugin->invoke("render", "render", input);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   EXPECT_EQ(call.output["changed_files"], Json::array({"kubernetes/kustomization.yaml"}));
   EXPECT_EQ(read_file(fleet.kustomization()), before);
@@ -105,8 +99,8 @@ TEST_F(KubectlRenderTest, BrokenKustomizationFailsWithKubectlsReason) {
   write_file(
       fleet.kustomization(),
       "resources:\n  - missing.yaml\nimages:\n  - name: index.docker.io/sourcegraph/frontend\n");
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("kubectl kustomize --load-restrictor LoadRestrictionsNone"),
             std::string::npos)
@@ -120,8 +114,8 @@ TEST_F(KubectlRenderTest, HelmChartsWithoutHelmOnPathSaySo) {
              "images:\n  - name: index.docker.io/sourcegraph/frontend\n    newTag: 4.0.0\n");
   std::string saved = std::getenv("PATH");
   setenv("PATH", kubectl.bin_dir().c_str(), 1);  // no helm there
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input());
   setenv("PATH", saved.c_str(), 1);
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("no `helm` is on PATH"), std::string::npos) << call.error;
@@ -129,16 +123,16 @@ TEST_F(KubectlRenderTest, HelmChartsWithoutHelmOnPathSaySo) {
 
 TEST_F(KubectlRenderTest, NoApplicationImageIsAnError) {
   write_file(fleet.kustomization(), "images:\n  - name: busybox\n    newTag: \"1.36\"\n");
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input());
   EXPECT_EQ(call.status, MI2_FAILED);
   EXPECT_NE(call.error.find("no images: entry for the application"), std::string::npos)
       << call.error;
 }
 
 TEST_F(KubectlRenderTest, VersionThatCannotBeATagIsRefused) {
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input({}, "4.1.0; rm -rf /"));
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input({}, "4.1.0; rm -rf /"));
   EXPECT_EQ(call.status, MI2_INVALID_INPUT);
   EXPECT_TRUE(kubectl.argvs().empty());
 }
@@ -186,12 +180,10 @@ TEST(KubectlRenderHelm, HelmChartsAddEnableHelmWhenHelmIsOnPath) {
   write_file(fleet.kustomization(),
              "helmCharts:\n  - name: sourcegraph\n    repo: https://helm.sourcegraph.com/release\n"
              "images:\n  - name: index.docker.io/sourcegraph/frontend\n    newTag: 4.0.0\n");
-  sdk::FakeHost fake;
-  fake.on_exec = kubectl.runner();
   std::string saved = std::getenv("PATH");
   setenv("PATH", (kubectl.bin_dir().string() + ":" + saved).c_str(), 1);
-  KubectlPlugin plugin(fake.host(), "{}");
-  PluginCall call = call_plugin(plugin, "render", "render", fleet.input());
+  auto plugin = make_plugin(kubectl, "{}");
+  PluginCall call = plugin->invoke("render", "render", fleet.input());
   setenv("PATH", saved.c_str(), 1);
   ASSERT_EQ(call.status, MI2_OK) << call.error;
   std::vector<Argv> expected = {{"kubectl", "kustomize", "--load-restrictor",

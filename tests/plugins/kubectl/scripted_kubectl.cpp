@@ -127,18 +127,12 @@ Argv kubectl_argv(const Argv& args) {
   return out;
 }
 
-PluginCall call_plugin(kubectl::KubectlPlugin& plugin, const std::string& role,
-                       const std::string& action, const Json& input) {
-  PluginCall call;
-  std::string output;
-  call.status = sdk::barrier(call.error, [&] {
-    output = plugin.invoke(role, action, input.dump());
-    return MI2_OK;
-  });
-  if (call.status == MI2_OK) call.output = Json::parse(output);
-  if (call.status != MI2_OK && !plugin.failure_output().empty())
-    call.output = Json::parse(plugin.failure_output());
-  return call;
+std::unique_ptr<KubectlDriver> make_plugin(const ScriptedKubectl& script,
+                                           const std::string& config) {
+  auto driver = std::make_unique<KubectlDriver>(config);
+  EXPECT_EQ(driver->create_status, MI2_OK) << driver->create_error;
+  driver->fake.on_exec = script.runner();
+  return driver;
 }
 
 std::string run_for_output(const Argv& argv, const std::vector<std::string>& env) {

@@ -1,13 +1,15 @@
 // Test support for the kubectl plugin: the scripted `kubectl` (fixtures/fake-kubectl)
 // installed as bin/kubectl in a temp folder, its rules and its record of calls,
-// and a FakeHost exec handler that runs every call as a real process.
+// a FakeHost exec handler that runs every call as a real process, and the
+// plugin driven through the SDK's C adapter (PluginDriver), as the host calls it.
 #pragma once
 
 #include <mi2/sdk/fake_host.hpp>
-#include <mi2/sdk/plugin.hpp>
+#include <mi2/sdk/test_driver.hpp>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,14 +79,15 @@ Json sample_instance(const std::string& version = "4.0.0");
 // kubectl --context=<the sample's context> --namespace=src-acme args...
 Argv kubectl_argv(const Argv& args);
 
-// One invoke as the host sees it: status, output (on MI2_OK) and last_error.
-struct PluginCall {
-  mi2_status status = MI2_FAILED;
-  Json output;
-  std::string error;
-};
-PluginCall call_plugin(kubectl::KubectlPlugin& plugin, const std::string& role,
-                       const std::string& action, const Json& input);
+using KubectlDriver = sdk::PluginDriver<kubectl::KubectlPlugin>;
+// One invoke as the host sees it: status, output (partial output on failure
+// included) and last_error.
+using PluginCall = KubectlDriver::Reply;
+
+// A plugin instance created with `config`, its FakeHost running every exec for
+// real with `script` as kubectl (the creation must succeed).
+std::unique_ptr<KubectlDriver> make_plugin(const ScriptedKubectl& script,
+                                           const std::string& config = "{}");
 
 // Runs argv for real and returns its stdout (asserts success).
 std::string run_for_output(const Argv& argv, const std::vector<std::string>& env = {});

@@ -117,7 +117,7 @@ TEST_F(LocalForgeTest, RefusesBadBranchesAndPathsOutsideTheFleet) {
   json outside = publish_params();
   outside["paths"] = {"../../../../../etc"};
   EXPECT_THROW(call("vcs", "publish", input("4.2.0", outside)), sdk::Error);
-  for (const auto& c : fake_.exec_calls) EXPECT_NE(c.argv[0], "sh");  // argv only, never a shell
+  for (const auto& c : fake().exec_calls) EXPECT_NE(c.argv[0], "sh");  // argv only, never a shell
 }
 
 }  // namespace
@@ -153,14 +153,14 @@ namespace {
 
 TEST_F(LocalForgeTest, DryRunWritesNothing) {
   call("render", "render", input("4.2.0"));
-  fake_.dry_run = true;
+  fake().dry_run = true;
   json out = call("vcs", "publish", input("4.2.0", publish_params()));
   EXPECT_TRUE(out["dry_run"]);
   EXPECT_EQ(out["would_commit"].size(), 3u) << out.dump();
   EXPECT_FALSE(fs::exists(root() / ".mi2"));  // no index, no forge, no lock
   EXPECT_EQ(git({"--git-dir", origin_.string(), "branch", "--list", "acme/*"}), "");
   bool planned_push = false;
-  for (const auto& c : fake_.exec_calls)
+  for (const auto& c : fake().exec_calls)
     planned_push |= c.mutating && std::find(c.argv.begin(), c.argv.end(), "push") != c.argv.end();
   EXPECT_TRUE(planned_push);  // the plan shows the push
   call("migrate", "status", input("4.2.0"));

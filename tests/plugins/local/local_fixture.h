@@ -1,6 +1,8 @@
-// Shared by the local plugin's tests: a FakeHost that really runs programs and
-// really sends HTTP to 127.0.0.1, a copy of the sample fleet in a temp folder,
-// and a TearDown that stops every workload process the test started.
+// Shared by the local plugin's tests: the plugin driven through the SDK's C
+// adapter (PluginDriver, as the host calls it) with a FakeHost that really
+// runs programs and really sends HTTP to 127.0.0.1, a copy of the sample fleet
+// in a temp folder, and a TearDown that stops every workload process the test
+// started.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,7 +12,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <mi2/sdk/fake_host.hpp>
+#include <mi2/sdk/test_driver.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,7 @@ namespace mi2::local::test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using Driver = sdk::PluginDriver<LocalPlugin>;
 
 // GET http://127.0.0.1:port/path with plain sockets: {status, body}, status 0
 // when nothing answered.
@@ -109,9 +112,17 @@ class LocalFleetTest : public ::testing::Test {
     setenv("MI2_WORKLOAD_BINARY", MI2_BINARY_DIR "/bin/mi2-workload", 1);
     fs::copy(MI2_SOURCE_DIR "/examples/fleet", root(), fs::copy_options::recursive);
     fs::remove_all(root() / ".github");  // not needed here
-    make_real(fake_);
-    plugin_ = std::make_unique<LocalPlugin>(fake_.host(), config_json());
+    plugin_ = make_plugin(config_json());
   }
+
+  // Another instance of the plugin on the same fleet, with `config`.
+  std::unique_ptr<Driver> make_plugin(const std::string& config) const {
+    auto driver = std::make_unique<Driver>(config);
+    EXPECT_EQ(driver->create_status, MI2_OK) << driver->create_error;
+    make_real(driver->fake);
+    return driver;
+  }
+  sdk::FakeHost& fake() { return plugin_->fake; }
 
   void TearDown() override {
     // Every process any instance of this fleet still runs: stop it by its pid file.
@@ -151,8 +162,18 @@ class LocalFleetTest : public ::testing::Test {
         {"params", params}};
   }
 
+  // One invoke as the host sees it (status, output, error).
+  Driver::Reply invoke(const std::string& role, const std::string& action, const json& in) {
+    return plugin_->invoke(role, action, in);
+  }
+  // The output of an invoke; a failure throws sdk::Error with its status,
+  // error and partial output.
   json call(const std::string& role, const std::string& action, const json& in) {
-    return json::parse(plugin_->invoke(role, action, in.dump()));
+    Driver::Reply reply = invoke(role, action, in);
+    if (!reply.ok())
+      throw sdk::Error(reply.status, reply.error,
+                       reply.output.is_null() ? "" : reply.output.dump());
+    return reply.output;
   }
 
   // Renders, migrates and deploys `version` (the demo's first deploy).
@@ -172,8 +193,7 @@ class LocalFleetTest : public ::testing::Test {
   }
 
   mi2::test::TempDir dir_{"mi2-local"};
-  sdk::FakeHost fake_;
-  std::unique_ptr<LocalPlugin> plugin_;
+  std::unique_ptr<Driver> plugin_;
 };
 
 }  // namespace mi2::local::test

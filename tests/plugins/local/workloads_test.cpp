@@ -56,12 +56,29 @@ TEST_F(LocalWorkloadsTest, RollingReplaceStopsTheOldProcessesOnlyAfterTheNewAreH
   EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
 }
 
-TEST_F(LocalWorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
+// Issue #13: the apply of a release that never gets healthy fails at its
+// deadline (it used to say ok with "rollout": "stuck"), so the recipe's
+// rollback runs from the deploy step. The deadline is the plugin's
+// rollout_timeout_ms; 0 here, so the test waits for nothing.
+TEST_F(LocalWorkloadsTest, ABrokenReleaseFailsTheApplyAndNeverReplacesTheServingProcesses) {
   deploy("4.1.0");
   json before = deployment()["workloads"];
   call("render", "render", input("4.2.0-rc.1"));
-  json out = call("apply", "apply", input("4.2.0-rc.1"));
-  EXPECT_EQ(out["rollout"], "stuck");
+  auto impatient = make_plugin(R"({"releases_dir": "releases", "rollout_timeout_ms": 0})");
+  Driver::Reply out = impatient->invoke("apply", "apply", input("4.2.0-rc.1"));
+  ASSERT_EQ(out.status, MI2_FAILED) << out.output.dump();
+  EXPECT_NE(out.error.find(" 4.2.0-rc.1 (pid "), std::string::npos) << out.error;
+  EXPECT_NE(out.error.find("of instance src-1a2b3c did not become healthy within 0 ms"),
+            std::string::npos)
+      << out.error;
+  EXPECT_NE(out.error.find("`mi2 instance rollback` removes the new ones"), std::string::npos);
+  EXPECT_EQ(out.output["rollout"], "stuck");  // the per-workload report, on failure too
+  bool reported_new = false;
+  for (const auto& w : out.output["workloads"])
+    reported_new |= w["name"] == "frontend" && w["version"] == "4.2.0-rc.1" && !w["ok"].get<bool>();
+  EXPECT_TRUE(reported_new) << out.output.dump();
+  EXPECT_EQ(deployment()["rollout"]["state"], "stuck");
+  EXPECT_EQ(deployment()["version"], "4.1.0");
   for (const auto& w : before) EXPECT_TRUE(alive(w));  // still serving
   EXPECT_EQ(get(before[0]["port"], "/__version"), "200 4.1.0");
   json health = call("healthcheck", "check", input("4.2.0-rc.1", {{"checks", {"pods-health"}}}));
@@ -78,18 +95,16 @@ TEST_F(LocalWorkloadsTest, ABrokenReleaseNeverReplacesTheServingProcesses) {
   EXPECT_TRUE(call("healthcheck", "check", input("4.1.0"))["ok"]);
 }
 
-TEST_F(LocalWorkloadsTest, ARolloutKilledHalfwayIsRedoneByTheNextApply) {
+TEST_F(LocalWorkloadsTest, ProcessesAFailedRolloutLeftAreStoppedByTheNextApply) {
   deploy("4.1.0");
-  call("render", "render", input("4.2.0"));
-  // As if mi2 died while waiting: candidates recorded, old still current.
-  json d = deployment();
-  LocalContext ctx = LocalContext::from_input(fake_.host(), LocalConfig::parse(config_json()),
-                                              input("4.2.0").dump(), true);
-  json orphan = rollout(ctx, {{"frontend", "4.2.0-rc.1"}}, "4.2.0-rc.1", true)["workloads"];
+  call("render", "render", input("4.2.0-rc.1"));
+  auto impatient = make_plugin(R"({"releases_dir": "releases", "rollout_timeout_ms": 0})");
+  ASSERT_EQ(impatient->invoke("apply", "apply", input("4.2.0-rc.1")).status, MI2_FAILED);
   json stuck = deployment()["candidates"];
-  ASSERT_EQ(stuck.size(), 1u);
+  ASSERT_FALSE(stuck.empty());
+  call("render", "render", input("4.2.0"));
   call("apply", "apply", input("4.2.0"));
-  EXPECT_FALSE(alive(stuck[0]));
+  for (const auto& c : stuck) EXPECT_FALSE(alive(c)) << c.dump();
   EXPECT_TRUE(deployment()["candidates"].empty());
   EXPECT_TRUE(call("healthcheck", "check", input("4.2.0"))["ok"]);
 }
@@ -145,8 +160,8 @@ TEST_F(LocalWorkloadsTest, BackupAndRestoreBringBackDatabaseAndWorkloads) {
 TEST_F(LocalWorkloadsTest, StopAllLeavesNoProcess) {
   deploy("4.1.0");
   json workloads = deployment()["workloads"];
-  LocalContext ctx = LocalContext::from_input(fake_.host(), LocalConfig::parse(config_json()),
-                                              input("4.1.0").dump(), true);
+  LocalContext ctx = LocalContext::from_input(fake().host(), LocalConfig::parse(config_json()),
+                                              sdk::StepInput::parse(input("4.1.0").dump()), true);
   stop_all_workloads(ctx);
   for (const auto& w : workloads) EXPECT_FALSE(alive(w));
   EXPECT_FALSE(fs::exists(state() / "pids/frontend-4.1.0.pid"));

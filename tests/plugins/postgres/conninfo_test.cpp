@@ -6,8 +6,8 @@
 #include <mi2/sdk/test_driver.hpp>
 
 #include "plugins/postgres/conninfo.h"
+#include "plugins/postgres/migrations.h"
 #include "plugins/postgres/postgres_plugin.h"
-#include "plugins/postgres/release_catalog.h"
 
 namespace mi2::postgres {
 namespace {
@@ -125,7 +125,7 @@ TEST(PostgresCatalogTest, VersionsSortSemantically) {
   EXPECT_LT(compare_versions("4.2.0-rc.2", "4.2.0-rc.10"), 0);
   EXPECT_LT(compare_versions("4.9.0", "4.10.0"), 0);
   EXPECT_EQ(compare_versions("4.1.0", "4.1.0"), 0);
-  ReleaseCatalog catalog = ReleaseCatalog::load(MI2_SOURCE_DIR "/examples/fleet/releases", "pgsql");
+  ReleaseCatalog catalog = database_catalog(MI2_SOURCE_DIR "/examples/fleet/releases", "pgsql");
   std::vector<std::string> ids;
   for (const auto& m : catalog.migrations_up_to("4.2.0")) ids.push_back(m.id);
   EXPECT_EQ(ids, (std::vector<std::string>{
