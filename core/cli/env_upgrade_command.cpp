@@ -62,7 +62,7 @@ int env_upgrade_batch(CommandContext& ctx) {
   bool json = *mode == OutputMode::kJson;
   bool quiet = *mode == OutputMode::kQuiet;  // only the batch id
   batch.out = json ? ctx.err : quiet ? nullptr : ctx.out;
-  batch.live = !json && !quiet && isatty(STDOUT_FILENO);
+  batch.live = !json && !quiet && is_live_terminal(*ctx.out);
   batch.cancel_flag = install_interrupt_handler();
 
   auto session = open_session(ctx, {});

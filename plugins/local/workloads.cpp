@@ -229,17 +229,26 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
   // Wait until every candidate answers /healthz, the deadline passes or the
   // host cancels the step.
   auto deadline = Clock::now() + std::chrono::milliseconds(ctx.config.rollout_timeout_ms);
-  std::string why;
+  std::string why, reported;
   json failing;
+  const size_t starting = state["candidates"].size();
   for (;;) {
     failing = nullptr;
+    size_t ready = 0;
     for (const auto& c : state["candidates"]) {
       if (!probe(ctx, c, "/healthz", nullptr, &why)) {
         failing = c;
         break;
       }
+      ++ready;
     }
     if (failing.is_null()) break;
+    if (std::string name = failing.value("name", ""); name != reported) {
+      reported = name;  // one progress message per workload waited for
+      ctx.host.progress(static_cast<double>(ready) / static_cast<double>(starting),
+                        "waiting for " + name + " to answer /healthz (" + std::to_string(ready) +
+                            "/" + std::to_string(starting) + " healthy)");
+    }
     bool dead = !alive(ctx, failing.value("pid", 0));
     if (dead || Clock::now() > deadline || ctx.host.cancelled()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -275,6 +284,9 @@ json rollout(LocalContext& ctx, const std::vector<DesiredWorkload>& desired,
     return {{"workloads", workloads}, {"version", version}, {"rollout", "stuck"}, {"error", error}};
   }
 
+  if (starting > 0)
+    ctx.host.progress(
+        1.0, std::to_string(starting) + "/" + std::to_string(starting) + " new workloads healthy");
   // Every new process is healthy: retire what they replace.
   std::string old_version = state.value("version", "");
   json next = json::array();
