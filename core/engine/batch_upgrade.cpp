@@ -50,8 +50,9 @@ BatchEntry entry_from_json(const Json& j) {
   return e;
 }
 
+// At least two spaces after every cell, so a long one never runs into the next.
 std::string pad(std::string text, size_t width) {
-  if (text.size() < width) text.append(width - text.size(), ' ');
+  text.append(text.size() + 2 > width ? 2 : width - text.size(), ' ');
   return text;
 }
 
@@ -238,7 +239,7 @@ void Batch::erase_status() {
 void Batch::redraw_status() {
   erase_status();
   if (wave_ == 0) return;  // nothing started yet
-  std::vector<std::string> lines = render_batch_status(status());
+  std::vector<std::string> lines = render_batch_status(status(), options_.live_width);
   for (size_t i = 0; i < lines.size(); ++i) *options_.out << (i ? "\n" : "") << lines[i];
   block_lines_ = lines.size();
   options_.out->flush();

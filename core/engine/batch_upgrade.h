@@ -30,7 +30,8 @@ struct BatchOptions {
   bool force = false;
   std::string resume_batch_id;
   std::ostream* out = nullptr;
-  bool live = false;  // redraw a status line (a terminal)
+  bool live = false;        // keep a live status block at the bottom (a terminal)
+  size_t live_width = 100;  // the terminal's columns: no block line is longer
   const std::atomic<bool>* cancel_flag = nullptr;
 };
 
