@@ -35,8 +35,7 @@ std::vector<std::string> render_batch_status(const BatchStatus& status, size_t w
                      std::to_string(status.running) + " running, " + std::to_string(status.failed) +
                      " failed, " + std::to_string(status.remaining) + " remaining | " +
                      format_clock(status.elapsed) + " elapsed";
-  head += status.estimate >= 0 ? ", about " + format_clock(status.estimate) + " left"
-                               : ", no estimate yet";
+  if (status.estimate >= 0) head += ", ~" + format_clock(status.estimate) + " left";
   std::vector<std::string> lines{clip(head, width)};
   size_t name_width = 0;
   for (const auto& [instance, step] : status.in_flight)

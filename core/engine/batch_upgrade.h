@@ -70,7 +70,9 @@ struct BatchStatus {
   double estimate = -1;  // seconds left; negative when nothing finished yet
   std::vector<std::pair<std::string, std::string>> in_flight;  // instance, step
 };
-// The block's lines (no escape codes), at most `width` columns each.
+// The block's lines (no escape codes), at most `width` columns each:
+//   Wave 2/3: 4 done, 2 running, 1 failed, 13 remaining | 1m15s elapsed, ~3m10s left
+//     src-a  [8/10] deploy - local: waiting for frontend to answer /healthz
 std::vector<std::string> render_batch_status(const BatchStatus& status, size_t width = 100);
 // "45s", "3m05s", "1h02m".
 std::string format_clock(double seconds);

@@ -28,8 +28,7 @@ TEST(RenderBatchStatusTest, CountsTimesAndOneLinePerInstanceInFlight) {
   auto lines = render_batch_status(status);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
-            "Wave 2/3: 4 done, 2 running, 1 failed, 13 remaining | 1m15s elapsed, about 3m10s "
-            "left");
+            "Wave 2/3: 4 done, 2 running, 1 failed, 13 remaining | 1m15s elapsed, ~3m10s left");
   EXPECT_EQ(lines[1], "  src-a        [8/10] deploy - local: 1/2 healthy");
   EXPECT_EQ(lines[2], "  src-long-id  starting");
 }
@@ -40,8 +39,8 @@ TEST(RenderBatchStatusTest, NoEstimateBeforeTheFirstFinishAndLinesAreClipped) {
   status.waves = 1;
   status.running = 1;
   status.in_flight = {{"src-a", std::string(200, 'x')}};
-  EXPECT_NE(render_batch_status(status)[0].find("| 0s elapsed, no estimate yet"),
-            std::string::npos);
+  std::string head = render_batch_status(status)[0];
+  EXPECT_EQ(head.substr(head.size() - 12), "| 0s elapsed") << head;
   auto lines = render_batch_status(status, 40);
   for (const auto& line : lines) EXPECT_LE(line.size(), 40u) << line;
   EXPECT_EQ(lines[1].substr(37), "...");
