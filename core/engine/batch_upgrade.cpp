@@ -331,6 +331,38 @@ void Batch::run_one(size_t index) {
   save();
 }
 
+// Runs one wave's instances, at most max_parallel at a time; none is started
+// once the batch is cancelled or the failure threshold is crossed.
+void Batch::run_wave(int wave, const std::vector<size_t>& todo) {
+  {
+    std::lock_guard lock(mutex_);
+    wave_ = wave;
+    say("Wave " + std::to_string(wave) + ": " + std::to_string(todo.size()) + " instance(s)");
+  }
+
+  std::mutex queue_mutex;
+  size_t cursor = 0;
+  auto worker = [&] {
+    for (;;) {
+      size_t index;
+      {
+        std::lock_guard lock(queue_mutex);
+        if (cursor >= todo.size()) return;
+        {
+          std::lock_guard state(mutex_);
+          if (cancelled() || threshold_crossed()) return;  // start no new instance
+        }
+        index = todo[cursor++];
+      }
+      run_one(index);
+    }
+  };
+  std::vector<std::thread> threads;
+  size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
+  for (size_t t = 0; t < width; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+}
+
 Result<BatchReport> Batch::run() {
   if (!options_.resume_batch_id.empty()) {
     if (auto loaded = load_resumed(); !loaded) return loaded.error();
@@ -393,33 +425,7 @@ Result<BatchReport> Batch::run() {
       report_.stop_reason = reason.str();
     }
     if (!report_.stop_reason.empty()) break;
-    {
-      std::lock_guard lock(mutex_);
-      wave_ = wave;
-      say("Wave " + std::to_string(wave) + ": " + std::to_string(todo.size()) + " instance(s)");
-    }
-
-    std::mutex queue_mutex;
-    size_t cursor = 0;
-    auto worker = [&] {
-      for (;;) {
-        size_t index;
-        {
-          std::lock_guard lock(queue_mutex);
-          if (cursor >= todo.size()) return;
-          {
-            std::lock_guard state(mutex_);
-            if (cancelled() || threshold_crossed()) return;  // start no new instance
-          }
-          index = todo[cursor++];
-        }
-        run_one(index);
-      }
-    };
-    std::vector<std::thread> threads;
-    size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
-    for (size_t t = 0; t < width; ++t) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    run_wave(wave, todo);
   }
   if (report_.stop_reason.empty() && threshold_crossed()) {
     std::ostringstream reason;
