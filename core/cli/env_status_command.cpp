@@ -115,7 +115,7 @@ int env_status(CommandContext& ctx) {
     std::filesystem::path path = html;
     if (path.is_relative()) path = ctx.cwd / path;
     if (auto written = write_file_atomic(path, status_html(*status, now_utc_text())); !written)
-      return fail(ctx, "cannot write the page " + path.string() + ": " + written.message());
+      return fail(ctx, written.message());
     if (*mode == OutputMode::kTable) *ctx.err << "Wrote " << path.string() << '\n';
   }
   if (*mode == OutputMode::kJson) {
