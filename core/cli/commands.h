@@ -37,6 +37,9 @@ int env_workflow_status(CommandContext& ctx);
 // env_upgrade_command.cpp
 int env_upgrade_batch(CommandContext& ctx);
 
+// env_status_command.cpp
+int env_status(CommandContext& ctx);
+
 // forge_commands.cpp
 int env_create_tracking_issue(CommandContext& ctx);
 int pr_command(CommandContext& ctx);  // pr list|view|approve|merge

@@ -1,6 +1,7 @@
 // `mi2 env upgrade`: the upgrade recipe (mi2.yaml's recipes.upgrade-instance
 // when it has one, as `mi2 instance upgrade` runs) on the instances the fleet
 // scan selects, in waves, from this machine.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <boost/algorithm/string/split.hpp>
@@ -62,7 +63,10 @@ int env_upgrade_batch(CommandContext& ctx) {
   bool json = *mode == OutputMode::kJson;
   bool quiet = *mode == OutputMode::kQuiet;  // only the batch id
   batch.out = json ? ctx.err : quiet ? nullptr : ctx.out;
-  batch.live = !json && !quiet && isatty(STDOUT_FILENO);
+  batch.live = !json && !quiet && is_live_terminal(*ctx.out);
+  if (winsize size{};
+      batch.live && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20)
+    batch.live_width = size.ws_col - 1u;  // a full last column would wrap on some terminals
   batch.cancel_flag = install_interrupt_handler();
 
   auto session = open_session(ctx, {});

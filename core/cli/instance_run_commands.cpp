@@ -77,6 +77,7 @@ int instance_upgrade(CommandContext& ctx) {
   run.resume_run_id = resume;
   run.force = parsed->vm.count("force") > 0;
   run.out = ctx.global.quiet ? nullptr : ctx.out;
+  run.live = run.out && !run.dry_run && is_live_terminal(*run.out);
   run.cancel_flag = install_interrupt_handler();
   RunEngine engine(*session->fleet, *session->providers);
   return report_outcome(ctx, engine.run(session->instance, *recipe, run), "Upgrade");

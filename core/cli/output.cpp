@@ -44,6 +44,13 @@ std::string Style::result(const std::string& word) const {
   return word.empty() ? word : yellow(word);
 }
 
+bool is_live_terminal(const std::ostream& stream) {
+  int fd = &stream == &std::cout ? STDOUT_FILENO : &stream == &std::cerr ? STDERR_FILENO : -1;
+  if (fd < 0 || !isatty(fd)) return false;
+  const char* term = std::getenv("TERM");
+  return !(term && std::strcmp(term, "dumb") == 0);
+}
+
 Style style_for(const std::ostream& stream) {
   Style style;
   int fd = &stream == &std::cout ? STDOUT_FILENO : &stream == &std::cerr ? STDERR_FILENO : -1;

@@ -37,6 +37,9 @@ struct Style {
   std::string result(const std::string& word) const;
 };
 Style style_for(const std::ostream& stream);
+// True when `stream` is a terminal that can redraw a line in place (TERM is
+// not "dumb"): live progress is shown there, plain lines elsewhere.
+bool is_live_terminal(const std::ostream& stream);
 
 // Columns padded to the widest cell, two spaces apart; the first row is the
 // header (bold in colour). `result_column` is coloured by Style::result.

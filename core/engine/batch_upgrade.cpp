@@ -32,7 +32,8 @@ Json entry_json(const BatchEntry& e) {
           {"seconds", e.seconds},
           {"pr_url", e.pr_url},
           {"failed_step", e.failed_step},
-          {"error", e.error}};
+          {"error", e.error},
+          {"log", e.log}};
 }
 
 BatchEntry entry_from_json(const Json& j) {
@@ -46,13 +47,30 @@ BatchEntry entry_from_json(const Json& j) {
   e.pr_url = j.value("pr_url", "");
   e.failed_step = j.value("failed_step", "");
   e.error = j.value("error", "");
+  e.log = j.value("log", "");
   return e;
 }
 
+// At least two spaces after every cell, so a long one never runs into the next.
 std::string pad(std::string text, size_t width) {
-  if (text.size() < width) text.append(width - text.size(), ' ');
+  text.append(text.size() + 2 > width ? 2 : width - text.size(), ' ');
   return text;
 }
+
+class Batch;
+
+// Forwards one instance's run progress to the batch.
+class InstanceProgress : public RunProgress {
+ public:
+  InstanceProgress(Batch& batch, size_t index) : batch_(batch), index_(index) {}
+  void on_step_started(const std::string& step, size_t index, size_t total) override;
+  void on_plugin_progress(const std::string& plugin, double fraction,
+                          const std::string& message) override;
+
+ private:
+  Batch& batch_;
+  size_t index_;
+};
 
 class Batch {
  public:
@@ -61,6 +79,8 @@ class Batch {
       : fleet_(fleet), config_(config), loader_(loader), recipe_(recipe), options_(options) {}
 
   Result<BatchReport> run();
+  void step_started(size_t index, const std::string& step);
+  void plugin_progress(size_t index, const std::string& message);
 
  private:
   Status select();
@@ -70,6 +90,10 @@ class Batch {
   bool threshold_crossed() const;
   void say(const std::string& line);
   void redraw_status();
+  void erase_status();
+  BatchStatus status() const;
+  void run_wave(int wave, const std::vector<size_t>& todo);
+  void tick();  // live: redraws the block every second until the batch ends
   bool cancelled() const { return options_.cancel_flag && options_.cancel_flag->load(); }
 
   const Fleet& fleet_;
@@ -82,7 +106,25 @@ class Batch {
   std::mutex mutex_;  // guards report_, loader_ and output
   std::vector<size_t> wave_sizes_;
   Json state_ = Json::object();
+  std::vector<std::string> steps_;  // per entry: its current step, for the block
+  int wave_ = 0;
+  Clock::time_point started_ = Clock::now();
+  size_t finished_now_ = 0;  // instances this invocation finished
+  size_t block_lines_ = 0;   // lines of the live block on screen
+  bool ended_ = false;
+  std::condition_variable ended_cv_;
 };
+
+void InstanceProgress::on_step_started(const std::string& step, size_t index, size_t total) {
+  batch_.step_started(index_,
+                      "[" + std::to_string(index + 1) + "/" + std::to_string(total) + "] " + step);
+}
+
+void InstanceProgress::on_plugin_progress(const std::string& plugin, double fraction,
+                                          const std::string& message) {
+  (void)fraction;
+  if (!message.empty()) batch_.plugin_progress(index_, plugin + ": " + message);
+}
 
 // The same selection `env workflow run` makes: the fleet scan with the filter.
 Status Batch::select() {
@@ -154,24 +196,78 @@ bool Batch::threshold_crossed() const {
   return percent > options_.max_fail_percentage;
 }
 
+// Called with mutex_ held. On a terminal the line goes above the live block.
 void Batch::say(const std::string& line) {
   if (!options_.out) return;
-  if (options_.live) *options_.out << "\r\033[K";
+  if (options_.live) erase_status();
   *options_.out << line << '\n';
   if (options_.live) redraw_status();
   options_.out->flush();
 }
 
-void Batch::redraw_status() {
-  size_t done = 0, failed = 0;
-  std::string running;
-  for (const auto& e : report_.entries) {
-    if (e.result == BatchResult::kRunning) running += (running.empty() ? "" : ", ") + e.instance;
-    if (e.result != BatchResult::kPending && e.result != BatchResult::kRunning) ++done;
-    if (is_failure(e.result)) ++failed;
+BatchStatus Batch::status() const {
+  BatchStatus st;
+  st.wave = wave_;
+  st.waves = static_cast<int>(wave_sizes_.size());
+  for (size_t i = 0; i < report_.entries.size(); ++i) {
+    const BatchEntry& e = report_.entries[i];
+    if (e.result == BatchResult::kRunning) {
+      ++st.running;
+      st.in_flight.emplace_back(e.instance, i < steps_.size() ? steps_[i] : "");
+    } else if (e.result == BatchResult::kPending) {
+      ++st.remaining;
+    } else if (is_failure(e.result)) {
+      ++st.failed;
+    } else {
+      ++st.done;
+    }
   }
-  *options_.out << "\r\033[K" << done << "/" << report_.entries.size() << " done, " << failed
-                << " failed" << (running.empty() ? "" : "; running: " + running) << std::flush;
+  st.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+  if (finished_now_ > 0)  // this invocation's pace so far
+    st.estimate = st.elapsed / static_cast<double>(finished_now_) *
+                  static_cast<double>(st.running + st.remaining);
+  return st;
+}
+
+void Batch::erase_status() {
+  if (block_lines_ == 0) return;
+  *options_.out << '\r';
+  if (block_lines_ > 1) *options_.out << "\033[" << (block_lines_ - 1) << 'A';
+  *options_.out << "\033[J";
+  block_lines_ = 0;
+}
+
+void Batch::redraw_status() {
+  erase_status();
+  if (wave_ == 0) return;  // nothing started yet
+  std::vector<std::string> lines = render_batch_status(status(), options_.live_width);
+  for (size_t i = 0; i < lines.size(); ++i) *options_.out << (i ? "\n" : "") << lines[i];
+  block_lines_ = lines.size();
+  options_.out->flush();
+}
+
+void Batch::tick() {
+  std::unique_lock lock(mutex_);
+  while (!ended_) {
+    ended_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (!ended_ && wave_ > 0) redraw_status();
+  }
+}
+
+void Batch::step_started(size_t index, const std::string& step) {
+  std::lock_guard lock(mutex_);
+  steps_[index] = step;
+  if (options_.live)
+    redraw_status();
+  else
+    say(report_.entries[index].instance + ": " + step);
+}
+
+void Batch::plugin_progress(size_t index, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  std::string& step = steps_[index];
+  step = step.substr(0, step.find(" - ")) + " - " + message;
+  if (options_.live) redraw_status();
 }
 
 void Batch::run_one(size_t index) {
@@ -190,7 +286,12 @@ void Batch::run_one(size_t index) {
       return;
     }
     providers = std::move(*opened);
-    if (options_.live) redraw_status();
+    steps_[index].clear();
+    report_.entries[index].log = (batch_dir_ / (entry.instance + ".log")).string();
+    if (options_.live)
+      redraw_status();
+    else
+      say(entry.instance + ": started (wave " + std::to_string(entry.wave) + ")");
   }
 
   InstanceRef ref{options_.environment, entry.instance,
@@ -200,6 +301,9 @@ void Batch::run_one(size_t index) {
   run.target_version = options_.target_version;
   run.force = options_.force;
   run.out = &log;
+  run.plugin_log = &log;
+  InstanceProgress progress(*this, index);
+  run.progress = &progress;
   run.cancel_flag = options_.cancel_flag;
   // A run that failed part-way (not rolled back) continues where it stopped.
   if (!entry.run_id.empty()) run.resume_run_id = entry.run_id;
@@ -215,6 +319,7 @@ void Batch::run_one(size_t index) {
   e.pr_url = outcome.pr.is_object() ? outcome.pr.value("url", "") : "";
   e.failed_step = outcome.failed_step;
   e.error = outcome.error;
+  ++finished_now_;
   std::ostringstream line;
   line.setf(std::ios::fixed);
   line.precision(1);
@@ -224,6 +329,36 @@ void Batch::run_one(size_t index) {
   if (!e.error.empty()) line << " - " << e.error;
   say(line.str());
   save();
+}
+
+// Runs one wave's instances, at most max_parallel at a time; none is started
+// once the batch is cancelled or the failure threshold is crossed.
+void Batch::run_wave(int wave, const std::vector<size_t>& todo) {
+  {
+    std::lock_guard lock(mutex_);
+    wave_ = wave;
+    say("Wave " + std::to_string(wave) + ": " + std::to_string(todo.size()) + " instance(s)");
+  }
+
+  std::mutex queue_mutex;
+  size_t cursor = 0;
+  auto worker = [&] {
+    for (;;) {
+      size_t index;
+      {
+        std::lock_guard lock(queue_mutex);
+        if (cursor >= todo.size()) return;
+        {
+          std::lock_guard state(mutex_);
+          if (cancelled() || threshold_crossed()) return;  // start no new instance
+        }
+        index = todo[cursor++];
+      }
+      run_one(index);
+    }
+  };
+  size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
+  run_workers(static_cast<unsigned>(width), [&](unsigned) { worker(); });
 }
 
 Result<BatchReport> Batch::run() {
@@ -242,6 +377,8 @@ Result<BatchReport> Batch::run() {
 
   auto sizes = plan_waves(report_.entries.size(), options_.waves);
   if (!sizes) return sizes.error();
+  wave_sizes_ = *sizes;
+  steps_.assign(report_.entries.size(), "");
   // Entries keep their wave across resumes; new batches number them now.
   size_t next = 0;
   for (size_t w = 0; w < sizes->size(); ++w)
@@ -263,6 +400,9 @@ Result<BatchReport> Batch::run() {
   if (ec) return make_error("cannot create " + batch_dir_.string() + ": " + ec.message());
   report_.stop_reason.clear();
   save();
+  started_ = Clock::now();
+  std::thread ticker;
+  if (options_.live && options_.out) ticker = std::thread([this] { tick(); });
   say("Batch " + report_.batch_id + ": " + std::to_string(report_.entries.size()) +
       " instance(s) of " + options_.environment + " to " + options_.target_version + " in " +
       std::to_string(sizes->size()) + " wave(s), at most " + std::to_string(options_.max_parallel) +
@@ -283,27 +423,7 @@ Result<BatchReport> Batch::run() {
       report_.stop_reason = reason.str();
     }
     if (!report_.stop_reason.empty()) break;
-    say("Wave " + std::to_string(wave) + ": " + std::to_string(todo.size()) + " instance(s)");
-
-    std::mutex queue_mutex;
-    size_t cursor = 0;
-    auto worker = [&] {
-      for (;;) {
-        size_t index;
-        {
-          std::lock_guard lock(queue_mutex);
-          if (cursor >= todo.size()) return;
-          {
-            std::lock_guard state(mutex_);
-            if (cancelled() || threshold_crossed()) return;  // start no new instance
-          }
-          index = todo[cursor++];
-        }
-        run_one(index);
-      }
-    };
-    size_t width = std::min<size_t>(std::max(1, options_.max_parallel), todo.size());
-    run_workers(static_cast<unsigned>(width), [&](unsigned) { worker(); });
+    run_wave(wave, todo);
   }
   if (report_.stop_reason.empty() && threshold_crossed()) {
     std::ostringstream reason;
@@ -314,7 +434,13 @@ Result<BatchReport> Batch::run() {
   for (auto& e : report_.entries)
     if (e.result == BatchResult::kPending) e.result = BatchResult::kNotStarted;
   save();
-  if (options_.live && options_.out) *options_.out << "\r\033[K";
+  {
+    std::lock_guard lock(mutex_);
+    ended_ = true;
+    if (options_.live && options_.out) erase_status();
+  }
+  ended_cv_.notify_all();
+  if (ticker.joinable()) ticker.join();
   return report_;
 }
 
@@ -370,12 +496,12 @@ std::string BatchReport::recap_table() const {
   os.setf(std::ios::fixed);
   os.precision(1);
   os << pad("INSTANCE", 24) << pad("RESULT", 13) << pad("DURATION", 10) << pad("FAILED STEP", 19)
-     << "PULL REQUEST\n";
+     << pad("PULL REQUEST", 40) << "LOG\n";
   for (const auto& e : entries) {
     std::string duration = e.seconds > 0 ? format_step_seconds(e.seconds) : "";
     os << pad(e.instance, 24) << pad(to_string(e.result), 13) << pad(duration, 10)
        << pad(e.failed_step.empty() ? "-" : e.failed_step, 19)
-       << (e.pr_url.empty() ? "-" : e.pr_url) << '\n';
+       << pad(e.pr_url.empty() ? "-" : e.pr_url, 40) << (e.log.empty() ? "-" : e.log) << '\n';
   }
   return os.str();
 }

@@ -30,7 +30,8 @@ struct BatchOptions {
   bool force = false;
   std::string resume_batch_id;
   std::ostream* out = nullptr;
-  bool live = false;  // redraw a status line (a terminal)
+  bool live = false;        // keep a live status block at the bottom (a terminal)
+  size_t live_width = 100;  // the terminal's columns: no block line is longer
   const std::atomic<bool>* cancel_flag = nullptr;
 };
 
@@ -44,6 +45,7 @@ struct BatchEntry {
   std::string pr_url;
   std::string failed_step;
   std::string error;
+  std::string log;  // the instance's run log (its plugins' log lines)
 };
 
 struct BatchReport {
@@ -58,6 +60,22 @@ struct BatchReport {
   Json to_json() const;
   std::string recap_table() const;
 };
+
+// What the live status block shows (a terminal): counts, times, and the
+// instances in flight with their current step.
+struct BatchStatus {
+  int wave = 0, waves = 0;
+  size_t done = 0, running = 0, failed = 0, remaining = 0;
+  double elapsed = 0;
+  double estimate = -1;  // seconds left; negative when nothing finished yet
+  std::vector<std::pair<std::string, std::string>> in_flight;  // instance, step
+};
+// The block's lines (no escape codes), at most `width` columns each:
+//   Wave 2/3: 4 done, 2 running, 1 failed, 13 remaining | 1m15s elapsed, ~3m10s left
+//     src-a  [8/10] deploy - local: waiting for frontend to answer /healthz
+std::vector<std::string> render_batch_status(const BatchStatus& status, size_t width = 100);
+// "45s", "3m05s", "1h02m".
+std::string format_clock(double seconds);
 
 // The wave sizes for `total` instances: "1,5,25%,100%" → 1, 5, 25% of total,
 // then the rest. Percentages round up. Errors name the bad entry.

@@ -22,12 +22,30 @@ namespace mi2 {
 
 class ProviderSet;
 
+// What a run is doing, as it happens: for live progress displays. Called from
+// the thread that runs the instance.
+class RunProgress {
+ public:
+  virtual ~RunProgress() = default;
+  virtual void on_step_started(const std::string& step, size_t index, size_t total) = 0;
+  // A plugin's host progress() call: fraction 0..1 (negative when unknown).
+  virtual void on_plugin_progress(const std::string& plugin, double fraction,
+                                  const std::string& message) = 0;
+};
+
 struct RunOptions {
   std::string target_version;   // required for a new run; "latest" asks the vcs plugin
   bool dry_run = false;         // print the plan; change nothing on disk
   std::string resume_run_id;    // continue this run, skipping its completed steps
   bool force = false;           // allow version skips of more than one minor
   std::ostream* out = nullptr;  // human progress lines (and the plan in dry-run)
+  // Where plugin log lines go as well as the journal; when set they are not
+  // also logged to the process's log (stderr), so a live display stays whole.
+  std::ostream* plugin_log = nullptr;
+  RunProgress* progress = nullptr;
+  // `out` is a terminal: the running step (and its plugins' progress messages)
+  // is shown on one line redrawn in place until the step's result replaces it.
+  bool live = false;
   const std::atomic<bool>* cancel_flag = nullptr;
 };
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -33,7 +34,16 @@ void Run::journal(Json event) {
 }
 
 void Run::print(const std::string& line) {
-  if (out_) *out_ << escape_control(line) << std::endl;  // plugin errors echo input
+  if (!out_) return;
+  if (transient_shown_) *out_ << "\r\033[K";
+  transient_shown_ = false;
+  *out_ << escape_control(line) << std::endl;  // plugin errors echo input
+}
+
+void Run::show_transient(const std::string& line) {
+  if (!out_ || !options_.live) return;
+  *out_ << "\r\033[K" << line << std::flush;
+  transient_shown_ = true;
 }
 
 CallSettings Run::call_settings(std::optional<Clock::TimePoint> deadline) {
@@ -56,6 +66,30 @@ void Run::on_log(const std::string& plugin, mi2_log_level level, const std::stri
            {"plugin", plugin},
            {"level", static_cast<int>(level)},
            {"message", message}});
+  static const char* kLevels[] = {"debug", "info", "warn", "error"};
+  const char* name = kLevels[std::clamp(static_cast<int>(level), 0, 3)];
+  if (options_.plugin_log) {
+    *options_.plugin_log << plugin << " " << name << ": " << message << std::endl;
+  } else if (options_.live && level != MI2_LOG_DEBUG) {
+    // Above the live step line, not through stderr across it (debug: the journal).
+    print(std::string("      ") + plugin + ": " +
+          (level >= MI2_LOG_WARN ? name + std::string(": ") : "") + message);
+    if (!current_step_.empty()) show_transient(current_counter_ + current_step_ + " ...");
+  }
+}
+
+void Run::on_progress(const std::string& plugin, double fraction, const std::string& message) {
+  if (options_.progress) options_.progress->on_plugin_progress(plugin, fraction, message);
+  if (message.empty() && fraction < 0) return;
+  std::string text = plugin + ": " + message;
+  if (fraction >= 0 && fraction <= 1)
+    text += " (" + std::to_string(static_cast<int>(fraction * 100 + 0.5)) + "%)";
+  if (options_.live && !options_.dry_run)
+    show_transient(current_counter_ + current_step_ + " - " + text);
+  else
+    print("      " + text);
+  if (options_.plugin_log && options_.plugin_log != out_)
+    *options_.plugin_log << "      " << text << std::endl;
 }
 
 std::string Run::journal_failure_before(const std::string& step) const {
@@ -151,6 +185,8 @@ RunOutcome Run::finish(RunResult result, const std::string& error, const std::st
              {"seconds", seconds_between(started_, clock_.now())}});
   }
   if (lock_) lock_->release();
+  if (transient_shown_ && out_) *out_ << "\r\033[K" << std::flush;
+  transient_shown_ = false;
   return outcome;
 }
 
@@ -208,7 +244,10 @@ RunOutcome Run::execute() {
                       step.name);
     }
     current_step_ = step.name;
+    current_counter_ = counter;
+    if (options_.progress) options_.progress->on_step_started(step.name, i, total);
     print_planned_step(counter, step);
+    if (!options_.dry_run) show_transient(counter + step.name + " ...");
     auto step_start = clock_.now();
     journal({{"event", "step_started"},
              {"step", step.name},

@@ -42,6 +42,9 @@ class Run : public StepObserver {
   // StepObserver: what plugins do, into the journal (and the plan).
   void on_command(const std::string& plugin, const std::string& kind, const Json& record) override;
   void on_log(const std::string& plugin, mi2_log_level level, const std::string& message) override;
+  void on_progress(const std::string& plugin, double fraction, const std::string& message) override;
+  // A live terminal line or a run log of its own: plugin log lines are the run's to place.
+  bool takes_logs() const override { return options_.plugin_log != nullptr || options_.live; }
 
  private:
   // run.cpp
@@ -77,6 +80,7 @@ class Run : public StepObserver {
 
   void journal(Json event);
   void print(const std::string& line);
+  void show_transient(const std::string& line);  // live only: redrawn in place
   bool cancelled() const { return options_.cancel_flag && options_.cancel_flag->load(); }
   CallSettings call_settings(std::optional<Clock::TimePoint> deadline);
 
@@ -98,6 +102,8 @@ class Run : public StepObserver {
   std::set<std::string> completed_;
   std::map<std::string, Json> outputs_;  // step name -> {plugin: output}
   std::string current_step_;
+  std::string current_counter_;   // "[3/10] "
+  bool transient_shown_ = false;  // a live line waits to be replaced
   // A dry run has shown (not made) a change: later health checks see the old
   // workload, so their failures are noted, not the run's.
   bool dry_run_changed_ = false;

@@ -90,10 +90,10 @@ spdlog::level::level_enum spdlog_level(mi2_log_level level) {
 
 void log_line(HostContext& ctx, mi2_log_level level, std::string_view message) {
   std::string text = valid_utf8(redact(ctx, message));
-  if (auto logger = spdlog::default_logger())
+  StepObserver* observer = ctx.call_settings().observer;
+  if (auto logger = spdlog::default_logger(); logger && !(observer && observer->takes_logs()))
     logger->log(spdlog_level(level), "{}: {}", ctx.plugin_name(), text);
-  if (ctx.call_settings().observer)
-    ctx.call_settings().observer->on_log(ctx.plugin_name(), level, text);
+  if (observer) observer->on_log(ctx.plugin_name(), level, text);
 }
 
 double seconds_since(Clock::time_point start) {

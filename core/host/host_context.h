@@ -33,6 +33,9 @@ class StepObserver {
   virtual void on_progress(const std::string& plugin, double fraction, const std::string& message) {
     (void)plugin, (void)fraction, (void)message;
   }
+  // True when the observer writes plugin log lines somewhere of its own (a run
+  // log): then they are not also sent to the process's logger.
+  virtual bool takes_logs() const { return false; }
 };
 
 // Shared by every context of one process.

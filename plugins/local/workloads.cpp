@@ -181,15 +181,30 @@ json plan_rollout(const LocalContext& ctx, const json& state,
 // says what its last probe saw.
 json wait_until_healthy(const LocalContext& ctx, const json& candidates, std::string& why) {
   auto deadline = Clock::now() + std::chrono::milliseconds(ctx.config.rollout_timeout_ms);
+  const size_t starting = candidates.size();
+  std::string reported;
   for (;;) {
     json failing;
+    size_t ready = 0;
     for (const auto& c : candidates) {
       if (!probe(ctx, c, "/healthz", nullptr, &why)) {
         failing = c;
         break;
       }
+      ++ready;
     }
-    if (failing.is_null()) return failing;
+    if (failing.is_null()) {
+      if (starting > 0)
+        ctx.host.progress(1.0, std::to_string(starting) + "/" + std::to_string(starting) +
+                                   " new workloads healthy");
+      return failing;
+    }
+    if (std::string name = failing.value("name", ""); name != reported) {
+      reported = name;  // one progress message per workload waited for
+      ctx.host.progress(static_cast<double>(ready) / static_cast<double>(starting),
+                        "waiting for " + name + " to answer /healthz (" + std::to_string(ready) +
+                            "/" + std::to_string(starting) + " healthy)");
+    }
     bool dead = !alive(ctx, failing.value("pid", 0));
     if (dead || Clock::now() > deadline || ctx.host.cancelled()) return failing;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
