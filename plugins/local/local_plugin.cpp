@@ -55,6 +55,15 @@ json healthcheck(LocalContext& ctx) {
 }
 
 // Nothing to switch to locally: the commands that show the workloads.
+// Before the bump: the target version must be in the release catalog the
+// migrations come from (read-only).
+json preflight(LocalContext& ctx) {
+  const std::string& target = ctx.in.target_version;
+  if (target.empty()) return json::object();
+  ctx.catalog().get(target);  // throws the sentence naming the versions it has
+  return {{"catalogued", target}};
+}
+
 json workon(LocalContext& ctx) {
   return {{"commands", json::array({json::array({"cat", ctx.deployment_path().string()})})}};
 }
@@ -102,6 +111,7 @@ const std::vector<LocalPlugin::Route>& LocalPlugin::routes() {
       {"backup", "restore", &LocalPlugin::run<&backup_restore>},
       {"migrate", "up", &LocalPlugin::run<&migrate_up>},
       {"migrate", "status", &LocalPlugin::run<&migrate_status>},
+      {"migrate", "preflight", &LocalPlugin::run<&preflight>},
       {"apply", "apply", &LocalPlugin::run<&apply_workloads>},
       {"apply", "rollback", &LocalPlugin::run<&rollback_workloads>},
       {"apply", "workon", &LocalPlugin::run<&workon>},

@@ -114,6 +114,19 @@ TEST_F(LocalFleetE2eTest, BrokenReleaseFailsTheDeployAndIsRolledBackAutomaticall
   EXPECT_FALSE(fs::exists(root() / ".mi2/forge/pulls/1.json"));  // no PR for a failed run
 }
 
+// Preflight (#13): a version the release catalog does not have is refused
+// before the bump, so config.yaml stays byte for byte what it was.
+TEST_F(LocalFleetE2eTest, AnUncataloguedVersionIsRefusedBeforeConfigYamlChanges) {
+  first_deploy("src-1a2b3c");
+  std::string before = slurp(instance_dir("src-1a2b3c") / "config.yaml");
+  auto r = mi2({"instance", "upgrade", "-target-version", "4.2.7"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("preflight"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("4.2.7"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
+  EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
+}
+
 TEST_F(LocalFleetE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair) {
   first_deploy("src-1a2b3c");
   auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0-rc.2"});
