@@ -156,7 +156,34 @@ std::optional<std::vector<std::string>> string_array(const Json& value) {
   return result;
 }
 
-// Parses describe(); the error says what is wrong with the document.
+std::string status_name(mi2_status status) {
+  switch (status) {
+    case MI2_OK:
+      return "ok";
+    case MI2_FAILED:
+      return "failed";
+    case MI2_RETRYABLE:
+      return "retryable";
+    case MI2_TIMEOUT:
+      return "timeout";
+    case MI2_CANCELLED:
+      return "cancelled";
+    case MI2_NOT_SUPPORTED:
+      return "not supported";
+    case MI2_INVALID_INPUT:
+      return "invalid input";
+  }
+  return "failed";
+}
+
+// A host treats a status it does not know as MI2_FAILED (plugin.h).
+mi2_status known_status(int status) {
+  return status >= MI2_OK && status <= MI2_INVALID_INPUT ? static_cast<mi2_status>(status)
+                                                         : MI2_FAILED;
+}
+
+}  // namespace
+
 Result<PluginDescription> parse_description(const char* text) {
   if (!text) return make_error("describe() returned nothing");
   Json doc = Json::parse(text, nullptr, false);
@@ -207,34 +234,6 @@ Result<PluginDescription> parse_description(const char* text) {
   }
   return d;
 }
-
-std::string status_name(mi2_status status) {
-  switch (status) {
-    case MI2_OK:
-      return "ok";
-    case MI2_FAILED:
-      return "failed";
-    case MI2_RETRYABLE:
-      return "retryable";
-    case MI2_TIMEOUT:
-      return "timeout";
-    case MI2_CANCELLED:
-      return "cancelled";
-    case MI2_NOT_SUPPORTED:
-      return "not supported";
-    case MI2_INVALID_INPUT:
-      return "invalid input";
-  }
-  return "failed";
-}
-
-// A host treats a status it does not know as MI2_FAILED (plugin.h).
-mi2_status known_status(int status) {
-  return status >= MI2_OK && status <= MI2_INVALID_INPUT ? static_cast<mi2_status>(status)
-                                                         : MI2_FAILED;
-}
-
-}  // namespace
 
 // --- PluginInstance ----------------------------------------------------------
 
