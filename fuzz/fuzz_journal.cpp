@@ -1,5 +1,7 @@
 // Fuzz target: a run journal (core/engine/journal + run_history): the events,
 // the run summary, the resume state and the version before the last upgrade.
+#include <nlohmann/json.hpp>
+
 #include "core/engine/journal.h"
 #include "core/engine/run_history.h"
 #include "fuzz/fuzz_support.h"

@@ -12,7 +12,7 @@ void parse_and_print(mi2::Result<jv> (*parse)(const char*, size_t, const std::st
   auto value = parse(text, size, "config.yaml");
   if (!value) return;
   std::string json;
-  mi2::append_json(json, jv_copy(*value));
+  mi2::append_json(json, *value);  // borrows
   jv_free(*value);
 }
 
