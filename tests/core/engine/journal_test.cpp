@@ -51,7 +51,7 @@ TEST(RunJournalTest, ATornLastLineIsSkippedAndResumeStartsOnAFreshLine) {
 // Found by fuzz/fuzz_journal: a field of another type threw out of `run list`.
 TEST(RunJournalTest, FieldsOfTheWrongTypeReadAsAbsent) {
   test::TempDir dir;
-  auto path = dir / "20261127T101500Z-3f2a9c.jsonl";
+  auto path = dir.path() / "20261127T101500Z-3f2a9c.jsonl";
   test::write_file(path,
                    "{\"event\":\"run_started\",\"recipe\":7,\"ts\":\"x\",\"force\":\"yes\"}\n"
                    "{\"event\":\"step_finished\",\"step\":[1],\"result\":\"ok\",\"outputs\":3}\n"
