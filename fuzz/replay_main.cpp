@@ -45,7 +45,5 @@ int main(int argc, char** argv) {
   for (const auto& file : files)
     if (!replay(file)) return 1;
   std::printf("replayed %zu inputs\n", files.size());
-  std::error_code ec;
-  std::filesystem::remove_all(mi2::fuzz::scratch_dir(), ec);
   return 0;
 }
