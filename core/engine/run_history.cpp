@@ -7,6 +7,29 @@
 
 namespace mi2 {
 
+namespace {
+
+// An event's field, or the fallback when it is missing or of another type (a
+// hand-edited journal must not throw).
+std::string text_field(const Json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+double number_field(const Json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+bool bool_field(const Json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_boolean() && it->get<bool>();
+}
+Json object_field(const Json& e, const char* key) {
+  auto it = e.find(key);
+  return it != e.end() && it->is_object() ? *it : Json::object();
+}
+
+}  // namespace
+
 Result<ResumeState> read_resume_state(const std::filesystem::path& path,
                                       const std::string& recipe) {
   std::string run_id = path.stem().string();
@@ -19,21 +42,21 @@ Result<ResumeState> read_resume_state(const std::filesystem::path& path,
   ResumeState state;
   bool have_start = false;
   for (const Json& e : *events) {
-    std::string kind = e.value("event", "");
-    std::string result = e.value("result", "");
+    std::string kind = text_field(e, "event");
+    std::string result = text_field(e, "result");
     if (kind == "run_started") {
       have_start = true;
-      state.target_version = e.value("target_version", "");
-      state.previous_version = e.value("previous_version", "");
-      state.force = e.value("force", false);
-      if (e.value("recipe", "") != recipe)
-        return make_error("run " + run_id + " ran recipe '" + e.value("recipe", "") + "', not '" +
+      state.target_version = text_field(e, "target_version");
+      state.previous_version = text_field(e, "previous_version");
+      state.force = bool_field(e, "force");
+      if (text_field(e, "recipe") != recipe)
+        return make_error("run " + run_id + " ran recipe '" + text_field(e, "recipe") + "', not '" +
                           recipe + "'");
     } else if (kind == "step_finished" && (result == "ok" || result == "skipped")) {
-      state.completed_steps.insert(e.value("step", ""));
-      state.outputs[e.value("step", "")] = e.value("outputs", Json::object());
+      state.completed_steps.insert(text_field(e, "step"));
+      state.outputs[text_field(e, "step")] = object_field(e, "outputs");
     } else if (kind == "step_finished") {
-      state.completed_steps.erase(e.value("step", ""));
+      state.completed_steps.erase(text_field(e, "step"));
     } else if (kind == "run_finished" && result == "succeeded") {
       return make_error("run " + run_id + " already succeeded; nothing to resume");
     } else if (kind == "run_finished" && result == "rolled_back") {
@@ -49,16 +72,16 @@ RunSummary summarize_run(const std::string& id, const std::vector<Json>& events)
   RunSummary s;
   s.id = id;
   for (const Json& e : events) {
-    std::string kind = e.value("event", "");
+    std::string kind = text_field(e, "event");
     if (kind == "run_started") {
-      s.recipe = e.value("recipe", "");
-      s.from = e.value("previous_version", "");
-      s.to = e.value("target_version", "");
-      s.started = e.value("ts", 0.0);
+      s.recipe = text_field(e, "recipe");
+      s.from = text_field(e, "previous_version");
+      s.to = text_field(e, "target_version");
+      s.started = number_field(e, "ts");
     } else if (kind == "run_finished") {
-      s.result = e.value("result", "");
-      s.failed_step = e.value("failed_step", "");
-      s.seconds = e.value("seconds", 0.0);
+      s.result = text_field(e, "result");
+      s.failed_step = text_field(e, "failed_step");
+      s.seconds = number_field(e, "seconds");
     } else if (kind == "run_resumed") {
       s.result = "running or killed";
     }

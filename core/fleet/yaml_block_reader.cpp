@@ -277,6 +277,33 @@ class Reader {
   size_t depth_ = 0;
 };
 
+// True when the non-ASCII bytes of `raw` are well-formed UTF-8 of characters
+// libyaml takes as printable (no C1 controls or NEL, which YAML reads as a line
+// break, no surrogates, BOM, U+FFFE or U+FFFF); else libyaml decides.
+bool printable_utf8(std::string_view raw) {
+  for (size_t i = 0; i < raw.size();) {
+    unsigned char lead = static_cast<unsigned char>(raw[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    if (n == 0 || lead > 0xF4 || i + n > raw.size()) return false;
+    char32_t cp = lead & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char c = static_cast<unsigned char>(raw[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    const char32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || cp < 0xA0 || (cp >= 0xD800 && cp <= 0xDFFF) ||
+        cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<jv> read_simple_block_yaml(std::string_view text) {
@@ -296,12 +323,16 @@ std::optional<jv> read_simple_block_yaml(std::string_view text) {
       unsigned char u = static_cast<unsigned char>(c);
       if (u < 0x20 || u == 0x7f) return std::nullopt;  // tabs and control characters
     }
+    if (!printable_utf8(raw)) return std::nullopt;
     size_t indent = raw.find_first_not_of(' ');
     if (indent == std::string_view::npos || raw[indent] == '#') continue;
     std::string_view content = raw.substr(indent);
     if (indent == 0 && (content[0] == '%' || content.rfind("...", 0) == 0)) return std::nullopt;
     if (indent == 0 && content.rfind("---", 0) == 0) {
-      if (!first_content || !only_comment(content.substr(3))) return std::nullopt;
+      // "---x" is a scalar, not a document start: libyaml reads it.
+      if (!first_content || (content.size() > 3 && content[3] != ' ') ||
+          !only_comment(content.substr(3)))
+        return std::nullopt;
       first_content = false;
       continue;
     }

@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kRoles[] = {"render", "healthcheck", "backup", "migrate", "apply", "vcs"};
 const std::string kHostAbi =
     std::to_string(MI2_ABI_VERSION_MAJOR) + "." + std::to_string(MI2_ABI_VERSION_MINOR);
 
@@ -152,7 +151,8 @@ std::optional<std::vector<std::string>> string_array(const Json& value) {
   return result;
 }
 
-// Parses describe(); the error says what is wrong with the document.
+}  // namespace
+
 Result<PluginDescription> parse_description(const char* text) {
   if (!text) return make_error("describe() returned nothing");
   Json doc = Json::parse(text, nullptr, false);
@@ -213,8 +213,6 @@ Result<PluginDescription> parse_description(const char* text) {
   }
   return d;
 }
-
-}  // namespace
 
 // --- PluginInstance ----------------------------------------------------------
 

@@ -31,6 +31,10 @@ struct PluginDescription {
   std::vector<std::string> sensitive_config_keys;  // config_schema properties marked sensitive
 };
 
+// Parses and checks a describe() document (`text` may be null); the error
+// says what is wrong with it. Exposed for the fuzz targets.
+Result<PluginDescription> parse_description(const char* text);
+
 // One created plugin instance: destroys the plugin's instance before its
 // HostContext goes away.
 class PluginInstance {

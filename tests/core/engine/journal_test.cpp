@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/redactor.h"
+#include "core/engine/run_history.h"
 #include "tests/support/temp_dir.h"
 
 namespace mi2 {
@@ -45,6 +46,25 @@ TEST(RunJournalTest, ATornLastLineIsSkippedAndResumeStartsOnAFreshLine) {
   events = RunJournal::read(path);
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[1]["event"], "run_resumed");
+}
+
+// Found by fuzz/fuzz_journal: a field of another type threw out of `run list`.
+TEST(RunJournalTest, FieldsOfTheWrongTypeReadAsAbsent) {
+  test::TempDir dir;
+  auto path = dir.path() / "20261127T101500Z-3f2a9c.jsonl";
+  test::write_file(path,
+                   "{\"event\":\"run_started\",\"recipe\":7,\"ts\":\"x\",\"force\":\"yes\"}\n"
+                   "{\"event\":\"step_finished\",\"step\":[1],\"result\":\"ok\",\"outputs\":3}\n"
+                   "{\"event\":\"run_finished\",\"result\":false,\"seconds\":\"2\"}\n");
+  auto events = RunJournal::read(path);
+  ASSERT_TRUE(events) << events.message();
+  RunSummary s = summarize_run("20261127T101500Z-3f2a9c", *events);
+  EXPECT_EQ(s.recipe, "");
+  EXPECT_EQ(s.result, "");
+  EXPECT_EQ(s.started, 0);
+  auto resume = read_resume_state(path, "upgrade-instance");
+  ASSERT_FALSE(resume);
+  EXPECT_NE(resume.message().find("ran recipe ''"), std::string::npos) << resume.message();
 }
 
 TEST(RunJournalTest, RegisteredSecretsAreRedactedOnDisk) {

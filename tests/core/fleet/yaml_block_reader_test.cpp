@@ -79,6 +79,10 @@ TEST(YamlBlockReader, DeclinesTheRestToLibyaml) {
       "%YAML 1.2\n---\na: 1\n",
       "a: 1\n...\n",
       "a: 1\n---\nb: 2\n",
+      // Found by fuzz/fuzz_yaml_block_reader: libyaml refuses the first and
+      // reads the second as one scalar; the reader took them.
+      "\xff: 1\n",
+      "---#u:c -2\n",
   };
   for (const char* doc : docs) {
     expect_same(doc);
