@@ -37,34 +37,21 @@ std::string option(const Parsed& parsed, const char* name) {
   return parsed.vm.count(name) ? parsed.vm[name].as<std::string>() : std::string();
 }
 
-std::string text_at(const Json& instance, const char* section, const char* key) {
-  if (!instance.contains(section) || !instance[section].is_object()) return "";
-  const Json& object = instance[section];
-  if (!object.contains(key)) return "";
-  const Json& value = object[key];
-  return value.is_string() ? value.get<std::string>() : value.is_null() ? "" : value.dump();
-}
-
-std::string instance_type(const Json& instance) {
-  const Json* metadata = instance.contains("metadata") ? &instance["metadata"] : nullptr;
-  if (!metadata || !metadata->is_object() || !metadata->contains("labels")) return "";
-  return text_at(*metadata, "labels", "instance-type");
-}
-
 // spec.domain is a name or an object naming it (primaryDNSName).
 std::string domain_of(const Json& instance) {
   if (instance.contains("spec") && instance["spec"].is_object() &&
       instance["spec"].contains("domain") && instance["spec"]["domain"].is_object())
-    return text_at(instance["spec"], "domain", "primaryDNSName");
-  return text_at(instance, "spec", "domain");
+    return instance_text(instance["spec"], "domain", "primaryDNSName");
+  return instance_text(instance, "spec", "domain");
 }
 
 void print_instance_table(CommandContext& ctx, const Json& all) {
   std::vector<TableRow> rows = {{"ID", "SLUG", "TYPE", "VERSION", "CHANNEL", "DOMAIN"}};
   for (const auto& instance : all)
-    rows.push_back({text_at(instance, "metadata", "name"), text_at(instance, "spec", "displayName"),
-                    instance_type(instance), text_at(instance, "spec", "sourcegraphVersion"),
-                    text_at(instance, "spec", "releaseChannel"), domain_of(instance)});
+    rows.push_back({instance_text(instance, "metadata", "name"),
+                    instance_text(instance, "spec", "displayName"), instance_type(instance),
+                    instance_text(instance, "spec", "sourcegraphVersion"),
+                    instance_text(instance, "spec", "releaseChannel"), domain_of(instance)});
   for (auto& row : rows)
     for (auto& cell : row) cell = escape_control(cell);
   print_table(*ctx.out, rows, style_for(*ctx.out));

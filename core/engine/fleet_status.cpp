@@ -12,20 +12,7 @@
 namespace mi2 {
 namespace {
 
-std::string text_at(const Json& instance, const char* section, const char* key) {
-  if (!instance.contains(section) || !instance[section].is_object()) return "";
-  const Json& object = instance[section];
-  if (!object.contains(key)) return "";
-  const Json& value = object[key];
-  return value.is_string() ? value.get<std::string>() : value.is_null() ? "" : value.dump();
-}
-
-std::string type_of(const Json& instance) {
-  if (!instance.contains("metadata") || !instance["metadata"].is_object()) return "";
-  return text_at(instance["metadata"], "labels", "instance-type");
-}
-
-// The newest journal that reads (run ids sort by start time).
+// The newest journal that reads (run_journals: newest first).
 std::optional<RunSummary> newest_run(const Fleet& fleet, const InstanceRef& ref) {
   for (const auto& path : run_journals(runs_dir(fleet, ref))) {
     auto events = RunJournal::read(path);
@@ -72,9 +59,9 @@ Result<FleetStatus> read_fleet_status(const Fleet& fleet, const std::string& env
     InstanceStatus row;
     row.id = scanned.ref.id;
     row.slug = slug_of(scanned.instance, scanned.ref.id);
-    row.type = type_of(scanned.instance);
-    row.version = text_at(scanned.instance, "spec", "sourcegraphVersion");
-    row.channel = text_at(scanned.instance, "spec", "releaseChannel");
+    row.type = instance_type(scanned.instance);
+    row.version = instance_text(scanned.instance, "spec", "sourcegraphVersion");
+    row.channel = instance_text(scanned.instance, "spec", "releaseChannel");
     row.last_run = newest_run(fleet, scanned.ref);
     row.lock = InstanceLock::current(fleet.state_dir(scanned.ref));
     ++status.version_counts[row.version];

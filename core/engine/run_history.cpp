@@ -1,6 +1,8 @@
 #include "core/engine/run_history.h"
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/engine/journal.h"
@@ -26,6 +28,15 @@ bool bool_field(const Json& e, const char* key) {
 Json object_field(const Json& e, const char* key) {
   auto it = e.find(key);
   return it != e.end() && it->is_object() ? *it : Json::object();
+}
+
+// The "ts" of a journal's first line (0 when it has none that reads).
+double first_event_time(const std::filesystem::path& journal) {
+  std::ifstream in(journal);
+  std::string line;
+  if (!std::getline(in, line)) return 0.0;
+  Json event = Json::parse(line, nullptr, false);
+  return event.is_object() ? number_field(event, "ts") : 0.0;
 }
 
 }  // namespace
@@ -95,7 +106,22 @@ std::vector<std::filesystem::path> run_journals(const std::filesystem::path& run
   for (const auto& entry : std::filesystem::directory_iterator(runs_dir, ec))
     if (entry.path().extension() == ".jsonl" && is_valid_run_id(entry.path().stem().string()))
       journals.push_back(entry.path());
-  std::sort(journals.rbegin(), journals.rend());
+  // Run ids carry their start to the second; runs that started in the same
+  // second are ordered by the time of their first event.
+  auto second = [](const std::filesystem::path& p) { return p.stem().string().substr(0, 16); };
+  std::map<std::filesystem::path, double> started;
+  std::sort(journals.begin(), journals.end());
+  for (size_t i = 0; i + 1 < journals.size(); ++i)
+    if (second(journals[i]) == second(journals[i + 1]))
+      for (size_t j : {i, i + 1})
+        if (!started.count(journals[j])) started[journals[j]] = first_event_time(journals[j]);
+  std::sort(journals.begin(), journals.end(), [&](const auto& a, const auto& b) {
+    if (second(a) != second(b)) return second(a) > second(b);
+    auto ta = started.find(a), tb = started.find(b);
+    if (ta != started.end() && tb != started.end() && ta->second != tb->second)
+      return ta->second > tb->second;
+    return a > b;
+  });
   return journals;
 }
 

@@ -32,7 +32,8 @@ struct RunSummary {
 
 RunSummary summarize_run(const std::string& id, const std::vector<Json>& events);
 
-// Every journal in `runs_dir`, newest first (run ids sort by start time).
+// Every journal in `runs_dir`, newest first: by the start second in the run
+// id, then (runs of the same second) by the time of the first event.
 std::vector<std::filesystem::path> run_journals(const std::filesystem::path& runs_dir);
 
 // The version before the newest upgrade-instance run, or "" when none names one.

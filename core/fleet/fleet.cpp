@@ -208,6 +208,20 @@ Result<Json> load_yaml_file_as_json(const fs::path& path) {
   return std::move(tree->json);
 }
 
+std::string instance_text(const Json& instance, const char* section, const char* key) {
+  if (!instance.is_object() || !instance.contains(section) || !instance[section].is_object())
+    return "";
+  const Json& object = instance[section];
+  if (!object.contains(key)) return "";
+  const Json& value = object[key];
+  return value.is_string() ? value.get<std::string>() : value.is_null() ? "" : value.dump();
+}
+
+std::string instance_type(const Json& instance) {
+  if (!instance.is_object() || !instance.contains("metadata")) return "";
+  return instance_text(instance["metadata"], "labels", "instance-type");
+}
+
 std::string slug_of(const Json& instance, const std::string& fallback) {
   if (!instance.is_object()) return fallback;
   auto spec = instance.find("spec");

@@ -68,6 +68,11 @@ Result<std::string> instance_version(const Json& instance, const std::string& pa
 // spec.displayName of config.yaml as JSON (the slug), or `fallback` (the id)
 // when it has none. The one place the slug is read.
 std::string slug_of(const Json& instance, const std::string& fallback);
+// instance[section][key] as text ("" when absent; non-strings as JSON): the
+// listing columns (version, channel, name) read the same way everywhere.
+std::string instance_text(const Json& instance, const char* section, const char* key);
+// metadata.labels.instance-type, or "".
+std::string instance_type(const Json& instance);
 // Any YAML file (mi2.yaml, config.yaml) as JSON through the fleet scan's
 // reader; refuses what YamlEventGuard refuses, naming the file and line.
 Result<Json> load_yaml_file_as_json(const std::filesystem::path& path);

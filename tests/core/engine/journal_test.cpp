@@ -25,6 +25,26 @@ TEST(RunJournalTest, AppendsEventsAsJsonLinesWithTimestamps) {
   EXPECT_GT((*events)[0]["ts"].get<double>(), 1.7e9);
 }
 
+// Two runs that start in the same second: the newer is the one whose first
+// event is later, whatever the random suffixes of their ids say.
+TEST(RunJournalTest, RunsOfTheSameSecondAreOrderedByTheirFirstEvent) {
+  test::TempDir dir;
+  auto runs = dir.path() / "runs";
+  std::filesystem::create_directories(runs);
+  auto write = [&](const std::string& id, double ts, const std::string& recipe) {
+    std::ofstream(runs / (id + ".jsonl"))
+        << Json{{"event", "run_started"}, {"recipe", recipe}, {"ts", ts}}.dump() << "\n";
+  };
+  write("20261127T101500Z-ffffff", 1000.1, "first-deploy");
+  write("20261127T101500Z-000001", 1000.7, "upgrade-instance");
+  write("20261127T101459Z-aaaaaa", 999.0, "older");
+  auto journals = run_journals(runs);
+  ASSERT_EQ(journals.size(), 3u);
+  EXPECT_EQ(journals[0].stem(), "20261127T101500Z-000001");
+  EXPECT_EQ(journals[1].stem(), "20261127T101500Z-ffffff");
+  EXPECT_EQ(journals[2].stem(), "20261127T101459Z-aaaaaa");
+}
+
 TEST(RunJournalTest, RefusesToOverwriteAnExistingRun) {
   test::TempDir dir;
   ASSERT_TRUE(RunJournal::create(dir.path(), "20261127T101500Z-abc123").ok());
