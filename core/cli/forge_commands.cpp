@@ -135,8 +135,8 @@ int pr_list(CommandContext& ctx) {
   auto forge = open_forge(ctx);
   if (!forge) return fail(ctx, forge.message());
   auto out = call_forge(*forge, "pr list", "pr-list",
-                  {{"label", option_string(*parsed, "label")},
-                   {"state", parsed->vm["state"].as<std::string>()}});
+                        {{"label", option_string(*parsed, "label")},
+                         {"state", parsed->vm["state"].as<std::string>()}});
   if (!out) return fail(ctx, out.message());
   Json prs = out->value("prs", Json::array());
 
@@ -242,7 +242,7 @@ int pr_merge(CommandContext& ctx) {
   int result = kExitOk;
   for (int64_t number : *numbers) {
     auto out = call_forge(*forge, "pr merge", "pr-merge",
-                    {{"number", number}, {"squash", squash}, {"auto", auto_merge}});
+                          {{"number", number}, {"squash", squash}, {"auto", auto_merge}});
     if (!out) {
       result = fail(ctx, "#" + std::to_string(number) + ": " + out.message());
       continue;

@@ -39,8 +39,8 @@ Json tracked_instances(const FleetStatus& status) {
 
 std::string pr_text(const Json& pr) {
   if (!pr.is_object()) return "";
-  std::string text = "#" + std::to_string(pr.value("number", int64_t{0})) + " " +
-                     pr.value("state", "");
+  std::string text =
+      "#" + std::to_string(pr.value("number", int64_t{0})) + " " + pr.value("state", "");
   if (pr.value("state", "") == "merged" && pr.value("auto_merge", false)) text += " (auto-merge)";
   return text;
 }
@@ -66,14 +66,14 @@ void print_sync(std::ostream& out, const Json& result, bool dry_run) {
       what = dry_run ? "would clear" : "cleared";
     else
       continue;
-    std::string detail = state == "failed" ? instance.value("mark", "") : pr_text(instance["pr"]);
+    std::string detail = state == "failed" ? instance.value("mark", "") : pr_text(instance.value("pr", Json()));
     if (state == "failed" && detail.empty()) detail = "last run failed";
     if (change == "cleared" && state == "succeeded") detail = "last run succeeded";
     if (what == "not listed") detail += "; add it to the issue by hand";
-    rows.push_back({"  " + what,
-                    escape_control(instance.value("slug", "") + " (" + instance.value("id", "") +
-                                   ")"),
-                    escape_control(detail)});
+    rows.push_back(
+        {"  " + what,
+         escape_control(instance.value("slug", "") + " (" + instance.value("id", "") + ")"),
+         escape_control(detail)});
   }
   print_table(out, rows, Style{});
   const Json summary = result.value("summary", Json::object());
@@ -147,9 +147,9 @@ int tracking_issue_sync(CommandContext& ctx) {
     *ctx.out << out.dump(2) << '\n';
   } else if (*mode == OutputMode::kQuiet) {
     const Json summary = out.value("summary", Json::object());
-    *ctx.out << "ticked " << summary.value("ticked", 0) << ", failed "
-             << summary.value("failed", 0) << ", unchanged " << summary.value("unchanged", 0)
-             << ", not listed " << summary.value("not_listed", 0) << '\n';
+    *ctx.out << "ticked " << summary.value("ticked", 0) << ", failed " << summary.value("failed", 0)
+             << ", unchanged " << summary.value("unchanged", 0) << ", not listed "
+             << summary.value("not_listed", 0) << '\n';
   } else {
     print_sync(*ctx.out, out, forge->dry_run);
   }

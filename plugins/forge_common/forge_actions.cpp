@@ -160,6 +160,17 @@ Json tracking_issue_sync(const sdk::Host& host, Forge& forge, const VcsOptions& 
   return tracking_sync_json(*issue, sync, host.dry_run(), update);
 }
 
+Json pr_list(Forge& forge, const Json& params) {
+  std::string state = string_param(params, "state", "open");
+  if (state != "open" && state != "closed" && state != "merged" && state != "all")
+    throw sdk::invalid_input("pr-list's state must be open, closed, merged or all, not '" + state +
+                             "'.");
+  Json prs = Json::array();
+  for (const auto& pr : forge.list_prs(string_param(params, "label"), state))
+    prs.push_back(pr_json(pr, false));
+  return {{"prs", prs}};
+}
+
 Json pr_merge(Forge& forge, const Json& params) {
   int64_t number = parse_number(params.value("number", Json()), "pr-merge's number");
   bool squash = params.value("squash", true);
@@ -254,11 +265,7 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
   } else if (action == "tracking-issue-sync") {
     out = tracking_issue_sync(host, forge, options, params);
   } else if (action == "pr-list") {
-    Json prs = Json::array();
-    for (const auto& pr :
-         forge.list_prs(string_param(params, "label"), string_param(params, "state", "open")))
-      prs.push_back(pr_json(pr, false));
-    out = {{"prs", prs}};
+    out = pr_list(forge, params);
   } else if (action == "pr-view") {
     out = {{"pr",
             pr_json(forge.view_pr(parse_number(params.value("number", Json()), "pr-view's number")),

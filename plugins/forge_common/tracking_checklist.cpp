@@ -84,8 +84,7 @@ std::string synced_line(const std::string& line, size_t box, const std::string& 
   if (merged || instance.state == "succeeded") wanted_item = bare;
   if (instance.state == "failed") wanted_item = bare + " " + mark;
   if (wanted_item == item && (!merged || line[box] != ' ')) return line;
-  std::string out = line.substr(0, box) + (merged ? "x" : line.substr(box, 1)) + "] " +
-                    wanted_item;
+  std::string out = line.substr(0, box) + (merged ? "x" : line.substr(box, 1)) + "] " + wanted_item;
   if (!line.empty() && line.back() == '\r') out += '\r';
   return out;
 }
@@ -114,8 +113,7 @@ TrackingSyncRequest read_tracking_sync_request(const Json& params) {
   TrackingSyncRequest request;
   request.environment = text_param(params, "environment", where);
   request.version = text_param(params, "version", where);
-  if (request.version.empty())
-    throw sdk::invalid_input(where + " needs the param 'version'.");
+  if (request.version.empty()) throw sdk::invalid_input(where + " needs the param 'version'.");
   const Json instances = params.value("instances", Json());
   if (!instances.is_array())
     throw sdk::invalid_input(where + " needs 'instances', a list of {id, slug, run}.");

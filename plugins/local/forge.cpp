@@ -492,8 +492,7 @@ json tracking_issue_sync(LocalContext& ctx) {
     if (std::find(one.labels.begin(), one.labels.end(), label) != one.labels.end())
       prs.push_back(std::move(one));
   }
-  forge::TrackingSync sync =
-      forge::sync_tracking_checklist(issue.value("body", ""), request, prs);
+  forge::TrackingSync sync = forge::sync_tracking_checklist(issue.value("body", ""), request, prs);
   bool update = sync.changed && !ctx.dry_run();
   if (update) {
     issue["body"] = sync.body;

@@ -62,8 +62,8 @@ class TrackingSyncCliTest : public ForgeCliTest {
   }
   // Requests that change an issue (GitHub PATCH, GitLab PUT on its path).
   size_t issue_writes() {
-    std::string path = github() ? "/repos/acme/customer/issues"
-                                : "/api/v4/projects/acme%2Fcustomer/issues";
+    std::string path =
+        github() ? "/repos/acme/customer/issues" : "/api/v4/projects/acme%2Fcustomer/issues";
     return server.requests_to(github() ? "PATCH" : "PUT", path).size();
   }
   std::string only_run(const std::string& environment, const std::string& id) {
@@ -130,8 +130,8 @@ TEST_P(TrackingSyncCliTest, TicksMergedAndAutoMergedMarksFailedLeavesOpenAndIsId
   std::string body = issue_body(prod_issue());
   EXPECT_TRUE(has(body, "- [x] acme (src-a1)\n")) << body;
   EXPECT_TRUE(has(body, "- [x] globex (src-b2)\n")) << body;
-  EXPECT_TRUE(has(body, "- [ ] initech (src-c3) \u274C failed at publish (run " + failed_run +
-                            ")\n"))
+  EXPECT_TRUE(
+      has(body, "- [ ] initech (src-c3) \u274C failed at publish (run " + failed_run + ")\n"))
       << body;
   EXPECT_TRUE(has(body, "- [ ] umbrella (src-d4)\n")) << body;
   EXPECT_TRUE(has(body, "- [ ] hooli (src-e5)\n")) << body;  // dev's merged PR is not its

@@ -50,10 +50,9 @@ TEST(TrackingSync, TicksMergedAndAutoMergedMarksFailedLeavesTheRest) {
   auto req = request({instance("src-a1", "acme"), instance("src-b2", "globex"),
                       instance("src-c3", "initech", "failed", "r-3", "migrate"),
                       instance("src-e5", "hooli")});
-  std::vector<PullRequest> prs = {pr(1, "acme: upgrade to 4.1.0", "merged"),
-                                  pr(2, "globex: upgrade to 4.1.0", "merged", true),
-                                  pr(3, "hooli: upgrade to 4.1.0", "open"),
-                                  pr(4, "initech: upgrade to 4.0.1", "merged")};
+  std::vector<PullRequest> prs = {
+      pr(1, "acme: upgrade to 4.1.0", "merged"), pr(2, "globex: upgrade to 4.1.0", "merged", true),
+      pr(3, "hooli: upgrade to 4.1.0", "open"), pr(4, "initech: upgrade to 4.0.1", "merged")};
   TrackingSync sync = sync_tracking_checklist(kBody, req, prs);
   EXPECT_EQ(sync.body,
             "Tracking the upgrade of `prod` to 4.1.0.\n\n"
@@ -81,7 +80,8 @@ TEST(TrackingSync, TicksMergedAndAutoMergedMarksFailedLeavesTheRest) {
 }
 
 TEST(TrackingSync, ANewerFailureReplacesTheMarkAndSuccessOrMergeClearsIt) {
-  std::string body = "- [ ] initech (src-c3) \u274C failed at migrate (run r-3)\r\n- [ ] acme (src-a1)";
+  std::string body =
+      "- [ ] initech (src-c3) \u274C failed at migrate (run r-3)\r\n- [ ] acme (src-a1)";
   TrackingSync newer = sync_tracking_checklist(
       body, request({instance("src-c3", "initech", "rolled_back", "r-4", "verify")}), {});
   EXPECT_EQ(newer.body,
@@ -111,11 +111,11 @@ TEST(TrackingSync, NoNewsLeavesAMarkAndOtherLinesAlone) {
       "- [x] done-by-hand (src-z9)\n"
       "- [ ] acme-dev (src-f6)\n";
   // A run still going (or killed) is no news: the mark of the last failure stays.
-  TrackingSync sync = sync_tracking_checklist(
-      body,
-      request({instance("src-c3", "initech", "running or killed", "r-6"),
-               instance("src-a1", "acme")}),
-      {pr(1, "acme: upgrade to 4.1.0", "merged")});
+  TrackingSync sync =
+      sync_tracking_checklist(body,
+                              request({instance("src-c3", "initech", "running or killed", "r-6"),
+                                       instance("src-a1", "acme")}),
+                              {pr(1, "acme: upgrade to 4.1.0", "merged")});
   EXPECT_EQ(sync.body, body);
   EXPECT_FALSE(sync.changed);
   EXPECT_EQ(sync.not_listed, 1);  // acme merged, but the checklist does not list it
@@ -154,9 +154,8 @@ TEST(TrackingSync, TickChecklistDropsAFailureMark) {
 TEST(TrackingSync, ParamsAreCheckedAndAMissingIssueSaysHowToCreateIt) {
   EXPECT_THROW(read_tracking_sync_request({{"version", "4.1.0"}}), sdk::Error);
   EXPECT_THROW(read_tracking_sync_request({{"instances", nlohmann::json::array()}}), sdk::Error);
-  EXPECT_THROW(
-      read_tracking_sync_request({{"version", "4.1.0"}, {"instances", {{{"slug", "x"}}}}}),
-      sdk::Error);
+  EXPECT_THROW(read_tracking_sync_request({{"version", "4.1.0"}, {"instances", {{{"slug", "x"}}}}}),
+               sdk::Error);
   auto req = read_tracking_sync_request(
       {{"environment", "prod"},
        {"version", "4.1.0"},

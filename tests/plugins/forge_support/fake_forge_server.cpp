@@ -56,7 +56,6 @@ std::string percent_encode(const std::string& text) {
   return out;
 }
 
-
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;

@@ -196,27 +196,26 @@ TEST_F(LocalForgeTest, TrackingIssueSyncTicksMergedMarksFailedAndWritesOnlyOnCha
   EXPECT_EQ(git({"--git-dir", origin_.string(), "log", "--format=%s", "-2", "main"}),
             "umbrella: upgrade to 4.2.0 (#2)\nacme: upgrade to 4.2.0 (#1)\n");
 
-  json sync = {{"environment", "dev"},
-               {"version", "4.2.0"},
-               {"title", "Upgrade dev to 4.2.0"},
-               {"label", "mi-upgrade"},
-               {"instances",
-                {{{"id", "src-1a2b3c"}, {"slug", "acme"}, {"run", nullptr}},
-                 {{"id", "src-0d1e2f"}, {"slug", "umbrella"}, {"run", nullptr}},
-                 {{"id", "src-7a8b9c"},
-                  {"slug", "initech"},
-                  {"run", {{"run_id", "r-7"}, {"result", "succeeded"}}}},
-                 {{"id", "src-4d5e6f"},
-                  {"slug", "globex"},
-                  {"run", {{"run_id", "r-9"}, {"result", "failed"}, {"failed_step", "migrate"}}}}}}};
+  json sync = {
+      {"environment", "dev"},
+      {"version", "4.2.0"},
+      {"title", "Upgrade dev to 4.2.0"},
+      {"label", "mi-upgrade"},
+      {"instances",
+       {{{"id", "src-1a2b3c"}, {"slug", "acme"}, {"run", nullptr}},
+        {{"id", "src-0d1e2f"}, {"slug", "umbrella"}, {"run", nullptr}},
+        {{"id", "src-7a8b9c"},
+         {"slug", "initech"},
+         {"run", {{"run_id", "r-7"}, {"result", "succeeded"}}}},
+        {{"id", "src-4d5e6f"},
+         {"slug", "globex"},
+         {"run", {{"run_id", "r-9"}, {"result", "failed"}, {"failed_step", "migrate"}}}}}}};
   fs::path issue_file = root() / ".mi2/forge/issues/1.json";
   json out = call("vcs", "tracking-issue-sync", input("4.2.0", sync));
   EXPECT_TRUE(out["updated"]);
-  EXPECT_EQ(out["summary"], json({{"ticked", 2},
-                                  {"failed", 1},
-                                  {"cleared", 0},
-                                  {"unchanged", 1},
-                                  {"not_listed", 0}}));
+  EXPECT_EQ(
+      out["summary"],
+      json({{"ticked", 2}, {"failed", 1}, {"cleared", 0}, {"unchanged", 1}, {"not_listed", 0}}));
   EXPECT_EQ(json::parse(slurp(issue_file))["body"],
             "Instances:\n\n- [x] acme (src-1a2b3c)\n- [x] umbrella (src-0d1e2f)\n"
             "- [ ] initech (src-7a8b9c)\n- [ ] globex (src-4d5e6f) \u274C failed at migrate (run "
