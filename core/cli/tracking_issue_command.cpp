@@ -66,7 +66,8 @@ void print_sync(std::ostream& out, const Json& result, bool dry_run) {
       what = dry_run ? "would clear" : "cleared";
     else
       continue;
-    std::string detail = state == "failed" ? instance.value("mark", "") : pr_text(instance.value("pr", Json()));
+    std::string detail =
+        state == "failed" ? instance.value("mark", "") : pr_text(instance.value("pr", Json()));
     if (state == "failed" && detail.empty()) detail = "last run failed";
     if (change == "cleared" && state == "succeeded") detail = "last run succeeded";
     if (what == "not listed") detail += "; add it to the issue by hand";
