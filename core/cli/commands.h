@@ -44,6 +44,9 @@ int env_status(CommandContext& ctx);
 int env_create_tracking_issue(CommandContext& ctx);
 int pr_command(CommandContext& ctx);  // pr list|view|approve|merge
 
+// tracking_issue_command.cpp
+int env_tracking_issue(CommandContext& ctx);  // env tracking-issue sync
+
 // completion.cpp
 int completion(CommandContext& ctx);       // completion bash|zsh|fish
 int complete_values(CommandContext& ctx);  // __complete KIND: values for the scripts

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "core/cli/commands.h"
+#include "core/cli/forge_session.h"
 #include "core/cli/output.h"
 #include "core/cli/session.h"
 #include "core/engine/upgrade_pr.h"
@@ -19,40 +20,6 @@
 
 namespace mi2::cli {
 namespace {
-
-// The vcs provider of the fleet around the current directory.
-struct Forge {
-  Session session;
-  Provider* vcs = nullptr;
-  bool dry_run = false;
-};
-
-Result<Forge> open_forge(const CommandContext& ctx) {
-  auto session = open_session(ctx, {"vcs"});
-  if (!session) return session.error();
-  Forge forge;
-  forge.session = std::move(*session);
-  auto vcs = forge.session.providers->first("vcs");
-  if (!vcs) return vcs.error();
-  forge.vcs = *vcs;
-  return forge;
-}
-
-// Invokes vcs.<action> with fleet-level input (no instance).
-Result<Json> call(Forge& forge, const std::string& step, const std::string& action,
-                  const Json& params, const std::string& environment = "") {
-  Json input = {{"step", step},
-                {"dry_run", forge.dry_run},
-                {"fleet_root", forge.session.fleet->root().string()},
-                {"params", params}};
-  if (!environment.empty()) input["environment"] = environment;
-  CallSettings settings;
-  settings.dry_run = forge.dry_run;
-  settings.cancel_flag = install_interrupt_handler();
-  InvokeResult result = ProviderSet::invoke(*forge.vcs, "vcs", action, input, settings);
-  if (!result.ok()) return make_error(result.error);
-  return result.output.is_object() ? result.output : Json::object();
-}
 
 // "12", "#12" or a PR URL ending in /12.
 std::optional<int64_t> pr_number(const std::string& text) {
@@ -111,8 +78,8 @@ Result<UpgradeTarget> upgrade_target(const Fleet& fleet, const Json& pr) {
 
 // Ticks the merged PR's instance off its tracking issue. A failure is a
 // warning: the merge itself succeeded.
-void tick_tracking_issue(const CommandContext& ctx, Forge& forge, int64_t number) {
-  auto pr = call(forge, "pr merge", "pr-view", {{"number", number}});
+void tick_tracking_issue(const CommandContext& ctx, ForgeSession& forge, int64_t number) {
+  auto pr = call_forge(forge, "pr merge", "pr-view", {{"number", number}});
   auto target = pr ? upgrade_target(*forge.session.fleet, pr->value("pr", Json::object()))
                    : Result<UpgradeTarget>(pr.error());
   if (!target) {
@@ -126,7 +93,7 @@ void tick_tracking_issue(const CommandContext& ctx, Forge& forge, int64_t number
                  {"title", tracking_issue_title(ref.environment, target->version)},
                  {"instance", ref.id},
                  {"labels", defaults.value("labels", Json::array())}};
-  auto ticked = call(forge, "pr merge", "tracking-issue-check", params, ref.environment);
+  auto ticked = call_forge(forge, "pr merge", "tracking-issue-check", params, ref.environment);
   if (!ticked) {
     *ctx.err << "mi2 " << ctx.name << ": merged #" << number
              << " but could not tick it off the tracking issue: " << ticked.message() << '\n';
@@ -167,9 +134,9 @@ int pr_list(CommandContext& ctx) {
 
   auto forge = open_forge(ctx);
   if (!forge) return fail(ctx, forge.message());
-  auto out = call(*forge, "pr list", "pr-list",
-                  {{"label", option_string(*parsed, "label")},
-                   {"state", parsed->vm["state"].as<std::string>()}});
+  auto out = call_forge(*forge, "pr list", "pr-list",
+                        {{"label", option_string(*parsed, "label")},
+                         {"state", parsed->vm["state"].as<std::string>()}});
   if (!out) return fail(ctx, out.message());
   Json prs = out->value("prs", Json::array());
 
@@ -219,7 +186,7 @@ int pr_view(CommandContext& ctx) {
   if (!numbers) return usage_error(ctx, numbers.message());
   auto forge = open_forge(ctx);
   if (!forge) return fail(ctx, forge.message());
-  auto out = call(*forge, "pr view", "pr-view", {{"number", numbers->front()}});
+  auto out = call_forge(*forge, "pr view", "pr-view", {{"number", numbers->front()}});
   if (!out) return fail(ctx, out.message());
   Json pr = out->value("pr", Json::object());
   if (parsed->vm.count("json")) {
@@ -246,7 +213,7 @@ int pr_approve(CommandContext& ctx) {
   if (!forge) return fail(ctx, forge.message());
   int result = kExitOk;
   for (int64_t number : *numbers) {
-    auto out = call(*forge, "pr approve", "pr-approve", {{"number", number}});
+    auto out = call_forge(*forge, "pr approve", "pr-approve", {{"number", number}});
     if (!out) {
       result = fail(ctx, "#" + std::to_string(number) + ": " + out.message());
       continue;
@@ -274,8 +241,8 @@ int pr_merge(CommandContext& ctx) {
   bool auto_merge = parsed->vm.count("auto") > 0;
   int result = kExitOk;
   for (int64_t number : *numbers) {
-    auto out = call(*forge, "pr merge", "pr-merge",
-                    {{"number", number}, {"squash", squash}, {"auto", auto_merge}});
+    auto out = call_forge(*forge, "pr merge", "pr-merge",
+                          {{"number", number}, {"squash", squash}, {"auto", auto_merge}});
     if (!out) {
       result = fail(ctx, "#" + std::to_string(number) + ": " + out.message());
       continue;
@@ -314,7 +281,7 @@ int env_create_tracking_issue(CommandContext& ctx) {
   if (!forge) return fail(ctx, forge.message());
   forge->dry_run = parsed->vm.count("dry-run") > 0;
   if (version == "latest") {
-    auto latest = call(*forge, "env create-tracking-issue", "latest-version", Json::object());
+    auto latest = call_forge(*forge, "env create-tracking-issue", "latest-version", Json::object());
     if (!latest) return fail(ctx, latest.message());
     version = latest->value("version", "");
     if (auto valid = validate_version(version); !valid)
@@ -323,7 +290,7 @@ int env_create_tracking_issue(CommandContext& ctx) {
   if (auto instances = forge->session.fleet->instances(environment); !instances)
     return fail(ctx, instances.message());
   Json params = tracking_issue_params(*forge->session.fleet, environment, version);
-  auto out = call(*forge, "env create-tracking-issue", "tracking-issue", params, environment);
+  auto out = call_forge(*forge, "env create-tracking-issue", "tracking-issue", params, environment);
   if (!out) return fail(ctx, out.message());
   Json issue = out->value("issue", Json::object());
   if (forge->dry_run) {

@@ -12,11 +12,15 @@
 namespace mi2 {
 namespace {
 
-// The newest journal that reads (run_journals: newest first).
-std::optional<RunSummary> newest_run(const Fleet& fleet, const InstanceRef& ref) {
+// The newest journal that reads (run_journals: newest first), of a run to
+// `target_version` when that is given.
+std::optional<RunSummary> newest_run(const Fleet& fleet, const InstanceRef& ref,
+                                     const std::string& target_version) {
   for (const auto& path : run_journals(runs_dir(fleet, ref))) {
     auto events = RunJournal::read(path);
-    if (events && !events->empty()) return summarize_run(path.stem().string(), *events);
+    if (!events || events->empty()) continue;
+    RunSummary run = summarize_run(path.stem().string(), *events);
+    if (target_version.empty() || run.to == target_version) return run;
   }
   return std::nullopt;
 }
@@ -48,7 +52,8 @@ bool version_above(const std::string& a, const std::string& b) {
 }  // namespace
 
 Result<FleetStatus> read_fleet_status(const Fleet& fleet, const std::string& environment,
-                                      const std::string& filter) {
+                                      const std::string& filter,
+                                      const std::string& runs_to_version) {
   ScanOptions scan;
   scan.filter = filter;
   auto selected = scan_instances(fleet, environment, scan);
@@ -62,7 +67,7 @@ Result<FleetStatus> read_fleet_status(const Fleet& fleet, const std::string& env
     row.type = instance_type(scanned.instance);
     row.version = instance_text(scanned.instance, "spec", "sourcegraphVersion");
     row.channel = instance_text(scanned.instance, "spec", "releaseChannel");
-    row.last_run = newest_run(fleet, scanned.ref);
+    row.last_run = newest_run(fleet, scanned.ref, runs_to_version);
     row.lock = InstanceLock::current(fleet.state_dir(scanned.ref));
     ++status.version_counts[row.version];
     status.instances.push_back(std::move(row));

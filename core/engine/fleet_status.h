@@ -36,8 +36,11 @@ struct FleetStatus {
 };
 
 // `filter` is a jq expression as `env upgrade -filter` takes (empty: all).
+// With `runs_to_version`, each last_run is the newest run to that version
+// (`env tracking-issue sync`), else the newest run of all.
 Result<FleetStatus> read_fleet_status(const Fleet& fleet, const std::string& environment,
-                                      const std::string& filter);
+                                      const std::string& filter,
+                                      const std::string& runs_to_version = "");
 
 // Fills pr_url/pr_number from a forge's open PRs (`pr-list` output items):
 // an upgrade PR's title is "<slug>: upgrade to <V>".

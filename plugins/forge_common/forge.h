@@ -82,6 +82,8 @@ class Forge {
   // Opens a PR for draft.branch, or updates the open one (title, body, base,
   // labels). `created` says which. In a dry run returns an empty PullRequest.
   virtual PullRequest open_or_update_pr(const PullRequestDraft& draft, bool& created) = 0;
+  // `state`: open, closed, merged or all (the caller checks it); merged ones
+  // include those merged by auto-merge.
   virtual std::vector<PullRequest> list_prs(const std::string& label, const std::string& state) = 0;
   virtual PullRequest view_pr(int64_t number) = 0;
   virtual void approve_pr(int64_t number) = 0;

@@ -5,6 +5,7 @@
 
 #include "forge_common/forge_text.h"
 #include "forge_common/git_publisher.h"
+#include "forge_common/tracking_checklist.h"
 
 namespace mi2::forge {
 
@@ -143,6 +144,33 @@ Json tracking_issue_check(const sdk::Host& host, Forge& forge, const VcsOptions&
           {"checked", ticked != TickResult::kNotListed}};
 }
 
+// The runbook's "Finally, update the tracking issue": one read of the issue,
+// one of the upgrade PRs (every state), at most one write, none when nothing
+// changed or in a dry run.
+Json tracking_issue_sync(const sdk::Host& host, Forge& forge, const VcsOptions& options,
+                         const Json& params) {
+  std::string title = required(params, "title", "tracking-issue-sync");
+  TrackingSyncRequest request = read_tracking_sync_request(params);
+  auto issue = forge.find_issue(title, tracking_labels(options, params));
+  if (!issue) throw_no_tracking_issue(title, request);
+  std::vector<PullRequest> prs = forge.list_prs(string_param(params, "label", "mi-upgrade"), "all");
+  TrackingSync sync = sync_tracking_checklist(issue->body, request, prs);
+  bool update = sync.changed && !host.dry_run();
+  if (update) forge.update_issue_body(*issue, sync.body);
+  return tracking_sync_json(*issue, sync, host.dry_run(), update);
+}
+
+Json pr_list(Forge& forge, const Json& params) {
+  std::string state = string_param(params, "state", "open");
+  if (state != "open" && state != "closed" && state != "merged" && state != "all")
+    throw sdk::invalid_input("pr-list's state must be open, closed, merged or all, not '" + state +
+                             "'.");
+  Json prs = Json::array();
+  for (const auto& pr : forge.list_prs(string_param(params, "label"), state))
+    prs.push_back(pr_json(pr, false));
+  return {{"prs", prs}};
+}
+
 Json pr_merge(Forge& forge, const Json& params) {
   int64_t number = parse_number(params.value("number", Json()), "pr-merge's number");
   bool squash = params.value("squash", true);
@@ -234,12 +262,10 @@ std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& p
     out = tracking_issue(host, forge, options, params);
   } else if (action == "tracking-issue-check") {
     out = tracking_issue_check(host, forge, options, params);
+  } else if (action == "tracking-issue-sync") {
+    out = tracking_issue_sync(host, forge, options, params);
   } else if (action == "pr-list") {
-    Json prs = Json::array();
-    for (const auto& pr :
-         forge.list_prs(string_param(params, "label"), string_param(params, "state", "open")))
-      prs.push_back(pr_json(pr, false));
-    out = {{"prs", prs}};
+    out = pr_list(forge, params);
   } else if (action == "pr-view") {
     out = {{"pr",
             pr_json(forge.view_pr(parse_number(params.value("number", Json()), "pr-view's number")),

@@ -17,7 +17,8 @@ namespace mi2::forge {
 
 // The actions the vcs role serves, as a JSON array for describe().
 inline constexpr const char* kVcsActionsJson =
-    R"(["publish","tracking-issue","tracking-issue-check","pr-list","pr-view","pr-approve",)"
+    R"(["publish","tracking-issue","tracking-issue-check","tracking-issue-sync","pr-list",)"
+    R"("pr-view","pr-approve",)"
     R"("pr-merge","dispatch-workflow","workflow-run-status","workflow-command","run-link",)"
     R"("latest-version"])";
 

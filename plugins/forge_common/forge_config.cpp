@@ -77,6 +77,37 @@ std::string config_checked(const Json& config, const std::string& plugin, const 
   return value;
 }
 
+Json shared_config_schema(const ForgeConfigSpec& spec) {
+  std::string token_default;
+  for (const auto& name : spec.token_env)
+    token_default += (token_default.empty() ? "default: $" : ", else $") + name;
+  const RetryPolicy retry;  // the defaults retry_policy_from starts from
+  const std::pair<const char*, Json> properties[] = {
+      {"latest_source",
+       {{"type", "string"},
+        {"default", "release"},
+        {"description",
+         "latest-version: the latest release, or main-tag: the newest main-branch build tag"}}},
+      {"tracking_labels",
+       {{"type", "array"},
+        {"items", {{"type", "string"}}},
+        {"description",
+         "labels of tracking issues (created and searched with them); default: the host's "
+         "(team/cloud)"}}},
+      {"token", {{"type", "string"}, {"sensitive", true}, {"description", token_default}}},
+      {"max_attempts", {{"type", "integer"}, {"default", retry.max_attempts}}},
+      {"backoff_base_ms", {{"type", "integer"}, {"default", retry.backoff_base_ms}}},
+      {"max_retry_wait_ms",
+       {{"type", "integer"},
+        {"default", retry.max_retry_wait_ms},
+        {"description", "longest rate-limit wait honoured; longer gives up"}}},
+      {"timeout_ms", {{"type", "integer"}, {"default", retry.timeout_ms}}},
+  };
+  Json schema = Json::object();
+  for (const auto& [key, property] : properties) schema[key] = property;
+  return schema;
+}
+
 ForgeSettings load_forge_settings(const sdk::Host& host, const Json& config,
                                   const ForgeConfigSpec& spec) {
   ForgeSettings s;

@@ -47,6 +47,11 @@ struct ForgeSettings {
 // an error naming the plugin.
 Json parse_config_object(const std::string& config_json, const std::string& plugin);
 
+// describe()'s config_schema properties of the shared keys every forge reads
+// alike (latest_source, tracking_labels, token, the retry knobs), so they are
+// documented once: {"token": {"type": "string", "sensitive": true, ...}, ...}.
+Json shared_config_schema(const ForgeConfigSpec& spec);
+
 // Reads the shared keys of `config`. Errors name plugins.<plugin>.<key>.
 ForgeSettings load_forge_settings(const sdk::Host& host, const Json& config,
                                   const ForgeConfigSpec& spec);

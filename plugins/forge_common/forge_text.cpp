@@ -7,6 +7,8 @@
 #include <regex>
 #include <sstream>
 
+#include "forge_common/tracking_checklist.h"
+
 namespace mi2::forge {
 
 bool valid_branch_name(const std::string& name) {
@@ -20,9 +22,6 @@ bool valid_branch_name(const std::string& name) {
   return true;
 }
 
-namespace {
-
-// The item text of a checklist line and where its box is, if it is one.
 bool checklist_item(const std::string& line, size_t& box, std::string& text) {
   size_t i = line.find_first_not_of(" \t");
   if (i == std::string::npos || (line[i] != '-' && line[i] != '*')) return false;
@@ -36,12 +35,11 @@ bool checklist_item(const std::string& line, size_t& box, std::string& text) {
 }
 
 bool item_names(const std::string& text, const std::string& instance) {
+  if (instance.empty()) return false;
   if (text == instance) return true;
   if (text.rfind(instance + " (", 0) == 0) return true;  // "<slug> (<id>)"
   return text.find("(" + instance + ")") != std::string::npos;
 }
-
-}  // namespace
 
 TickResult tick_checklist(std::string& body, const std::string& instance) {
   std::string out;
@@ -53,8 +51,12 @@ TickResult tick_checklist(std::string& body, const std::string& instance) {
         body.substr(start, end == std::string::npos ? std::string::npos : end - start);
     size_t box = 0;
     std::string text;
-    if (!instance.empty() && checklist_item(line, box, text) && item_names(text, instance)) {
+    if (checklist_item(line, box, text) && item_names(without_failure_mark(text), instance)) {
       if (line[box] == ' ') {
+        // Merged: whatever failed before is over, so its mark goes.
+        size_t mark = line.find(kFailureMark);
+        if (mark != std::string::npos)
+          line = line.substr(0, mark) + (line.back() == '\r' ? "\r" : "");
         line[box] = 'x';
         result = TickResult::kTicked;
       } else if (result == TickResult::kNotListed) {

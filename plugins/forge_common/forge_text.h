@@ -17,8 +17,16 @@ bool valid_branch_name(const std::string& name);
 enum class TickResult { kTicked, kAlreadyTicked, kNotListed };
 
 // Ticks the checklist line ("- [ ] <slug> (<id>)") whose slug or id is
-// `instance`, in place.
+// `instance`, in place; a failure mark on it (tracking_checklist.h) goes.
 TickResult tick_checklist(std::string& body, const std::string& instance);
+
+// Whether `line` is a checklist item ("- [ ] text", "* [x] text"): then `box`
+// is the index of the box's character and `text` the item, trimmed.
+bool checklist_item(const std::string& line, size_t& box, std::string& text);
+
+// Whether the item text names `instance` (a slug or an id): "<slug>",
+// "<slug> (<id>)" or anything holding "(<id>)".
+bool item_names(const std::string& text, const std::string& instance);
 
 // "v4.1.0" -> "4.1.0"; anything else unchanged.
 std::string strip_v_prefix(const std::string& tag);

@@ -1,17 +1,13 @@
 #include "github/github_forge.h"
 
-#include <mi2/sdk/text.hpp>
-
 #include <algorithm>
-#include <cstdlib>
+#include <cctype>
 
 #include "forge_common/forge_actions.h"
 #include "forge_common/forge_text.h"
 
 namespace mi2::github {
 
-using forge::Issue;
-using forge::join;
 using forge::PullRequest;
 using forge::text_of;
 using forge::url_encode;
@@ -58,16 +54,6 @@ PullRequest pr_from(const Json& j) {
   return pr;
 }
 
-Issue issue_from(const Json& j) {
-  Issue issue;
-  issue.number = j.value("number", int64_t{0});
-  issue.title = text_of(j, "title");
-  issue.url = text_of(j, "html_url");
-  issue.body = text_of(j, "body");
-  issue.state = text_of(j, "state");
-  return issue;
-}
-
 // GitHub's status/conclusion of a run, in mi2's words.
 forge::RunInfo run_from(const Json& run) {
   forge::RunInfo info;
@@ -87,14 +73,19 @@ forge::RunInfo run_from(const Json& run) {
 
 }  // namespace
 
+const forge::ForgeConfigSpec& github_config_spec() {
+  static const forge::ForgeConfigSpec spec{
+      "github", "https://api.github.com", {"GITHUB_TOKEN", "GH_TOKEN"}, "mi2_dispatch_id"};
+  return spec;
+}
+
 GitHubConfig load_github_config(const sdk::Host& host, const std::string& config_json) {
   Json config = forge::parse_config_object(config_json, "github");
   GitHubConfig c;
   c.repository = forge::config_checked(config, "github", "repository", valid_repository,
                                        "'owner/name' (the deployments repository)", "", true);
-  static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
-      host, config,
-      {"github", "https://api.github.com", {"GITHUB_TOKEN", "GH_TOKEN"}, "mi2_dispatch_id"});
+  static_cast<forge::ForgeSettings&>(c) =
+      forge::load_forge_settings(host, config, github_config_spec());
   c.tracking_repository = forge::config_checked(config, "github", "tracking_repository",
                                                 valid_repository, "'owner/name'", c.repository);
   c.release_repository = forge::config_checked(config, "github", "release_repository",
@@ -118,57 +109,47 @@ GitHubConfig load_github_config(const sdk::Host& host, const std::string& config
   return c;
 }
 
-GitHubForge::GitHubForge(sdk::Host host, GitHubConfig config)
-    : host_(host), config_(std::move(config)), client_(host, [this] {
-        forge::ClientSettings s;
-        s.forge = "GitHub";
-        s.base_url = config_.api_url;
-        s.headers = {{"Accept", "application/vnd.github+json"},
-                     {"X-GitHub-Api-Version", "2022-11-28"},
-                     {"User-Agent", MI2_FORGE_USER_AGENT}};
-        if (!config_.token.empty())
-          s.headers.emplace_back("Authorization", "Bearer " + config_.token);
-        s.retry = config_.retry;
-        s.explain = [this](int status, const std::string& endpoint, const std::string& message) {
-          return explain(status, endpoint, message);
-        };
-        bool has_token = !config_.token.empty();
-        s.before_first_request = [has_token] {
-          if (!has_token) {
-            throw sdk::failed(
-                "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token with access to the "
-                "repository in mi2.yaml's plugins.github.");
-          }
-        };
-        return s;
-      }()) {}
+namespace {
 
-std::string GitHubForge::explain(int status, const std::string& endpoint,
-                                 const std::string& message) const {
-  std::string said = message.empty() ? "" : " (" + message + ")";
-  // "/repos/owner/name/..." names the repository the request was about.
-  std::string repo = config_.repository;
+forge::RestShape github_shape(const GitHubConfig& c) {
+  forge::RestShape shape;
+  shape.forge = "GitHub";
+  shape.plugin = "github";
+  shape.subject = "repository";
+  shape.headers = {{"Accept", "application/vnd.github+json"},
+                   {"X-GitHub-Api-Version", "2022-11-28"},
+                   {"User-Agent", MI2_FORGE_USER_AGENT}};
+  shape.auth_header = "Authorization";
+  shape.auth_prefix = "Bearer ";
+  shape.missing_token =
+      "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN) to a token with access to the "
+      "repository in mi2.yaml's plugins.github.";
+  shape.token_hint = "set GITHUB_TOKEN (or GH_TOKEN) to a valid token";
+  shape.refused = {422};
+  shape.issues_path = "/repos/" + c.tracking_repository + "/issues";
+  shape.number_key = "number";
+  shape.body_key = "body";
+  shape.url_key = "html_url";
+  shape.update_method = "PATCH";
+  shape.release_source = c.release_repository;
+  shape.release_missing =
+      "latest-version needs plugins.github.release_repository (owner/name) in mi2.yaml.";
+  shape.tags_path = "/repos/" + c.release_repository + "/tags?per_page=100";
+  return shape;
+}
+
+}  // namespace
+
+GitHubForge::GitHubForge(sdk::Host host, GitHubConfig config)
+    : RestForge(host, config, github_shape(config)), config_(std::move(config)) {}
+
+// "/repos/owner/name/..." names the repository the request was about.
+std::string GitHubForge::subject_of(const std::string& endpoint) const {
   size_t at = endpoint.find("/repos/");
-  if (at != std::string::npos) {
-    std::string rest = endpoint.substr(at + 7);
-    size_t second = rest.find('/', rest.find('/') + 1);
-    repo = rest.substr(0, second);
-  }
-  if (status == 401) {
-    return "GitHub rejected the token from " + config_.token_source + " with 401 on " + endpoint +
-           said + "; set GITHUB_TOKEN (or GH_TOKEN) to a valid token.";
-  }
-  if (status == 404) {
-    return "GitHub answered 404 for " + endpoint + said + ": repository '" + repo +
-           "' or the item does not exist, or the token from " + config_.token_source +
-           " cannot see it; check mi2.yaml's plugins.github and the token's access.";
-  }
-  if (status == 403) {
-    return "GitHub refused " + endpoint + " with 403" + said + ": the token from " +
-           config_.token_source + " lacks permission on '" + repo + "'.";
-  }
-  if (status == 422) return "GitHub refused " + endpoint + " with 422" + said + ".";
-  return "";
+  if (at == std::string::npos) return config_.repository;
+  std::string rest = endpoint.substr(at + 7);
+  size_t second = rest.find('/', rest.find('/') + 1);
+  return rest.substr(0, second);
 }
 
 std::optional<PullRequest> GitHubForge::open_pr_for_branch(const std::string& branch) {
@@ -223,9 +204,6 @@ PullRequest GitHubForge::open_or_update_pr(const forge::PullRequestDraft& draft,
 }
 
 std::vector<PullRequest> GitHubForge::list_prs(const std::string& label, const std::string& state) {
-  if (state != "open" && state != "closed" && state != "merged" && state != "all")
-    throw sdk::invalid_input("pr-list's state must be open, closed, merged or all, not '" + state +
-                             "'.");
   std::string api_state = state == "merged" ? "closed" : state;
   std::vector<PullRequest> prs;
   for (const Json& item : client_.get_all("/repos/" + config_.repository +
@@ -295,34 +273,8 @@ void GitHubForge::enable_auto_merge(const PullRequest& pr, const std::string& no
   }
 }
 
-std::optional<Issue> GitHubForge::find_issue(const std::string& title,
-                                             const std::vector<std::string>& labels) {
-  std::string path = "/repos/" + config_.tracking_repository + "/issues?state=all&per_page=100";
-  if (!labels.empty()) path += "&labels=" + url_encode(sdk::join(labels, ","));
-  std::optional<Issue> oldest;
-  for (const Json& item : client_.get_all(path)) {
-    if (item.contains("pull_request")) continue;  // the issues API lists PRs too
-    if (text_of(item, "title") != title) continue;
-    Issue issue = issue_from(item);
-    if (!oldest || issue.number < oldest->number) oldest = issue;
-  }
-  return oldest;
-}
-
-Issue GitHubForge::create_issue(const std::string& title, const std::string& body,
-                                const std::vector<std::string>& labels) {
-  Json request = {{"title", title}, {"body", body}};
-  if (!labels.empty()) request["labels"] = labels;
-  forge::ApiResponse response =
-      client_.call("POST", "/repos/" + config_.tracking_repository + "/issues", request, {}, false);
-  if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};
-  return issue_from(response.json());
-}
-
-void GitHubForge::update_issue_body(const Issue& issue, const std::string& body) {
-  client_.call("PATCH",
-               "/repos/" + config_.tracking_repository + "/issues/" + std::to_string(issue.number),
-               {{"body", body}});
+std::string GitHubForge::issue_search_path(const std::string&) const {
+  return shape().issues_path + "?state=all&per_page=100";
 }
 
 std::vector<std::string> GitHubForge::workflow_command(const std::string& workflow,
@@ -445,28 +397,13 @@ std::string GitHubForge::ci_run_link() const {
   return server + "/" + repo + "/actions/runs/" + run;
 }
 
-std::string GitHubForge::latest_version() {
-  if (config_.release_repository.empty()) {
-    throw sdk::failed(
-        "latest-version needs plugins.github.release_repository (owner/name) in mi2.yaml.");
-  }
-  if (config_.latest_source == "main-tag") {
-    std::vector<std::string> names;
-    for (const Json& tag :
-         client_.get_all("/repos/" + config_.release_repository + "/tags?per_page=100", 20000))
-      names.push_back(text_of(tag, "name"));
-    std::string newest = forge::newest_main_branch_tag(names);
-    if (newest.empty())
-      throw sdk::failed("GitHub repository " + config_.release_repository +
-                        " has no main-branch tag (like 208045_2023-04-01_5.0-0c4a8d6bb3e2).");
-    return newest;
-  }
+std::string GitHubForge::latest_release_tag() {
   Json release =
       client_.call("GET", "/repos/" + config_.release_repository + "/releases/latest").json();
   std::string tag = text_of(release, "tag_name");
   if (tag.empty())
     throw sdk::failed("GitHub's latest release of " + config_.release_repository + " has no tag.");
-  return forge::strip_v_prefix(tag);
+  return tag;
 }
 
 }  // namespace mi2::github

@@ -28,7 +28,7 @@
 
 #include "forge_common/forge.h"
 #include "forge_common/forge_config.h"
-#include "forge_common/rest_client.h"
+#include "forge_common/rest_forge.h"
 
 namespace mi2::github {
 
@@ -45,17 +45,21 @@ struct GitHubConfig : forge::ForgeSettings {
   bool return_run_details = true;   // ask the dispatch API for the run's id
 };
 
+// How GitHub reads the shared keys: api.github.com, $GITHUB_TOKEN then
+// $GH_TOKEN, the dispatch id in the workflow input mi2_dispatch_id.
+const forge::ForgeConfigSpec& github_config_spec();
+
 // Reads the plugin config; the token from config, else $GITHUB_TOKEN, else
 // $GH_TOKEN. Registers the token with the host's redactor at once. The
 // dispatch id goes in the workflow input mi2_dispatch_id unless
 // dispatch_id_input says another (or '' for none).
 GitHubConfig load_github_config(const sdk::Host& host, const std::string& config_json);
 
-class GitHubForge : public forge::Forge {
+// The tracking issue's calls, latest-version and the error sentences are
+// forge_common's RestForge; GitHub's PR, review, merge and Actions calls are here.
+class GitHubForge : public forge::RestForge {
  public:
   GitHubForge(sdk::Host host, GitHubConfig config);
-  GitHubForge(const GitHubForge&) = delete;  // the client's callbacks point at this object
-  GitHubForge& operator=(const GitHubForge&) = delete;
 
   forge::PullRequest open_or_update_pr(const forge::PullRequestDraft& draft,
                                        bool& created) override;
@@ -64,17 +68,16 @@ class GitHubForge : public forge::Forge {
   forge::PullRequest view_pr(int64_t number) override;
   void approve_pr(int64_t number) override;
   forge::MergeOutcome merge_pr(int64_t number, bool squash, bool auto_merge) override;
-  std::optional<forge::Issue> find_issue(const std::string& title,
-                                         const std::vector<std::string>& labels) override;
-  forge::Issue create_issue(const std::string& title, const std::string& body,
-                            const std::vector<std::string>& labels) override;
-  void update_issue_body(const forge::Issue& issue, const std::string& body) override;
   std::vector<std::string> workflow_command(const std::string& workflow, const std::string& ref,
                                             const Json& inputs) const override;
   forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
-  std::string latest_version() override;
+
+ protected:
+  std::string issue_search_path(const std::string& title) const override;
+  std::string latest_release_tag() override;
+  std::string subject_of(const std::string& endpoint) const override;
 
  private:
   std::string workflow_path(const std::string& workflow) const;
@@ -82,11 +85,8 @@ class GitHubForge : public forge::Forge {
   std::string dispatch_hint(const std::string& message) const;
   std::optional<forge::PullRequest> open_pr_for_branch(const std::string& branch);
   void enable_auto_merge(const forge::PullRequest& pr, const std::string& node_id, bool squash);
-  std::string explain(int status, const std::string& endpoint, const std::string& message) const;
 
-  sdk::Host host_;
   GitHubConfig config_;
-  forge::RestClient client_;
 };
 
 }  // namespace mi2::github

@@ -1,29 +1,19 @@
-// The github plugin: the vcs role over GitHub's REST API. One class, as the
-// SDK wants it; the work is in GitHubForge and forge_common.
+// The github plugin: the vcs role over GitHub's REST API. The plugin class is
+// forge_common's (config, forge, the vcs actions, describe()); GitHub's own
+// calls are in GitHubForge, its describe() document in github_plugin.cpp.
 #pragma once
 
-#include <mi2/sdk/host.hpp>
-
 #include <string>
-#include <string_view>
 
-#include "forge_common/forge_actions.h"
+#include "forge_common/forge_plugin.h"
 #include "github/github_forge.h"
 
 namespace mi2::github {
 
-class GitHubPlugin {
- public:
-  static const char* describe();
-  GitHubPlugin(sdk::Host host, const std::string& config_json);
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
+// describe()'s document: the github plugin's own config keys and the shared ones.
+std::string github_describe();
 
- private:
-  GitHubPlugin(sdk::Host host, GitHubConfig config);
-
-  sdk::Host host_;
-  forge::VcsOptions options_;
-  GitHubForge forge_;
-};
+using GitHubPlugin =
+    forge::ForgePlugin<GitHubForge, GitHubConfig, &load_github_config, &github_describe>;
 
 }  // namespace mi2::github

@@ -9,7 +9,6 @@
 
 namespace mi2::gitlab {
 
-using forge::Issue;
 using forge::PullRequest;
 using forge::text_of;
 using forge::url_encode;
@@ -30,16 +29,6 @@ bool valid_variable_name(const std::string& name) {
   for (unsigned char c : name)
     if (!std::isalnum(c) && c != '_') return false;
   return true;
-}
-
-std::string state_from(const std::string& gitlab_state) {
-  if (gitlab_state == "opened" || gitlab_state == "locked" || gitlab_state == "reopened")
-    return "open";
-  return gitlab_state;  // closed, merged
-}
-
-std::string join(const std::vector<std::string>& items) {
-  return forge::join(items, ",");
 }
 
 // A pipeline's status in mi2's words.
@@ -69,7 +58,7 @@ PullRequest mr_from(const Json& j) {
   pr.body = text_of(j, "description");
   pr.branch = text_of(j, "source_branch");
   pr.base = text_of(j, "target_branch");
-  pr.state = state_from(text_of(j, "state"));
+  pr.state = forge::open_state(text_of(j, "state"));
   pr.draft = j.value("draft", j.value("work_in_progress", false));
   pr.auto_merge = j.value("merge_when_pipeline_succeeds", false);
   if (j.contains("labels") && j["labels"].is_array())
@@ -78,17 +67,42 @@ PullRequest mr_from(const Json& j) {
   return pr;
 }
 
-Issue issue_from(const Json& j) {
-  Issue issue;
-  issue.number = j.value("iid", int64_t{0});
-  issue.title = text_of(j, "title");
-  issue.url = text_of(j, "web_url");
-  issue.body = text_of(j, "description");
-  issue.state = state_from(text_of(j, "state"));
-  return issue;
+// "/projects/<url-encoded path or id>".
+std::string project_path(const std::string& project) {
+  return "/projects/" + url_encode(project);
+}
+
+forge::RestShape gitlab_shape(const GitLabConfig& c) {
+  forge::RestShape shape;
+  shape.forge = "GitLab";
+  shape.plugin = "gitlab";
+  shape.subject = "project";
+  shape.headers = {{"Accept", "application/json"}, {"User-Agent", MI2_FORGE_USER_AGENT}};
+  shape.auth_header = "PRIVATE-TOKEN";
+  shape.missing_token =
+      "no GitLab token: set GITLAB_TOKEN to a token with the api scope on the project in "
+      "mi2.yaml's plugins.gitlab.";
+  shape.token_hint = "set GITLAB_TOKEN to a valid token with the api scope";
+  shape.refused = {400, 409, 422};
+  shape.issues_path = project_path(c.tracking_project) + "/issues";
+  shape.number_key = "iid";
+  shape.body_key = "description";
+  shape.url_key = "web_url";
+  shape.update_method = "PUT";
+  shape.labels_joined = true;
+  shape.release_source = c.release_project;
+  shape.release_missing = "latest-version needs plugins.gitlab.release_project in mi2.yaml.";
+  shape.tags_path = project_path(c.release_project) + "/repository/tags?per_page=100";
+  return shape;
 }
 
 }  // namespace
+
+const forge::ForgeConfigSpec& gitlab_config_spec() {
+  static const forge::ForgeConfigSpec spec{
+      "gitlab", "https://gitlab.com/api/v4", {"GITLAB_TOKEN"}, "MI2_DISPATCH_ID"};
+  return spec;
+}
 
 GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config_json) {
   Json config = forge::parse_config_object(config_json, "gitlab");
@@ -100,8 +114,8 @@ GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config
   c.project =
       forge::config_checked(config, "gitlab", "project", valid_project,
                             "the deployments project's path (group/name) or numeric id", "", true);
-  static_cast<forge::ForgeSettings&>(c) = forge::load_forge_settings(
-      host, config, {"gitlab", "https://gitlab.com/api/v4", {"GITLAB_TOKEN"}, "MI2_DISPATCH_ID"});
+  static_cast<forge::ForgeSettings&>(c) =
+      forge::load_forge_settings(host, config, gitlab_config_spec());
   c.tracking_project = forge::config_checked(config, "gitlab", "tracking_project", valid_project,
                                              "a project path or id", c.project);
   c.release_project = forge::config_checked(config, "gitlab", "release_project", valid_project,
@@ -116,53 +130,12 @@ GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config
 }
 
 GitLabForge::GitLabForge(sdk::Host host, GitLabConfig config)
-    : host_(host), config_(std::move(config)), client_(host, [this] {
-        forge::ClientSettings s;
-        s.forge = "GitLab";
-        s.base_url = config_.api_url;
-        s.headers = {{"Accept", "application/json"}, {"User-Agent", MI2_FORGE_USER_AGENT}};
-        if (!config_.token.empty()) s.headers.emplace_back("PRIVATE-TOKEN", config_.token);
-        s.retry = config_.retry;
-        s.explain = [this](int status, const std::string& endpoint, const std::string& message) {
-          return explain(status, endpoint, message);
-        };
-        bool has_token = !config_.token.empty();
-        s.before_first_request = [has_token] {
-          if (!has_token) {
-            throw sdk::failed(
-                "no GitLab token: set GITLAB_TOKEN to a token with the api scope on the project "
-                "in mi2.yaml's plugins.gitlab.");
-          }
-        };
-        return s;
-      }()) {}
+    : RestForge(host, config, gitlab_shape(config)), config_(std::move(config)) {}
 
-std::string GitLabForge::project_path(const std::string& project) const {
-  return "/projects/" + url_encode(project);
-}
-
-std::string GitLabForge::explain(int status, const std::string& endpoint,
-                                 const std::string& message) const {
-  std::string said = message.empty() ? "" : " (" + message + ")";
-  std::string project = config_.project;
+std::string GitLabForge::subject_of(const std::string& endpoint) const {
   if (endpoint.find(url_encode(config_.tracking_project)) != std::string::npos)
-    project = config_.tracking_project;
-  if (status == 401) {
-    return "GitLab rejected the token from " + config_.token_source + " with 401 on " + endpoint +
-           said + "; set GITLAB_TOKEN to a valid token with the api scope.";
-  }
-  if (status == 404) {
-    return "GitLab answered 404 for " + endpoint + said + ": project '" + project +
-           "' or the item does not exist, or the token from " + config_.token_source +
-           " cannot see it; check mi2.yaml's plugins.gitlab and the token's access.";
-  }
-  if (status == 403) {
-    return "GitLab refused " + endpoint + " with 403" + said + ": the token from " +
-           config_.token_source + " lacks permission on '" + project + "'.";
-  }
-  if (status == 409 || status == 422 || status == 400)
-    return "GitLab refused " + endpoint + " with " + std::to_string(status) + said + ".";
-  return "";
+    return config_.tracking_project;
+  return config_.project;
 }
 
 std::optional<PullRequest> GitLabForge::open_mr_for_branch(const std::string& branch) {
@@ -208,14 +181,7 @@ PullRequest GitLabForge::open_or_update_pr(const forge::PullRequestDraft& draft,
 }
 
 std::vector<PullRequest> GitLabForge::list_prs(const std::string& label, const std::string& state) {
-  std::string api_state;
-  if (state == "open")
-    api_state = "opened";
-  else if (state == "closed" || state == "merged" || state == "all")
-    api_state = state;
-  else
-    throw sdk::invalid_input("pr-list's state must be open, closed, merged or all, not '" + state +
-                             "'.");
+  std::string api_state = state == "open" ? "opened" : state;
   std::string path =
       project_path(config_.project) + "/merge_requests?state=" + api_state + "&per_page=100";
   if (!label.empty()) path += "&labels=" + url_encode(label);
@@ -259,34 +225,8 @@ forge::MergeOutcome GitLabForge::merge_pr(int64_t number, bool squash, bool auto
                                 : "; pass --auto to merge it when its pipeline succeeds."));
 }
 
-std::optional<Issue> GitLabForge::find_issue(const std::string& title,
-                                             const std::vector<std::string>& labels) {
-  std::string path = project_path(config_.tracking_project) +
-                     "/issues?search=" + url_encode(title) + "&in=title&per_page=100";
-  if (!labels.empty()) path += "&labels=" + url_encode(sdk::join(labels, ","));
-  std::optional<Issue> oldest;
-  for (const Json& item : client_.get_all(path)) {
-    if (text_of(item, "title") != title) continue;  // search matches substrings
-    Issue issue = issue_from(item);
-    if (!oldest || issue.number < oldest->number) oldest = issue;
-  }
-  return oldest;
-}
-
-Issue GitLabForge::create_issue(const std::string& title, const std::string& body,
-                                const std::vector<std::string>& labels) {
-  Json request = {{"title", title}, {"description", body}};
-  if (!labels.empty()) request["labels"] = sdk::join(labels, ",");
-  forge::ApiResponse response =
-      client_.call("POST", project_path(config_.tracking_project) + "/issues", request, {}, false);
-  if (response.skipped_dry_run) return Issue{0, title, "", body, "open"};
-  return issue_from(response.json());
-}
-
-void GitLabForge::update_issue_body(const Issue& issue, const std::string& body) {
-  client_.call("PUT",
-               project_path(config_.tracking_project) + "/issues/" + std::to_string(issue.number),
-               {{"description", body}});
+std::string GitLabForge::issue_search_path(const std::string& title) const {
+  return shape().issues_path + "?search=" + url_encode(title) + "&in=title&per_page=100";
 }
 
 std::vector<std::string> GitLabForge::workflow_command(const std::string& workflow,
@@ -383,20 +323,7 @@ std::string GitLabForge::ci_run_link() const {
   return job.empty() ? forge::env_text("CI_PIPELINE_URL") : job;
 }
 
-std::string GitLabForge::latest_version() {
-  if (config_.release_project.empty())
-    throw sdk::failed("latest-version needs plugins.gitlab.release_project in mi2.yaml.");
-  if (config_.latest_source == "main-tag") {
-    std::vector<std::string> names;
-    for (const Json& tag : client_.get_all(
-             project_path(config_.release_project) + "/repository/tags?per_page=100", 20000))
-      names.push_back(text_of(tag, "name"));
-    std::string newest = forge::newest_main_branch_tag(names);
-    if (newest.empty())
-      throw sdk::failed("GitLab project " + config_.release_project +
-                        " has no main-branch tag (like 208045_2023-04-01_5.0-0c4a8d6bb3e2).");
-    return newest;
-  }
+std::string GitLabForge::latest_release_tag() {
   Json releases = client_
                       .call("GET", project_path(config_.release_project) +
                                        "/releases?order_by=released_at&sort=desc&per_page=1")
@@ -405,7 +332,7 @@ std::string GitLabForge::latest_version() {
       releases.is_array() && !releases.empty() ? text_of(releases[0], "tag_name") : "";
   if (tag.empty())
     throw sdk::failed("GitLab project " + config_.release_project + " has no release.");
-  return forge::strip_v_prefix(tag);
+  return tag;
 }
 
 }  // namespace mi2::gitlab

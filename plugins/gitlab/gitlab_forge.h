@@ -28,7 +28,7 @@
 
 #include "forge_common/forge.h"
 #include "forge_common/forge_config.h"
-#include "forge_common/rest_client.h"
+#include "forge_common/rest_forge.h"
 
 namespace mi2::gitlab {
 
@@ -43,15 +43,19 @@ struct GitLabConfig : forge::ForgeSettings {
   std::string web_url;           // derived from api_url when empty
 };
 
+// How GitLab reads the shared keys: gitlab.com, $GITLAB_TOKEN, the dispatch
+// id in the pipeline variable MI2_DISPATCH_ID.
+const forge::ForgeConfigSpec& gitlab_config_spec();
+
 // Reads the plugin config; the token from config, else $GITLAB_TOKEN.
 // Registers the token with the host's redactor at once.
 GitLabConfig load_gitlab_config(const sdk::Host& host, const std::string& config_json);
 
-class GitLabForge : public forge::Forge {
+// The tracking issue's calls, latest-version and the error sentences are
+// forge_common's RestForge; GitLab's merge request and pipeline calls are here.
+class GitLabForge : public forge::RestForge {
  public:
   GitLabForge(sdk::Host host, GitLabConfig config);
-  GitLabForge(const GitLabForge&) = delete;  // the client's callbacks point at this object
-  GitLabForge& operator=(const GitLabForge&) = delete;
 
   forge::PullRequest open_or_update_pr(const forge::PullRequestDraft& draft,
                                        bool& created) override;
@@ -60,28 +64,23 @@ class GitLabForge : public forge::Forge {
   forge::PullRequest view_pr(int64_t number) override;
   void approve_pr(int64_t number) override;
   forge::MergeOutcome merge_pr(int64_t number, bool squash, bool auto_merge) override;
-  std::optional<forge::Issue> find_issue(const std::string& title,
-                                         const std::vector<std::string>& labels) override;
-  forge::Issue create_issue(const std::string& title, const std::string& body,
-                            const std::vector<std::string>& labels) override;
-  void update_issue_body(const forge::Issue& issue, const std::string& body) override;
   std::vector<std::string> workflow_command(const std::string& workflow, const std::string& ref,
                                             const Json& inputs) const override;
   forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
-  std::string latest_version() override;
+
+ protected:
+  std::string issue_search_path(const std::string& title) const override;
+  std::string latest_release_tag() override;
+  std::string subject_of(const std::string& endpoint) const override;
 
  private:
   std::string pipelines_page() const;
   std::optional<forge::RunInfo> find_pipeline(const forge::DispatchRequest& request);
-  std::string project_path(const std::string& project) const;
   std::optional<forge::PullRequest> open_mr_for_branch(const std::string& branch);
-  std::string explain(int status, const std::string& endpoint, const std::string& message) const;
 
-  sdk::Host host_;
   GitLabConfig config_;
-  forge::RestClient client_;
 };
 
 }  // namespace mi2::gitlab

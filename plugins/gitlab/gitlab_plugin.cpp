@@ -1,48 +1,21 @@
 #include "gitlab/gitlab_plugin.h"
 
-#include "forge_common/forge_actions.h"
-
 namespace mi2::gitlab {
 
-const char* GitLabPlugin::describe() {
-  static const std::string document = std::string(R"json({
-  "name": "gitlab",
-  "version": "1.0.0",
-  "description": "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when the pipeline succeeds), tracking issues, pipelines with variables and their states, the CI job link (REST API v4 through the host's http service).",
-  "roles": {"vcs": )json") + forge::kVcsActionsJson +
-                                      R"json(},
-  "checks": [],
-  "config_schema": {
-    "required": ["project"],
-    "properties": {
+std::string gitlab_describe() {
+  return forge::describe_document(
+      gitlab_config_spec(),
+      "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when "
+      "the pipeline succeeds), tracking issues, pipelines with variables and their states, the CI "
+      "job link (REST API v4 through the host's http service).",
+      "project", R"json({
       "project": {"type": "string", "description": "path (group/name) or numeric id of the deployments project"},
       "tracking_project": {"type": "string", "description": "project for tracking issues; default: project"},
       "release_project": {"type": "string", "description": "project whose latest release latest-version reports"},
       "api_url": {"type": "string", "default": "https://gitlab.com/api/v4"},
-      "latest_source": {"type": "string", "default": "release", "description": "latest-version: the latest release, or main-tag: the newest main-branch build tag"},
-      "tracking_labels": {"type": "array", "items": {"type": "string"}, "description": "labels of tracking issues (created and searched with them); default: the host's (team/cloud)"},
-      "token": {"type": "string", "sensitive": true, "description": "default: $GITLAB_TOKEN"},
-      "max_attempts": {"type": "integer", "default": 5},
-      "backoff_base_ms": {"type": "integer", "default": 500},
-      "max_retry_wait_ms": {"type": "integer", "default": 60000, "description": "longest rate-limit wait honoured; longer gives up"},
-      "timeout_ms": {"type": "integer", "default": 30000},
       "dispatch_id_input": {"type": "string", "default": "MI2_DISPATCH_ID", "description": "the pipeline variable carrying each dispatch's id; '' for none"},
       "web_url": {"type": "string", "description": "default: api_url without /api/v4"}
-    }
-  }
-})json";
-  return document.c_str();
-}
-
-GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
-    : GitLabPlugin(host, load_gitlab_config(host, config_json)) {}
-
-GitLabPlugin::GitLabPlugin(sdk::Host host, GitLabConfig config)
-    : host_(host), options_{config.tracking_labels}, forge_(host, std::move(config)) {}
-
-std::string GitLabPlugin::invoke(std::string_view role, std::string_view action,
-                                 const std::string& input_json) {
-  return forge::invoke_vcs(host_, forge_, "gitlab", options_, role, action, input_json);
+    })json");
 }
 
 }  // namespace mi2::gitlab

@@ -1,29 +1,19 @@
-// The gitlab plugin: the vcs role over GitLab's REST API v4. One class, as
-// the SDK wants it; the work is in GitLabForge and forge_common.
+// The gitlab plugin: the vcs role over GitLab's REST API v4. The plugin class is
+// forge_common's (config, forge, the vcs actions, describe()); GitLab's own
+// calls are in GitLabForge, its describe() document in gitlab_plugin.cpp.
 #pragma once
 
-#include <mi2/sdk/host.hpp>
-
 #include <string>
-#include <string_view>
 
-#include "forge_common/forge_actions.h"
+#include "forge_common/forge_plugin.h"
 #include "gitlab/gitlab_forge.h"
 
 namespace mi2::gitlab {
 
-class GitLabPlugin {
- public:
-  static const char* describe();
-  GitLabPlugin(sdk::Host host, const std::string& config_json);
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
+// describe()'s document: the gitlab plugin's own config keys and the shared ones.
+std::string gitlab_describe();
 
- private:
-  GitLabPlugin(sdk::Host host, GitLabConfig config);
-
-  sdk::Host host_;
-  forge::VcsOptions options_;
-  GitLabForge forge_;
-};
+using GitLabPlugin =
+    forge::ForgePlugin<GitLabForge, GitLabConfig, &load_gitlab_config, &gitlab_describe>;
 
 }  // namespace mi2::gitlab

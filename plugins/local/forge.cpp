@@ -9,6 +9,9 @@
 #include <random>
 #include <sstream>
 
+#include "forge_common/forge_text.h"
+#include "forge_common/tracking_checklist.h"
+
 namespace mi2::local {
 namespace {
 
@@ -427,35 +430,6 @@ json tracking_issue(LocalContext& ctx) {
   return {{"issue", issue_summary(issue, true)}};
 }
 
-namespace {
-
-// Ticks "- [ ] ... <instance> ..." in `body`; returns whether the instance is listed.
-bool tick_instance(std::string& body, const std::string& instance) {
-  bool listed = false;
-  std::string out;
-  std::istringstream in(body);
-  bool first = true;
-  for (std::string line; std::getline(in, line); first = false) {
-    size_t lead = line.find_first_not_of(' ');
-    bool item = lead != std::string::npos && line.size() >= lead + 5 &&
-                (line[lead] == '-' || line[lead] == '*') && line.compare(lead + 1, 2, " [") == 0 &&
-                line[lead + 4] == ']';
-    size_t at = item ? line.find(instance) : std::string::npos;
-    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; };
-    if (at != std::string::npos && (at == 0 || !word(line[at - 1])) &&
-        (at + instance.size() == line.size() || !word(line[at + instance.size()]))) {
-      listed = true;
-      line[lead + 3] = 'x';
-    }
-    out += (first ? "" : "\n") + line;
-  }
-  if (!body.empty() && body.back() == '\n') out += '\n';
-  body = out;
-  return listed;
-}
-
-}  // namespace
-
 // Finds the tracking issue and ticks the instance off its checklist.
 json tracking_issue_check(LocalContext& ctx) {
   std::string version = ctx.in.params.value("version", "");
@@ -470,7 +444,7 @@ json tracking_issue_check(LocalContext& ctx) {
   bool listed = false;
   if (!instance.empty()) {
     std::string body = issue.value("body", "");
-    listed = tick_instance(body, instance);
+    listed = forge::tick_checklist(body, instance) != forge::TickResult::kNotListed;
     if (listed && body != issue.value("body", "") && !ctx.dry_run()) {
       issue["body"] = body;
       issue["updated_at"] = now_utc();
@@ -481,6 +455,53 @@ json tracking_issue_check(LocalContext& ctx) {
                     " does not list " + instance);
   }
   return {{"issue", issue_summary(issue, false)}, {"listed", listed}, {"checked", listed}};
+}
+
+namespace {
+
+// A pull request of the forge folder as the forge-neutral sync reads it.
+forge::PullRequest pull_request_of(const json& pr) {
+  forge::PullRequest out;
+  out.number = pr.value("number", 0);
+  out.title = pr.value("title", "");
+  out.url = pr.value("url", "");
+  out.branch = pr.value("branch", "");
+  out.base = pr.value("base", "");
+  out.state = pr.value("state", "");
+  out.body = pr.value("body", "");
+  for (const auto& label : strings(pr.value("labels", json::array())))
+    out.labels.push_back(label.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+// Ticks the merged, marks the failed, leaves the rest (forge_common's rewrite);
+// writes the issue only when its body changed, never in a dry run.
+json tracking_issue_sync(LocalContext& ctx) {
+  forge::TrackingSyncRequest request = forge::read_tracking_sync_request(ctx.in.params);
+  std::string title = ctx.in.params.value("title", "Upgrade instances to " + request.version);
+  std::string label = ctx.in.params.value("label", "mi-upgrade");
+  std::optional<ForgeLock> lock;
+  if (!ctx.dry_run()) lock.emplace(ctx.forge_dir());
+  json issue = find_issue(ctx, title);
+  if (issue.is_null()) forge::throw_no_tracking_issue(title, request);
+  std::vector<forge::PullRequest> prs;
+  for (const auto& pr : load_all(ctx.forge_dir() / "pulls")) {
+    forge::PullRequest one = pull_request_of(pr);
+    if (std::find(one.labels.begin(), one.labels.end(), label) != one.labels.end())
+      prs.push_back(std::move(one));
+  }
+  forge::TrackingSync sync = forge::sync_tracking_checklist(issue.value("body", ""), request, prs);
+  bool update = sync.changed && !ctx.dry_run();
+  if (update) {
+    issue["body"] = sync.body;
+    issue["updated_at"] = now_utc();
+    write_json_file(item_path(ctx, "issues", issue["number"]), issue);
+  }
+  forge::Issue summary{issue.value("number", 0), issue.value("title", ""), issue.value("url", ""),
+                       sync.body, issue.value("state", "open")};
+  return forge::tracking_sync_json(summary, sync, ctx.dry_run(), update);
 }
 
 json pr_view(LocalContext& ctx) {

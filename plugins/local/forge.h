@@ -15,6 +15,7 @@ json pr_approve(LocalContext& ctx);            // vcs.pr-approve
 json pr_merge(LocalContext& ctx);              // vcs.pr-merge: squash into the origin's base
 json tracking_issue(LocalContext& ctx);        // vcs.tracking-issue
 json tracking_issue_check(LocalContext& ctx);  // vcs.tracking-issue-check
+json tracking_issue_sync(LocalContext& ctx);   // vcs.tracking-issue-sync: tick merged, mark failed
 json latest_version(LocalContext& ctx);        // vcs.latest-version: newest release, no rc
 
 }  // namespace mi2::local

@@ -118,6 +118,7 @@ const std::vector<LocalPlugin::Route>& LocalPlugin::routes() {
       {"vcs", "publish", &LocalPlugin::run<&publish, false>},
       {"vcs", "tracking-issue", &LocalPlugin::run<&tracking_issue, false>},
       {"vcs", "tracking-issue-check", &LocalPlugin::run<&tracking_issue_check, false>},
+      {"vcs", "tracking-issue-sync", &LocalPlugin::run<&tracking_issue_sync, false>},
       {"vcs", "pr-list", &LocalPlugin::run<&pr_list, false>},
       {"vcs", "pr-view", &LocalPlugin::run<&pr_view, false>},
       {"vcs", "pr-approve", &LocalPlugin::run<&pr_approve, false>},

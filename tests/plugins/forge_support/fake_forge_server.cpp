@@ -56,7 +56,6 @@ std::string percent_encode(const std::string& text) {
   return out;
 }
 
-
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -161,6 +160,30 @@ void FakeForgeServer::inject(const std::string& method, const std::string& path_
 void FakeForgeServer::set_checks_pending(bool pending) {
   std::lock_guard lock(mutex_);
   checks_pending_ = pending;
+  if (pending) return;
+  for (auto& pull : pulls_) {
+    bool queued = kind_ == Kind::kGitHub ? !pull["auto_merge"].is_null()
+                                         : pull.value("merge_when_pipeline_succeeds", false);
+    bool open = pull["state"] == (kind_ == Kind::kGitHub ? "open" : "opened");
+    if (queued && open) move_pull(pull, "merged");
+  }
+}
+
+void FakeForgeServer::set_pull_state(const std::string& repository, int64_t number,
+                                     const std::string& state) {
+  std::lock_guard lock(mutex_);
+  Json* pull = find_pull(repository, number);
+  if (!pull) throw std::runtime_error("the fake forge has no pull " + std::to_string(number));
+  move_pull(*pull, state);
+}
+
+void FakeForgeServer::move_pull(Json& pull, const std::string& state) {
+  if (kind_ == Kind::kGitLab) {
+    pull["state"] = state == "open" ? "opened" : state;
+    return;
+  }
+  pull["state"] = state == "merged" ? "closed" : state;
+  pull["merged_at"] = state == "merged" ? Json(now_utc()) : Json(nullptr);
 }
 
 void FakeForgeServer::set_latest_release(const std::string& tag) {
@@ -204,7 +227,8 @@ Json FakeForgeServer::approvals() const {
 }
 
 Json FakeForgeServer::seed_pull(const std::string& repository, const std::string& branch,
-                                const std::string& title, const std::vector<std::string>& labels) {
+                                const std::string& title, const std::vector<std::string>& labels,
+                                const std::string& body) {
   std::lock_guard lock(mutex_);
   int64_t number = next_number_++;
   std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + repository;
@@ -216,7 +240,7 @@ Json FakeForgeServer::seed_pull(const std::string& repository, const std::string
             {"number", number},
             {"node_id", "PR_node_" + std::to_string(number)},
             {"title", title},
-            {"body", ""},
+            {"body", body},
             {"state", "open"},
             {"html_url", web + "/pull/" + std::to_string(number)},
             {"head", {{"ref", branch}}},
@@ -230,7 +254,7 @@ Json FakeForgeServer::seed_pull(const std::string& repository, const std::string
             {"iid", number},
             {"id", next_id_++},
             {"title", title},
-            {"description", ""},
+            {"description", body},
             {"state", "opened"},
             {"web_url", web + "/-/merge_requests/" + std::to_string(number)},
             {"source_branch", branch},

@@ -62,6 +62,8 @@ class FakeForgeServer {
               std::map<std::string, std::string> headers, std::string body, int times = 1,
               bool after_handling = false);
   // Merges are refused (405) until checks pass: auto-merge is the way in.
+  // When checks pass, every open PR with auto-merge set merges, as the forges
+  // do (GitHub: closed with merged_at, auto_merge kept; GitLab: merged).
   void set_checks_pending(bool pending);
   void set_latest_release(const std::string& tag);
   void set_tags(const std::vector<std::string>& names);
@@ -100,7 +102,10 @@ class FakeForgeServer {
 
   // Seeds a PR/MR directly (as if opened by someone else).
   Json seed_pull(const std::string& repository, const std::string& branch, const std::string& title,
-                 const std::vector<std::string>& labels);
+                 const std::vector<std::string>& labels, const std::string& body = "");
+  // Moves a PR/MR to "merged" (as a merge in the web page does), "closed"
+  // (without merging) or "open".
+  void set_pull_state(const std::string& repository, int64_t number, const std::string& state);
   Json seed_issue(const std::string& repository, const std::string& title, const std::string& body,
                   const std::vector<std::string>& labels);
 
@@ -129,6 +134,7 @@ class FakeForgeServer {
   void page(const RecordedRequest& r, const Json& items, httplib::Response& res);
   Json* find_pull(const std::string& repo, int64_t number);
   Json* find_issue(const std::string& repo, int64_t number);
+  void move_pull(Json& pull, const std::string& state);  // mutex held
 
   Kind kind_;
   std::string token_;

@@ -169,3 +169,88 @@ TEST_F(LocalForgeTest, DryRunWritesNothing) {
 
 }  // namespace
 }  // namespace mi2::local::test
+
+namespace mi2::local::test {
+namespace {
+
+// The runbook's last step on the local forge, with real git: PRs published
+// and squash-merged into the bare origin, then `tracking-issue-sync`.
+TEST_F(LocalForgeTest, TrackingIssueSyncTicksMergedMarksFailedAndWritesOnlyOnChange) {
+  const std::vector<std::pair<std::string, std::string>> instances = {
+      {"src-1a2b3c", "acme"}, {"src-0d1e2f", "umbrella"}, {"src-7a8b9c", "initech"}};
+  for (const auto& [id, slug] : instances) {
+    call("render", "render", input("4.2.0", {}, id));
+    json params = publish_params();
+    params["branch"] = slug + "/upgrade-instance";
+    params["title"] = params["commit_message"] = slug + ": upgrade to 4.2.0";
+    call("vcs", "publish", input("4.2.0", params, id));
+  }
+  json issue_params = {{"version", "4.2.0"},
+                       {"title", "Upgrade dev to 4.2.0"},
+                       {"body",
+                        "Instances:\n\n- [ ] acme (src-1a2b3c)\n- [ ] umbrella (src-0d1e2f)\n"
+                        "- [ ] initech (src-7a8b9c)\n- [ ] globex (src-4d5e6f)\n"}};
+  call("vcs", "tracking-issue", input("4.2.0", issue_params));
+  call("vcs", "pr-merge", input("4.2.0", {{"number", 1}, {"squash", true}}));
+  call("vcs", "pr-merge", input("4.2.0", {{"number", 2}, {"squash", true}, {"auto", true}}));
+  EXPECT_EQ(git({"--git-dir", origin_.string(), "log", "--format=%s", "-2", "main"}),
+            "umbrella: upgrade to 4.2.0 (#2)\nacme: upgrade to 4.2.0 (#1)\n");
+
+  json sync = {
+      {"environment", "dev"},
+      {"version", "4.2.0"},
+      {"title", "Upgrade dev to 4.2.0"},
+      {"label", "mi-upgrade"},
+      {"instances",
+       {{{"id", "src-1a2b3c"}, {"slug", "acme"}, {"run", nullptr}},
+        {{"id", "src-0d1e2f"}, {"slug", "umbrella"}, {"run", nullptr}},
+        {{"id", "src-7a8b9c"},
+         {"slug", "initech"},
+         {"run", {{"run_id", "r-7"}, {"result", "succeeded"}}}},
+        {{"id", "src-4d5e6f"},
+         {"slug", "globex"},
+         {"run", {{"run_id", "r-9"}, {"result", "failed"}, {"failed_step", "migrate"}}}}}}};
+  fs::path issue_file = root() / ".mi2/forge/issues/1.json";
+  json out = call("vcs", "tracking-issue-sync", input("4.2.0", sync));
+  EXPECT_TRUE(out["updated"]);
+  EXPECT_EQ(
+      out["summary"],
+      json({{"ticked", 2}, {"failed", 1}, {"cleared", 0}, {"unchanged", 1}, {"not_listed", 0}}));
+  EXPECT_EQ(json::parse(slurp(issue_file))["body"],
+            "Instances:\n\n- [x] acme (src-1a2b3c)\n- [x] umbrella (src-0d1e2f)\n"
+            "- [ ] initech (src-7a8b9c)\n- [ ] globex (src-4d5e6f) \u274C failed at migrate (run "
+            "r-9)\n");
+
+  // Idempotent: the second sync leaves the file as it is (not even rewritten).
+  std::string written = slurp(issue_file);
+  auto mtime = fs::last_write_time(issue_file);
+  json again = call("vcs", "tracking-issue-sync", input("4.2.0", sync));
+  EXPECT_FALSE(again["changed"]);
+  EXPECT_FALSE(again["updated"]);
+  EXPECT_EQ(again["summary"]["unchanged"], 4);
+  EXPECT_EQ(slurp(issue_file), written);
+  EXPECT_EQ(fs::last_write_time(issue_file), mtime);
+
+  // A dry run says what a newer failure would change, and writes nothing.
+  sync["instances"][3]["run"]["run_id"] = "r-10";
+  fake().dry_run = true;
+  json plan = call("vcs", "tracking-issue-sync", input("4.2.0", sync));
+  EXPECT_TRUE(plan["dry_run"]);
+  EXPECT_TRUE(plan["changed"]);
+  EXPECT_FALSE(plan["updated"]);
+  EXPECT_EQ(plan["instances"][3]["mark"], "\u274C failed at migrate (run r-10)");
+  EXPECT_EQ(slurp(issue_file), written);
+  fake().dry_run = false;
+
+  // No issue for the version: a failure saying how to create it.
+  sync["version"] = "9.9.9";
+  sync["title"] = "Upgrade dev to 9.9.9";
+  Driver::Reply missing = invoke("vcs", "tracking-issue-sync", input("4.2.0", sync));
+  EXPECT_EQ(missing.status, MI2_FAILED);
+  EXPECT_NE(missing.error.find("mi2 env create-tracking-issue -e dev 9.9.9"), std::string::npos)
+      << missing.error;
+  EXPECT_EQ(missing.output["found"], false);
+}
+
+}  // namespace
+}  // namespace mi2::local::test
