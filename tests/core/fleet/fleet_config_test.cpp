@@ -99,12 +99,9 @@ TEST(FleetConfig, IsolationIsPerBindingWithATopLevelDefault) {
   EXPECT_EQ(config->isolation_for("github"), Isolation::kInProcess);  // the default default
   EXPECT_EQ(config->config_for("kubectl")["context_prefix"], "gke_");
 
-  config = load(dir, "isolation: process
-roles:
-  vcs: github
-"
-                     "  apply: {plugin: kubectl, isolation: in-process}
-");
+  config = load(dir,
+                "isolation: process\nroles:\n  vcs: github\n"
+                "  apply: {plugin: kubectl, isolation: in-process}\n");
   ASSERT_TRUE(config) << config.message();
   EXPECT_EQ(config->isolation_for("github"), Isolation::kProcess);
   EXPECT_EQ(config->isolation_for("kubectl"), Isolation::kInProcess);  // the binding wins
@@ -112,28 +109,17 @@ roles:
 
 TEST(FleetConfig, AnUnknownIsolationNamesTheFileAndTheBinding) {
   TempDir dir;
-  auto config = load(dir, "roles:
-  vcs: github
-  apply: {
-  plugin:
-    kubectl, isolation : thread}
-");
+  auto config = load(dir, "roles:\n  vcs: github\n  apply: {plugin: kubectl, isolation: thread}\n");
   ASSERT_FALSE(config);
   EXPECT_EQ(config.message(), (dir.path() / "mi2.yaml").string() +
                                   ":3: roles.apply.isolation: unknown isolation 'thread'; use "
                                   "'process' or 'in-process'.");
-  expect_error("isolation: sandbox
-", "1", "isolation: unknown isolation 'sandbox'");
-  expect_error("isolation: [process]
-", "1", "isolation: expected 'process' or 'in-process'");
-  expect_error("roles:
-  apply: {
-  plugin:
-    k, isolation : process}
-"
-               "  backup: [{plugin: k, isolation: in-process}]
-",
-               "3", "roles.backup[0].isolation: plugin 'k' is bound with another isolation");
+  expect_error("isolation: sandbox\n", "1", "isolation: unknown isolation 'sandbox'");
+  expect_error("isolation: [process]\n", "1", "isolation: expected 'process' or 'in-process'");
+  expect_error(
+      "roles:\n  apply: {plugin: k, isolation: process}\n"
+      "  backup: [{plugin: k, isolation: in-process}]\n",
+      "3", "roles.backup[0].isolation: plugin 'k' is bound with another isolation");
 }
 
 // mi2.yaml and the loader share one rule, so a binding the file accepts is a
