@@ -45,11 +45,16 @@ std::vector<json> read_journal(const fs::path& file) {
   return events;
 }
 
-std::string result_of(const std::vector<json>& events, const std::string& step = "") {
+// The result of the run (`event` run_finished), of a step (step_finished of
+// `step`) or of the automatic rollback (rollback_finished).
+std::string result_of(const std::vector<json>& events, const std::string& step = "",
+                      const std::string& event = "") {
   std::string result;
   for (const auto& e : events) {
-    bool wanted = step.empty() ? e.value("event", "") == "run_finished"
-                               : e.value("event", "") == "step_finished" && e["step"] == step;
+    std::string kind = e.value("event", "");
+    bool wanted = !event.empty() ? kind == event
+                  : step.empty() ? kind == "run_finished"
+                                 : kind == "step_finished" && e.value("step", "") == step;
     if (wanted) result = e.value("result", "");
   }
   return result;
@@ -127,7 +132,7 @@ TEST_F(IsolatedScriptedFleetTest, AnAbortDuringDeployIsRolledBackByAFreshProcess
   EXPECT_THAT(r.err, HasSubstr("plugin 'scripted' crashed during apply.apply (killed by signal 6, "
                                "SIGABRT)"));
   EXPECT_EQ(result_of(read_journal(only_journal())), "rolled_back");
-  EXPECT_EQ(result_of(read_journal(only_journal()), "rollback"), "ok");
+  EXPECT_EQ(result_of(read_journal(only_journal()), "", "rollback_finished"), "ok");
   EXPECT_EQ(applied(), "4.0.0");  // apply.rollback ran in the restarted plugin process
   EXPECT_FALSE(fs::exists(state_dir_ / "lock.json"));
 }
