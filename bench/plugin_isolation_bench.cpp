@@ -52,6 +52,7 @@ double best_us(mi2::PluginInstance& instance, const std::string& input, int invo
     std::chrono::duration<double, std::micro> took = Clock::now() - start;
     best = std::min(best, took.count() / invokes);
   }
+  instance.context().set_call_settings({});
   return best;
 }
 

@@ -20,10 +20,15 @@ constexpr std::chrono::milliseconds kPollInterval{100};
 // How long a child that closed its socket (or was asked to end) may take to exit.
 constexpr std::chrono::milliseconds kExitGrace{2000};
 
-std::string own_executable() {
+// This very binary, even when its file was replaced or removed since it
+// started (a package upgrade during a batch): the child must speak our protocol.
+constexpr const char* kOwnExecutable = "/proc/self/exe";
+
+// The name the child shows in ps: the path of our binary.
+std::string own_executable_name() {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : self.string();
+  fs::path self = fs::read_symlink(kOwnExecutable, ec);
+  return ec ? std::string("mi2") : self.string();
 }
 
 }  // namespace
@@ -46,7 +51,7 @@ Result<std::unique_ptr<ProcessPluginInstance>> ProcessPluginInstance::launch(
   std::unique_ptr<ProcessPluginInstance> instance(
       new ProcessPluginInstance(plugin_file, std::move(context)));
   instance->host_program_ =
-      environment.plugin_host.empty() ? own_executable() : environment.plugin_host;
+      environment.plugin_host.empty() ? kOwnExecutable : environment.plugin_host;
   Status started = instance->start();
   if (!started) return started.error();
   return instance;
@@ -68,8 +73,9 @@ ProcessPluginInstance::~ProcessPluginInstance() {
 Status ProcessPluginInstance::start() {
   const std::string& name = context().plugin_name();
   child_.reset();
-  auto child =
-      ConnectedChild::start({host_program_, plugin_protocol::kHostCommand, plugin_file_.string()});
+  std::string shown = host_program_ == kOwnExecutable ? own_executable_name() : host_program_;
+  auto child = ConnectedChild::start(host_program_,
+                                     {shown, plugin_protocol::kHostCommand, plugin_file_.string()});
   if (!child)
     return make_error("plugin '" + name +
                       "' could not be started in a process of its own: " + child.message());

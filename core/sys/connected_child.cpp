@@ -110,12 +110,12 @@ void end_with_parent() {
 }
 
 Result<std::unique_ptr<ConnectedChild>> ConnectedChild::start(
-    const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
-    return make_error("a connected child needs an absolute program path");
+    const std::string& program, const std::vector<std::string>& argv) {
+  if (argv.empty() || program.empty() || program[0] != '/')
+    return make_error("a connected child needs an absolute program path and an argv");
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error("could not create a socket for '" + argv[0] + "': " + std::strerror(errno));
+    return make_error("could not create a socket for '" + program + "': " + std::strerror(errno));
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -129,7 +129,7 @@ Result<std::unique_ptr<ConnectedChild>> ConnectedChild::start(
   ::close(fds[1]);
   if (error != 0) {
     ::close(fds[0]);
-    return make_error("could not start '" + argv[0] + "': " + std::strerror(error));
+    return make_error("could not start '" + program + "': " + std::strerror(error));
   }
   return std::unique_ptr<ConnectedChild>(new ConnectedChild(pid, fds[0]));
 }

@@ -40,8 +40,9 @@ void end_with_parent();
 
 class ConnectedChild {
  public:
-  // Starts argv[0] (an absolute path) with `argv`. The error is one sentence.
-  static Result<std::unique_ptr<ConnectedChild>> start(const std::vector<std::string>& argv);
+  // Starts `program` (an absolute path) with `argv`. The error is one sentence.
+  static Result<std::unique_ptr<ConnectedChild>> start(const std::string& program,
+                                                       const std::vector<std::string>& argv);
 
   // Ends the child (SIGKILL) if it still runs, and reaps it.
   ~ConnectedChild();
