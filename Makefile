@@ -6,12 +6,13 @@
 #       make fuzz (libFuzzer targets, clang 14, in build-fuzz; FUZZ_SECONDS each).
 # Both install missing Debian packages first.
 #   make package  the release: build/mi2-<version>-linux-<arch>.tar.gz and a .deb
+#   make bench-isolation  per-invoke cost of isolation: process vs in-process
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-sanitize fuzz demo demo-clean package format bench clean
+.PHONY: all deps configure build test test-sanitize fuzz demo demo-clean package format bench bench-isolation clean
 
 all: build
 
@@ -75,6 +76,11 @@ package: configure
 bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target yaml_scan_bench
 	bench/run.sh $(BUILD)
+
+# Per-invoke cost of `isolation: process` against in-process (echo test plugin).
+bench-isolation: configure
+	cmake --build $(BUILD) -j $(JOBS) --target plugin_isolation_bench
+	$(BUILD)/bench/plugin_isolation_bench
 
 format:
 	git ls-files '*.h' '*.hpp' '*.cpp' '*.c' | xargs clang-format -i

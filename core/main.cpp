@@ -29,7 +29,8 @@ void print_commands(std::ostream& os, std::string_view prefix) {
     os << c.summary << '\n';
   }
   os << "\nEvery command takes --help. Options may be spelled -flag or --flag.\n"
-        "Global options: --plugin-dir DIR, --log-format text|json, -v, -q/--quiet.\n"
+        "Global options: --plugin-dir DIR, --log-format text|json, -v, -q/--quiet,\n"
+        "--isolation process|in-process.\n"
         "Listings and status commands take --json (or -o json) and print a table otherwise.\n";
 }
 
@@ -82,10 +83,11 @@ int dispatch(int argc, char** argv) {
   std::vector<std::string> leading;
   while (!args.empty()) {
     const std::string& a = args[0];
-    bool takes_value =
-        a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" || a == "-log-format";
+    bool takes_value = a == "--plugin-dir" || a == "-plugin-dir" || a == "--log-format" ||
+                       a == "-log-format" || a == "--isolation" || a == "-isolation";
     bool flag = a == "-v" || a == "--verbose" || a == "-q" || a == "--quiet" ||
-                a.rfind("--plugin-dir=", 0) == 0 || a.rfind("--log-format=", 0) == 0;
+                a.rfind("--plugin-dir=", 0) == 0 || a.rfind("--log-format=", 0) == 0 ||
+                a.rfind("--isolation=", 0) == 0;
     if (!takes_value && !flag) break;
     size_t n = takes_value && args.size() > 1 ? 2 : 1;
     leading.insert(leading.end(), args.begin(), args.begin() + static_cast<long>(n));

@@ -7,6 +7,7 @@
 
 #include "core/base/log.h"
 #include "core/base/text.h"
+#include "core/fleet/fleet_config.h"
 
 namespace mi2::cli {
 namespace {
@@ -35,7 +36,10 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
       "Search this folder for plugins first (repeatable)")(
       "log-format", po::value<std::string>()->default_value("text"), "Log lines as text or json")(
       "verbose,v", "Log debug detail")(
-      "quiet,q", "Print only what a script needs (ids, results); no progress, no decoration");
+      "quiet,q", "Print only what a script needs (ids, results); no progress, no decoration")(
+      "isolation", po::value<std::string>(),
+      "Run plugins in mi2's process (in-process) or each in its own (process), for bindings "
+      "that name no isolation in mi2.yaml");
 
   if (ctx.describe) {
     describe_options(options, *ctx.describe);
@@ -83,6 +87,14 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
     exit_code = usage_error(
         ctx, "--log-format takes 'text' or 'json', not '" + ctx.global.log_format + "'");
     return std::nullopt;
+  }
+  if (parsed.vm.count("isolation")) {
+    ctx.global.isolation = parsed.vm["isolation"].as<std::string>();
+    if (!parse_isolation(ctx.global.isolation)) {
+      exit_code = usage_error(ctx, "--isolation takes " + std::string(kIsolationValues) +
+                                       ", not '" + ctx.global.isolation + "'");
+      return std::nullopt;
+    }
   }
   ctx.global.verbosity = parsed.vm.count("verbose") ? 1 : 0;
   ctx.global.quiet = ctx.global.quiet || parsed.vm.count("quiet") > 0;

@@ -27,6 +27,7 @@ struct GlobalOptions {
   std::string log_format = "text";       // --log-format text|json
   int verbosity = 0;                     // -v (repeatable)
   bool quiet = false;                    // -q/--quiet: only what a script needs
+  std::string isolation;                 // --isolation process|in-process; empty: mi2.yaml's
 };
 
 // What parse() records, instead of parsing, when CommandContext::describe is

@@ -57,6 +57,12 @@ constexpr CommandEntry kCommands[] = {
      {},
      {},
      true},
+    {"__plugin-host",
+     "Serve one plugin to the mi2 that started this process (isolation: process)",
+     plugin_host,
+     {},
+     {},
+     true},
 };
 
 std::vector<std::string> words_of(std::string_view name) {

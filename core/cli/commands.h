@@ -9,6 +9,7 @@ namespace mi2::cli {
 // plugin_commands.cpp
 int plugin_list(CommandContext& ctx);
 int plugin_describe(CommandContext& ctx);
+int plugin_host(CommandContext& ctx);  // __plugin-host PLUGIN_FILE (hidden; isolation: process)
 
 // instance_query_commands.cpp
 int instance_get(CommandContext& ctx);

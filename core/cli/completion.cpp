@@ -165,6 +165,7 @@ std::string option_values(const std::string& long_name) {
       {"resume", "runs"},
       {"plugin-dir", "dirs"},
       {"log-format", "text json"},
+      {"isolation", "process in-process"},
       {"format", "text json"},
       {"output", "json table"},
       {"state", "open closed merged all"},

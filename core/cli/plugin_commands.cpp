@@ -1,5 +1,8 @@
 // mi2 plugin list | describe: what the host finds on its search path, and what
-// one plugin serves.
+// one plugin serves. Also the hidden `mi2 __plugin-host`, which serves one
+// plugin to the mi2 that started it (isolation: process).
+#include <fcntl.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -8,6 +11,9 @@
 #include "core/cli/commands.h"
 #include "core/cli/output.h"
 #include "core/host/plugin_loader.h"
+#include "core/host/plugin_protocol.h"
+#include "core/host/plugin_server.h"
+#include "core/sys/connected_child.h"
 
 namespace mi2::cli {
 namespace {
@@ -151,6 +157,16 @@ int plugin_describe(CommandContext& ctx) {
   out << "checks: " << (d.checks.empty() ? "none" : join(d.checks, ", ")) << '\n';
   print_config_schema(out, doc.is_object() ? doc : Json::object());
   return kExitOk;
+}
+
+int plugin_host(CommandContext& ctx) {
+  if (ctx.args.size() != 1 || fcntl(kChildChannelFd, F_GETFD) < 0)
+    return fail(ctx, std::string("mi2 starts '") + plugin_protocol::kHostCommand +
+                         " PLUGIN_FILE' itself, with its socket on fd " +
+                         std::to_string(kChildChannelFd) +
+                         ", for a plugin bound with isolation: process; it is not for "
+                         "people to run");
+  return serve_plugin(ctx.args[0], kChildChannelFd);
 }
 
 }  // namespace mi2::cli

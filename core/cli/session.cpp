@@ -27,6 +27,7 @@ Result<Session> open_session(const CommandContext& ctx, const std::vector<std::s
   auto config = load_fleet_config(session.fleet->config_file());
   if (!config) return config.error();
   session.config = std::move(*config);
+  if (auto isolation = parse_isolation(ctx.global.isolation)) session.config.isolation = isolation;
   auto dirs = plugin_search_path(ctx.global.plugin_dirs);
   for (const auto& dir : session.config.plugin_dirs) dirs.insert(dirs.begin(), dir);
   session.loader = std::make_unique<PluginLoader>(dirs);

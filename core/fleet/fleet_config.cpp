@@ -15,6 +15,12 @@ bool is_plugin_name(std::string_view name) {
   });
 }
 
+std::optional<Isolation> parse_isolation(std::string_view text) {
+  if (text == "process") return Isolation::kProcess;
+  if (text == "in-process") return Isolation::kInProcess;
+  return std::nullopt;
+}
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,11 +55,16 @@ class ConfigReader {
       if (!plugin) return error(node, key, "a binding given as a mapping needs 'plugin: NAME'.");
       for (const auto& item : node) {
         std::string field = item.first.Scalar();
-        if (field != "plugin" && field != "config")
-          return error(item.first, key, "unknown field '" + field + "' (expected plugin, config).");
+        if (field != "plugin" && field != "config" && field != "isolation")
+          return error(item.first, key,
+                       "unknown field '" + field + "' (expected plugin, config, isolation).");
       }
       auto plugin_name = name(plugin, key + ".plugin");
       if (!plugin_name) return plugin_name.error();
+      if (const YAML::Node isolation = node["isolation"]) {
+        Status ok = binding_isolation(isolation, key + ".isolation", *plugin_name, config);
+        if (!ok) return ok.error();
+      }
       if (const YAML::Node cfg = node["config"]; cfg && !cfg.IsMap() && !cfg.IsNull())
         return error(cfg, key + ".config", "expected a mapping of settings.");
       if (raw_entry.is_object() && raw_entry.contains("config") &&
@@ -71,7 +82,35 @@ class ConfigReader {
     return {};
   }
 
+  // An isolation value: 'process' or 'in-process'.
+  Result<Isolation> isolation(const YAML::Node& node, const std::string& key) const {
+    if (!node.IsScalar())
+      return error(node, key,
+                   "expected " + std::string(kIsolationValues) + ", found a list or a mapping.");
+    auto value = parse_isolation(node.Scalar());
+    if (!value)
+      return error(node, key,
+                   "unknown isolation '" + escape_control(node.Scalar()) + "'; use " +
+                       kIsolationValues + ".");
+    return *value;
+  }
+
  private:
+  // One instance serves every role a plugin is bound to, so all its bindings
+  // that name an isolation must name the same.
+  Status binding_isolation(const YAML::Node& node, const std::string& key,
+                           const std::string& plugin, FleetConfig& config) const {
+    auto value = isolation(node, key);
+    if (!value) return value.error();
+    auto [it, added] = config.plugin_isolation.emplace(plugin, *value);
+    if (!added && it->second != *value)
+      return error(node, key,
+                   "plugin '" + plugin +
+                       "' is bound with another isolation elsewhere; one instance serves all its "
+                       "roles, so give its bindings the same isolation.");
+    return {};
+  }
+
   fs::path file_;
 };
 
@@ -95,6 +134,11 @@ const std::vector<std::string>& FleetConfig::providers(std::string_view role) co
   return it == roles.end() ? kNone : it->second;
 }
 
+Isolation FleetConfig::isolation_for(const std::string& plugin) const {
+  if (auto it = plugin_isolation.find(plugin); it != plugin_isolation.end()) return it->second;
+  return isolation.value_or(Isolation::kInProcess);
+}
+
 const Json& FleetConfig::config_for(const std::string& plugin) const {
   static const Json kEmpty = Json::object();
   auto it = plugin_config.find(plugin);
@@ -110,7 +154,7 @@ Result<FleetConfig> load_fleet_config(const fs::path& mi2_yaml) {
   ConfigReader reader(mi2_yaml);
   if (!doc.IsNull() && !doc.IsMap())
     return reader.error(doc, "(top level)",
-                        "expected a mapping (roles, plugins, plugin_dirs, ...).");
+                        "expected a mapping (roles, plugins, plugin_dirs, isolation, ...).");
   if (doc.IsNull()) return config;
 
   // plugins first: role-level config merges into it.
@@ -159,6 +203,12 @@ Result<FleetConfig> load_fleet_config(const fs::path& mi2_yaml) {
       }
       config.roles[role] = std::move(names);
     }
+  }
+
+  if (const YAML::Node isolation = doc["isolation"]; isolation && !isolation.IsNull()) {
+    auto value = reader.isolation(isolation, "isolation");
+    if (!value) return value.error();
+    config.isolation = *value;
   }
 
   fs::path root = fs::absolute(mi2_yaml).parent_path();

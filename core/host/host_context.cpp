@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/redactor.h"
+#include "core/host/sized_struct.h"
 #include "core/sys/detached_process.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
@@ -110,25 +111,6 @@ std::optional<std::chrono::milliseconds> effective_timeout(const HostContext& ct
   if (left.count() <= 0) return std::nullopt;
   if (own.count() == 0 || left < own) return left;
   return own;
-}
-
-// Copies what the plugin filled into a zeroed struct of our size, so fields a
-// smaller (older) struct lacks read as absent.
-template <class T>
-T read_sized(const T* from) {
-  T local;
-  std::memset(&local, 0, sizeof local);
-  std::memcpy(&local, from, std::min<size_t>(from->struct_size, sizeof local));
-  local.struct_size = from->struct_size;
-  return local;
-}
-
-// Writes back only the part of the struct the plugin knows of.
-template <class T>
-void write_sized(T* to, const T& local) {
-  uint32_t size = to->struct_size;
-  std::memcpy(to, &local, std::min<size_t>(size, sizeof local));
-  to->struct_size = size;
 }
 
 std::vector<std::string> string_list(const char* const* items) {

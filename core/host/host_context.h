@@ -43,6 +43,9 @@ struct HostEnvironment {
   ProcessRunner* runner = nullptr;     // required
   HttpClient* http = nullptr;          // required
   SecretRedactor* redactor = nullptr;  // required
+  // The mi2 binary that serves plugins run in their own process (`mi2
+  // __plugin-host`); empty: this process's own executable.
+  std::string plugin_host;
 };
 
 struct CallSettings {

@@ -27,17 +27,6 @@ namespace {
 const std::string kHostAbi =
     std::to_string(MI2_ABI_VERSION_MAJOR) + "." + std::to_string(MI2_ABI_VERSION_MINOR);
 
-// The name a plugin file claims by its file name, or "" when it does not
-// follow mi2-plugin-<name>.so.
-std::string name_from_file(const fs::path& path) {
-  std::string file = path.filename().string();
-  const std::string prefix = "mi2-plugin-", suffix = ".so";
-  if (file.size() <= prefix.size() + suffix.size() || file.rfind(prefix, 0) != 0 ||
-      file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return {};
-  return file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
-}
-
 // What one library gave us, kept for the life of the process: the entry is
 // called once per process, and the code must stay mapped while any table or
 // string it returned may still be used (i.e. until exit).
@@ -56,7 +45,8 @@ std::map<std::string, LibraryRecord*>& registry() {
   return *libraries;
 }
 
-const LibraryRecord& open_library(const fs::path& canonical, const std::string& shown) {
+const LibraryRecord& open_library(const fs::path& canonical, const std::string& shown,
+                                  const mi2_host_services* services) {
   std::lock_guard lock(registry_mutex());
   auto found = registry().find(canonical.string());
   if (found != registry().end()) return *found->second;
@@ -84,7 +74,7 @@ const LibraryRecord& open_library(const fs::path& canonical, const std::string& 
   mi2_plugin_entry_fn entry =
       &record->library.get<std::remove_pointer_t<mi2_plugin_entry_fn>>(MI2_PLUGIN_ENTRY_SYMBOL);
   const char* reason = nullptr;
-  record->api = entry(MI2_ABI_VERSION_MAJOR, MI2_ABI_VERSION_MINOR, host_services(), &reason);
+  record->api = entry(MI2_ABI_VERSION_MAJOR, MI2_ABI_VERSION_MINOR, services, &reason);
   if (!record->api) {
     record->error = "plugin '" + shown + "' refused to load: " +
                     (reason && reason[0] ? std::string(reason) : "its entry gave no reason");
@@ -214,19 +204,20 @@ Result<PluginDescription> parse_description(const char* text) {
   return d;
 }
 
-// --- PluginInstance ----------------------------------------------------------
+// --- InProcessInstance -------------------------------------------------------
 
-PluginInstance::PluginInstance(const mi2_plugin_api* api, std::unique_ptr<HostContext> context,
-                               mi2_plugin_instance* handle)
-    : api_(api), context_(std::move(context)), handle_(handle) {}
+InProcessInstance::InProcessInstance(const mi2_plugin_api* api,
+                                     std::unique_ptr<HostContext> context,
+                                     mi2_plugin_instance* handle)
+    : PluginInstance(std::move(context)), api_(api), handle_(handle) {}
 
-PluginInstance::~PluginInstance() {
+InProcessInstance::~InProcessInstance() {
   // The instance goes first: it may still hold its context until destroy returns.
   if (handle_) api_->destroy(handle_);
 }
 
-PluginInstance::Outcome PluginInstance::invoke(std::string_view role, std::string_view action,
-                                               const std::string& input_json) {
+PluginInstance::Outcome InProcessInstance::invoke(std::string_view role, std::string_view action,
+                                                  const std::string& input_json) {
   Outcome outcome;
   const char* output = nullptr;
   std::string role_text(role), action_text(action);
@@ -255,18 +246,26 @@ bool LoadedPlugin::serves_role(std::string_view role) const {
   return description_.roles.count(std::string(role)) > 0;
 }
 
+void register_sensitive_config(const PluginDescription& description, const Json& config,
+                               const HostEnvironment& environment) {
+  if (!config.is_object()) return;
+  for (const auto& key : description.sensitive_config_keys) {
+    auto found = config.find(key);
+    if (found == config.end() || found->is_null()) continue;
+    std::string secret = found->is_string() ? found->get<std::string>() : found->dump();
+    if (environment.redactor) environment.redactor->add(secret);
+    SecretRedactor::global().add(secret);
+  }
+}
+
 Result<std::unique_ptr<PluginInstance>> LoadedPlugin::create(
     const Json& config, const HostEnvironment& environment) const {
+  if (!api_)
+    return make_error("plugin '" + name() +
+                      "' runs in its own process (isolation: process), so it is not created "
+                      "in this one; this is a bug in mi2");
   // Secrets are masked before the plugin can log or echo them.
-  if (config.is_object()) {
-    for (const auto& key : description_.sensitive_config_keys) {
-      auto found = config.find(key);
-      if (found == config.end() || found->is_null()) continue;
-      std::string secret = found->is_string() ? found->get<std::string>() : found->dump();
-      if (environment.redactor) environment.redactor->add(secret);
-      SecretRedactor::global().add(secret);
-    }
-  }
+  register_sensitive_config(description_, config, environment);
   auto context = std::make_unique<HostContext>(name(), environment);
   std::string config_json = config.is_null() ? "{}" : config.dump();
   mi2_plugin_instance* handle = nullptr;
@@ -286,13 +285,14 @@ Result<std::unique_ptr<PluginInstance>> LoadedPlugin::create(
     return make_error("plugin '" + name() +
                       "' reported success but created no instance; "
                       "this is a bug in the plugin");
-  return std::make_unique<PluginInstance>(api_, std::move(context), handle);
+  return std::unique_ptr<PluginInstance>(
+      std::make_unique<InProcessInstance>(api_, std::move(context), handle));
 }
 
 // --- PluginLoader ------------------------------------------------------------
 
-PluginLoader::PluginLoader(std::vector<fs::path> search_dirs)
-    : search_dirs_(std::move(search_dirs)) {}
+PluginLoader::PluginLoader(std::vector<fs::path> search_dirs, const mi2_host_services* services)
+    : search_dirs_(std::move(search_dirs)), services_(services ? services : host_services()) {}
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& path) {
   const std::string shown = path.string();
@@ -309,7 +309,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
     if (auto refusal = writable_by_others(canonical)) return make_error(*refusal);
   // A truncated file would be mapped past its end: SIGBUS inside dlopen.
   if (auto refusal = elf_refusal(canonical, shown)) return make_error(*refusal);
-  const LibraryRecord& library = open_library(canonical, shown);
+  const LibraryRecord& library = open_library(canonical, shown, services_);
   if (!library.api) return make_error(library.error);
   if (auto refusal = check_api(library.api, shown)) return make_error(*refusal);
 
@@ -317,7 +317,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
   if (!description)
     return make_error("plugin '" + shown + "' is refused: " + description.message() +
                       "; fix the plugin's describe()");
-  std::string file_name = name_from_file(path);
+  std::string file_name = plugin_name_from_file(path);
   if (file_name != description->name) {
     return make_error("plugin file '" + shown + "' calls itself '" + description->name +
                       "', so it must be named '" + plugin_file_name(description->name) +
@@ -329,6 +329,12 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::load_file(const fs::path& pa
 }
 
 Result<std::shared_ptr<LoadedPlugin>> PluginLoader::find(const std::string& name) {
+  auto file = locate(name);
+  if (!file) return file.error();
+  return load_file(*file);
+}
+
+Result<fs::path> PluginLoader::locate(const std::string& name) const {
   if (!is_plugin_name(name))
     return make_error("'" + escape_control(name) + "' is not a plugin name (" + kPluginNameRule +
                       ")");
@@ -336,7 +342,7 @@ Result<std::shared_ptr<LoadedPlugin>> PluginLoader::find(const std::string& name
   for (const auto& dir : search_dirs_) {
     fs::path candidate = dir / plugin_file_name(name);
     std::error_code ec;
-    if (fs::exists(candidate, ec)) return load_file(candidate);
+    if (fs::exists(candidate, ec)) return candidate;
     searched += (searched.empty() ? "" : ", ") + dir.string();
   }
   return make_error("no plugin named '" + name + "' (file " + plugin_file_name(name) +
@@ -355,13 +361,13 @@ std::vector<PluginLoader::Candidate> PluginLoader::scan() {
     if (!dirs_done.insert(canonical_dir.string()).second) continue;
     std::vector<fs::path> files;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      if (!name_from_file(it->path()).empty()) files.push_back(it->path());
+      if (!plugin_name_from_file(it->path()).empty()) files.push_back(it->path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       Candidate candidate;
       candidate.path = file;
-      std::string name = name_from_file(file);
+      std::string name = plugin_name_from_file(file);
       if (auto first = seen.find(name); first != seen.end()) {
         candidate.error = "plugin file '" + file.string() + "' is shadowed by '" +
                           first->second.string() + "', which comes first on the search path";
@@ -378,6 +384,15 @@ std::vector<PluginLoader::Candidate> PluginLoader::scan() {
     }
   }
   return result;
+}
+
+std::string plugin_name_from_file(const fs::path& path) {
+  std::string file = path.filename().string();
+  const std::string prefix = "mi2-plugin-", suffix = ".so";
+  if (file.size() <= prefix.size() + suffix.size() || file.rfind(prefix, 0) != 0 ||
+      file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return {};
+  return file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
 }
 
 std::string plugin_file_name(std::string_view name) {

@@ -5,11 +5,55 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/redactor.h"
+#include "core/host/plugin_process.h"
 #include "core/host/plugin_status.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
 
 namespace mi2 {
+namespace {
+
+// Loads `name` into this process and creates its instance.
+Result<std::unique_ptr<Provider>> open_in_process(const FleetConfig& config, PluginLoader& loader,
+                                                  const HostEnvironment& environment,
+                                                  const std::string& role,
+                                                  const std::string& name) {
+  auto loaded = loader.find(name);
+  if (!loaded)
+    return make_error("mi2.yaml binds role '" + role + "' to plugin '" + name +
+                      "', which could not be loaded: " + loaded.message());
+  auto created = (*loaded)->create(config.config_for(name), environment);
+  if (!created) return created.error();
+  auto provider = std::make_unique<Provider>();
+  provider->name = name;
+  provider->plugin = *loaded;
+  provider->instance = std::move(*created);
+  return provider;
+}
+
+// Starts `name` in a child process of its own and creates its instance there;
+// this process never loads the plugin's code.
+Result<std::unique_ptr<Provider>> open_in_child(const FleetConfig& config,
+                                                const PluginLoader& loader,
+                                                const HostEnvironment& environment,
+                                                const std::string& role, const std::string& name) {
+  auto file = loader.locate(name);
+  auto process = file ? ProcessPluginInstance::launch(*file, environment)
+                      : Result<std::unique_ptr<ProcessPluginInstance>>(file.error());
+  if (!process)
+    return make_error("mi2.yaml binds role '" + role + "' to plugin '" + name +
+                      "', which could not be loaded: " + process.message());
+  Status created = (*process)->create(config.config_for(name));
+  if (!created) return created.error();
+  auto provider = std::make_unique<Provider>();
+  provider->name = name;
+  provider->plugin = std::make_shared<LoadedPlugin>(*file, nullptr, (*process)->description());
+  provider->instance = std::move(*process);
+  return provider;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ProviderSet>> ProviderSet::open(const FleetConfig& config,
                                                        PluginLoader& loader,
                                                        const HostEnvironment& environment,
@@ -23,20 +67,13 @@ Result<std::unique_ptr<ProviderSet>> ProviderSet::open(const FleetConfig& config
       if (auto it = by_name.find(name); it != by_name.end()) {
         provider = it->second;
       } else {
-        auto loaded = loader.find(name);
-        if (!loaded) {
-          return make_error("mi2.yaml binds role '" + role + "' to plugin '" + name +
-                            "', which could not be loaded: " + loaded.message());
-        }
-        auto created = (*loaded)->create(config.config_for(name), environment);
-        if (!created) return created.error();
-        auto owned = std::make_unique<Provider>();
-        owned->name = name;
-        owned->plugin = *loaded;
-        owned->instance = std::move(*created);
-        provider = owned.get();
+        auto opened = config.isolation_for(name) == Isolation::kProcess
+                          ? open_in_child(config, loader, environment, role, name)
+                          : open_in_process(config, loader, environment, role, name);
+        if (!opened) return opened.error();
+        provider = opened->get();
         by_name[name] = provider;
-        set->providers_.push_back(std::move(owned));
+        set->providers_.push_back(std::move(*opened));
       }
       if (!provider->plugin->serves_role(role)) {
         return make_error("mi2.yaml binds role '" + role + "' to plugin '" + name +
@@ -81,6 +118,10 @@ InvokeResult ProviderSet::invoke(Provider& provider, std::string_view role, std:
                      std::string(role) + "." + std::string(action);
       return result;
     }
+  }
+  if (outcome.crashed) {  // already a whole sentence naming the plugin and the action
+    result.error = outcome.error;
+    return result;
   }
   if (result.status != MI2_OK) {
     std::string detail = outcome.error.empty() ? "" : ": " + outcome.error;

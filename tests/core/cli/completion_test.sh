@@ -70,6 +70,7 @@ lacks() {
 # The command table: groups, commands, subcommands; the hidden one never.
 expect "mi2 ''" "completion env instance plugin pr run"
 lacks "mi2 _" "__complete"
+lacks "mi2 _" "__plugin-host"
 expect "mi2 instance ''" "backup check db get list restore rollback unlock upgrade workon"
 expect "mi2 instance up" "upgrade"
 expect "mi2 env ''" "create-tracking-issue status tracking-issue upgrade workflow"

@@ -86,6 +86,42 @@ TEST(FleetConfig, ErrorsNameFileLineAndKey) {
   expect_error("roles:\n  vcs: [github\n", "", "invalid YAML");
 }
 
+TEST(FleetConfig, IsolationIsPerBindingWithATopLevelDefault) {
+  TempDir dir;
+  auto config = load(dir, R"(roles:
+  apply: {plugin: kubectl, isolation: process, config: {context_prefix: gke_}}
+  backup: [kubectl, {plugin: cloudsql, isolation: in-process}]
+  vcs: github
+)");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_EQ(config->isolation_for("kubectl"), Isolation::kProcess);
+  EXPECT_EQ(config->isolation_for("cloudsql"), Isolation::kInProcess);
+  EXPECT_EQ(config->isolation_for("github"), Isolation::kInProcess);  // the default default
+  EXPECT_EQ(config->config_for("kubectl")["context_prefix"], "gke_");
+
+  config = load(dir,
+                "isolation: process\nroles:\n  vcs: github\n"
+                "  apply: {plugin: kubectl, isolation: in-process}\n");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_EQ(config->isolation_for("github"), Isolation::kProcess);
+  EXPECT_EQ(config->isolation_for("kubectl"), Isolation::kInProcess);  // the binding wins
+}
+
+TEST(FleetConfig, AnUnknownIsolationNamesTheFileAndTheBinding) {
+  TempDir dir;
+  auto config = load(dir, "roles:\n  vcs: github\n  apply: {plugin: kubectl, isolation: thread}\n");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.message(), (dir.path() / "mi2.yaml").string() +
+                                  ":3: roles.apply.isolation: unknown isolation 'thread'; use "
+                                  "'process' or 'in-process'.");
+  expect_error("isolation: sandbox\n", "1", "isolation: unknown isolation 'sandbox'");
+  expect_error("isolation: [process]\n", "1", "isolation: expected 'process' or 'in-process'");
+  expect_error(
+      "roles:\n  apply: {plugin: k, isolation: process}\n"
+      "  backup: [{plugin: k, isolation: in-process}]\n",
+      "3", "roles.backup[0].isolation: plugin 'k' is bound with another isolation");
+}
+
 // mi2.yaml and the loader share one rule, so a binding the file accepts is a
 // name the loader can look up (mi2-plugin-<name>.so).
 TEST(FleetConfig, PluginNamesFollowTheLoadersRule) {

@@ -11,12 +11,24 @@
 //   "http": {"method", "url", "mutating"}  one exchange via the host; the
 //           output gains "http": {status, body, skipped_dry_run}
 //   "log": "message"  logged at info;  "redact": "secret"  registered
+//   "progress": "message"  reported at 0.5
+//   "crash": "segv" | "abort" | "exit"  ends the process: SIGSEGV (a null
+//           write, with the default handler restored first), abort(), exit(3)
+//   "hang_ms": n  sleeps without polling cancelled();  "poll_cancelled":
+//           true  the output gains "cancelled": host.cancelled()
+//   "spawn": ["/abs/prog", ...]  starts it detached; the output gains
+//           "spawn": {pid, alive, stopped} after probing, SIGTERM and a wait
+//   "free_port": true  the output gains "port"
 // Config: {"refuse": true} makes create fail; "token" is marked sensitive.
 #include <mi2/sdk/plugin.hpp>
 
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 namespace {
 
@@ -59,8 +71,15 @@ class EchoPlugin {
     json params = in.value("params", json::object());
     json out = {{"plugin", "echo"}, {"role", role}, {"action", action}, {"input", in}};
     fail_if_asked(params.value("fail", ""));
-    if (params.contains("log")) host_.info(params["log"].get<std::string>());
     if (params.contains("redact")) host_.redact(params["redact"].get<std::string>());
+    if (params.contains("log")) host_.info(params["log"].get<std::string>());
+    if (params.contains("progress")) host_.progress(0.5, params["progress"].get<std::string>());
+    crash_if_asked(params.value("crash", ""));
+    if (params.contains("hang_ms"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(params["hang_ms"].get<int>()));
+    if (params.value("poll_cancelled", false)) out["cancelled"] = host_.cancelled();
+    if (params.contains("spawn")) out["spawn"] = spawn(params["spawn"]);
+    if (params.value("free_port", false)) out["port"] = host_.free_port();
     if (params.contains("exec")) {
       mi2::sdk::ExecOptions options;
       options.mutating = params.value("mutating", false);
@@ -87,6 +106,26 @@ class EchoPlugin {
   }
 
  private:
+  static void crash_if_asked(const std::string& how) {
+    if (how == "segv") {
+      std::signal(SIGSEGV, SIG_DFL);  // a sanitizer's handler would turn it into an exit
+      volatile int* nowhere = nullptr;
+      *nowhere = 1;
+    }
+    if (how == "abort") std::abort();
+    if (how == "exit") std::exit(3);
+  }
+
+  json spawn(const json& argv) {
+    std::string program = argv[0].get<std::string>();
+    program = program.substr(program.rfind('/') + 1);
+    int64_t pid = host_.spawn(argv.get<std::vector<std::string>>());
+    bool alive = host_.process_alive(pid, program);
+    bool signalled = host_.signal_process(pid, SIGTERM, program);
+    bool stopped = signalled && host_.wait_process(pid, 5000, program);
+    return {{"pid", pid}, {"alive", alive}, {"stopped", stopped}};
+  }
+
   static void fail_if_asked(const std::string& how) {
     if (how.empty()) return;
     if (how == "failed") throw mi2::sdk::failed("echo was told to fail");

@@ -2,6 +2,8 @@
 //   fail:     {"<role>.<action>": {"status": "failed|retryable|invalid", "times": N}}
 //             (times: how many calls fail before they succeed; absent: always)
 //   sleep_ms: {"<role>.<action>": N}   sleeps, polling cancelled()
+//   crash:    {"<role>.<action>": "segv|abort|exit"}  ends the process (SIGSEGV,
+//             abort(), exit(3)) after recording the call, outside dry-run
 //   unhealthy: ["check-name", ...]      checks that report ok=false
 //   unhealthy_after_apply: bool        checks fail while the applied version is the target
 //   unhealthy_instances: ["id", ...]   checks of these instances fail until
@@ -12,6 +14,8 @@
 #include <mi2/sdk/plugin.hpp>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -70,6 +74,9 @@ class ScriptedPlugin {
                  .dump()
           << "\n";
     }
+
+    if (auto crash = config_.value("crash", json::object()); crash.contains(key) && !dry_run)
+      crash_as(crash[key].get<std::string>());
 
     if (auto sleep = config_.value("sleep_ms", json::object()); sleep.contains(key)) {
       auto until =
@@ -134,6 +141,14 @@ class ScriptedPlugin {
   }
 
  private:
+  static void crash_as(const std::string& how) {
+    if (how == "abort") std::abort();
+    if (how == "exit") std::exit(3);
+    std::signal(SIGSEGV, SIG_DFL);  // a sanitizer's handler would turn it into an exit
+    volatile int* nowhere = nullptr;
+    *nowhere = 1;
+  }
+
   std::string check(const json& input, const fs::path& dir) {
     json unhealthy = config_.value("unhealthy", json::array());
     std::ifstream applied_file(dir / "applied");
