@@ -26,6 +26,8 @@ std::string failure_mark(const TrackedInstance& instance) {
   if (!instance.failed_step.empty()) what += " at " + instance.failed_step;
   if (instance.run_result == "rolled_back") what += ", rolled back";
   if (!instance.run_id.empty()) what += " (run " + instance.run_id + ")";
+  for (char& c : what)  // one line, whatever a hand-edited journal says
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   return std::string(kFailureMark).substr(1) + what;  // the mark without its leading space
 }
 
