@@ -4,6 +4,8 @@
 //   mi2 pr view N [--json]
 //   mi2 pr approve N...
 //   mi2 pr merge N... [--squash] [--auto]   (then ticks the tracking issue)
+// (`mi2 env tracking-issue sync` is tracking_issue_command.cpp; both reach the
+// forge through forge_session.h.)
 // They give the runbook's `gh pr ...` steps a form that works on any forge.
 #include <nlohmann/json.hpp>
 
@@ -251,8 +253,9 @@ int pr_merge(CommandContext& ctx) {
       *ctx.out << "Merged #" << number << '\n';
       tick_tracking_issue(ctx, *forge, number);
     } else if (out->value("auto_merge", false)) {
-      *ctx.out << "Auto-merge enabled for #" << number << " (run 'mi2 pr merge " << number
-               << "' again after it merged to tick the tracking issue)\n";
+      *ctx.out << "Auto-merge enabled for #" << number
+               << " (once it merged, 'mi2 env tracking-issue sync -e ENV VERSION' ticks it on "
+                  "the tracking issue)\n";
     } else {
       *ctx.out << "#" << number << " was not merged\n";
     }
