@@ -317,11 +317,7 @@ int env_create_tracking_issue(CommandContext& ctx) {
 }
 
 int pr_command(CommandContext& ctx) {
-  static const struct {
-    const char* name;
-    const char* summary;
-    int (*run)(CommandContext&);
-  } kSubcommands[] = {
+  static const std::vector<Subcommand> kSubcommands = {
       {"list", "List pull requests (by label) on the fleet's forge", pr_list},
       {"view", "Show a pull request with its body", pr_view},
       {"approve", "Approve pull requests", pr_approve},
@@ -329,21 +325,7 @@ int pr_command(CommandContext& ctx) {
       {"merge", "Merge pull requests (squash; --auto once checks pass), tick the tracking issue",
        pr_merge},
   };
-  std::string sub = ctx.args.empty() ? "" : ctx.args.front();
-  for (const auto& entry : kSubcommands) {
-    if (sub != entry.name) continue;
-    ctx.args.erase(ctx.args.begin());
-    ctx.name += " " + sub;
-    ctx.summary = entry.summary;
-    return entry.run(ctx);
-  }
-  std::ostream& os =
-      (sub.empty() || sub == "--help" || sub == "-h" || sub == "-help") ? *ctx.out : *ctx.err;
-  os << "Usage: mi2 pr <list|view|approve|merge> [options]\n\n";
-  for (const auto& entry : kSubcommands)
-    os << "  mi2 pr " << entry.name << "\t" << entry.summary << '\n';
-  if (sub == "--help" || sub == "-h" || sub == "-help") return kExitOk;
-  return sub.empty() ? kExitUsage : usage_error(ctx, "unknown subcommand '" + sub + "'");
+  return run_subcommand(ctx, kSubcommands, "mi2 pr <list|view|approve|merge> [options]");
 }
 
 }  // namespace mi2::cli

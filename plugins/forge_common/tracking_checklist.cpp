@@ -197,20 +197,9 @@ TrackingSync sync_tracking_checklist(const std::string& body, const TrackingSync
       if (instance.state == "merged" || instance.state == "failed") ++sync.not_listed;
       continue;
     }
-    switch (instance.change) {
-      case SyncChange::kTicked:
-        ++sync.ticked;
-        break;
-      case SyncChange::kMarked:
-        ++sync.marked;
-        break;
-      case SyncChange::kCleared:
-        ++sync.cleared;
-        break;
-      case SyncChange::kNone:
-        ++sync.unchanged;
-        break;
-    }
+    // By SyncChange: none, ticked, marked, cleared.
+    int* counts[] = {&sync.unchanged, &sync.ticked, &sync.marked, &sync.cleared};
+    ++*counts[static_cast<int>(instance.change)];
   }
   return sync;
 }
