@@ -108,6 +108,25 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
 // Messages echo input (slugs, versions, keys, file contents, plugin output):
 // control bytes are escaped so that input can never forge a line or a
 // terminal sequence.
+int run_subcommand(CommandContext& ctx, const std::vector<Subcommand>& subcommands,
+                   const std::string& usage) {
+  std::string sub = ctx.args.empty() ? "" : ctx.args.front();
+  for (const auto& entry : subcommands) {
+    if (sub != entry.name) continue;
+    ctx.args.erase(ctx.args.begin());
+    ctx.name += " " + sub;
+    ctx.summary = entry.summary;
+    return entry.run(ctx);
+  }
+  bool help = sub == "--help" || sub == "-h" || sub == "-help";
+  std::ostream& os = sub.empty() || help ? *ctx.out : *ctx.err;
+  os << "Usage: " << usage << "\n\n";
+  for (const auto& entry : subcommands)
+    os << "  mi2 " << ctx.name << " " << entry.name << "\t" << entry.summary << '\n';
+  if (help) return kExitOk;
+  return sub.empty() ? kExitUsage : usage_error(ctx, "unknown subcommand '" + sub + "'");
+}
+
 int fail(const CommandContext& ctx, const std::string& message) {
   *ctx.err << "mi2 " << ctx.name << ": " << escape_control(message) << '\n';
   return kExitFailure;

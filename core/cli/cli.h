@@ -68,6 +68,19 @@ std::optional<Parsed> parse(CommandContext& ctx, const std::string& usage,
                             const po::options_description& options, int& exit_code,
                             const char* positional_name = nullptr, int positional_max = -1);
 
+// A command's subcommand ("pr list", "env tracking-issue sync").
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(CommandContext&);
+};
+
+// Runs the subcommand ctx.args names first (its words join ctx.name). Bare,
+// or with --help, prints `usage` and one line per subcommand to stdout (exit
+// 2, or 0 for --help); an unknown one is a usage error.
+int run_subcommand(CommandContext& ctx, const std::vector<Subcommand>& subcommands,
+                   const std::string& usage);
+
 // Prints "mi2 <command>: <message>" to stderr; returns kExitFailure.
 int fail(const CommandContext& ctx, const std::string& message);
 // Prints a usage error with a pointer to --help; returns kExitUsage.

@@ -4,6 +4,8 @@
 //   mi2 pr view N [--json]
 //   mi2 pr approve N...
 //   mi2 pr merge N... [--squash] [--auto]   (then ticks the tracking issue)
+// (`mi2 env tracking-issue sync` is tracking_issue_command.cpp; both reach the
+// forge through forge_session.h.)
 // They give the runbook's `gh pr ...` steps a form that works on any forge.
 #include <nlohmann/json.hpp>
 
@@ -251,8 +253,9 @@ int pr_merge(CommandContext& ctx) {
       *ctx.out << "Merged #" << number << '\n';
       tick_tracking_issue(ctx, *forge, number);
     } else if (out->value("auto_merge", false)) {
-      *ctx.out << "Auto-merge enabled for #" << number << " (run 'mi2 pr merge " << number
-               << "' again after it merged to tick the tracking issue)\n";
+      *ctx.out << "Auto-merge enabled for #" << number
+               << " (once it merged, 'mi2 env tracking-issue sync -e ENV VERSION' ticks it on "
+                  "the tracking issue)\n";
     } else {
       *ctx.out << "#" << number << " was not merged\n";
     }
@@ -314,11 +317,7 @@ int env_create_tracking_issue(CommandContext& ctx) {
 }
 
 int pr_command(CommandContext& ctx) {
-  static const struct {
-    const char* name;
-    const char* summary;
-    int (*run)(CommandContext&);
-  } kSubcommands[] = {
+  static const std::vector<Subcommand> kSubcommands = {
       {"list", "List pull requests (by label) on the fleet's forge", pr_list},
       {"view", "Show a pull request with its body", pr_view},
       {"approve", "Approve pull requests", pr_approve},
@@ -326,21 +325,7 @@ int pr_command(CommandContext& ctx) {
       {"merge", "Merge pull requests (squash; --auto once checks pass), tick the tracking issue",
        pr_merge},
   };
-  std::string sub = ctx.args.empty() ? "" : ctx.args.front();
-  for (const auto& entry : kSubcommands) {
-    if (sub != entry.name) continue;
-    ctx.args.erase(ctx.args.begin());
-    ctx.name += " " + sub;
-    ctx.summary = entry.summary;
-    return entry.run(ctx);
-  }
-  std::ostream& os =
-      (sub.empty() || sub == "--help" || sub == "-h" || sub == "-help") ? *ctx.out : *ctx.err;
-  os << "Usage: mi2 pr <list|view|approve|merge> [options]\n\n";
-  for (const auto& entry : kSubcommands)
-    os << "  mi2 pr " << entry.name << "\t" << entry.summary << '\n';
-  if (sub == "--help" || sub == "-h" || sub == "-help") return kExitOk;
-  return sub.empty() ? kExitUsage : usage_error(ctx, "unknown subcommand '" + sub + "'");
+  return run_subcommand(ctx, kSubcommands, "mi2 pr <list|view|approve|merge> [options]");
 }
 
 }  // namespace mi2::cli

@@ -160,30 +160,13 @@ int tracking_issue_sync(CommandContext& ctx) {
 }  // namespace
 
 int env_tracking_issue(CommandContext& ctx) {
-  static const struct {
-    const char* name;
-    const char* summary;
-    int (*run)(CommandContext&);
-  } kSubcommands[] = {
+  static const std::vector<Subcommand> kSubcommands = {
       {"sync", "Tick merged instances and mark failed runs on the version's tracking issue",
        tracking_issue_sync},
   };
-  std::string sub = ctx.args.empty() ? "" : ctx.args.front();
-  for (const auto& entry : kSubcommands) {
-    if (sub != entry.name) continue;
-    ctx.args.erase(ctx.args.begin());
-    ctx.name += " " + sub;
-    ctx.summary = entry.summary;
-    return entry.run(ctx);
-  }
-  bool help = sub == "--help" || sub == "-h" || sub == "-help";
-  std::ostream& os = sub.empty() || help ? *ctx.out : *ctx.err;
-  os << "Usage: mi2 env tracking-issue sync -e ENV VERSION [options]\n\n";
-  for (const auto& entry : kSubcommands)
-    os << "  mi2 env tracking-issue " << entry.name << "\t" << entry.summary << '\n';
-  os << "\n(create the issue with 'mi2 env create-tracking-issue -e ENV VERSION')\n";
-  if (help) return kExitOk;
-  return sub.empty() ? kExitUsage : usage_error(ctx, "unknown subcommand '" + sub + "'");
+  return run_subcommand(ctx, kSubcommands,
+                        "mi2 env tracking-issue sync -e ENV VERSION [options] (create the issue "
+                        "with 'mi2 env create-tracking-issue -e ENV VERSION')");
 }
 
 }  // namespace mi2::cli

@@ -26,6 +26,8 @@ std::string failure_mark(const TrackedInstance& instance) {
   if (!instance.failed_step.empty()) what += " at " + instance.failed_step;
   if (instance.run_result == "rolled_back") what += ", rolled back";
   if (!instance.run_id.empty()) what += " (run " + instance.run_id + ")";
+  for (char& c : what)  // one line, whatever a hand-edited journal says
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   return std::string(kFailureMark).substr(1) + what;  // the mark without its leading space
 }
 
@@ -195,20 +197,9 @@ TrackingSync sync_tracking_checklist(const std::string& body, const TrackingSync
       if (instance.state == "merged" || instance.state == "failed") ++sync.not_listed;
       continue;
     }
-    switch (instance.change) {
-      case SyncChange::kTicked:
-        ++sync.ticked;
-        break;
-      case SyncChange::kMarked:
-        ++sync.marked;
-        break;
-      case SyncChange::kCleared:
-        ++sync.cleared;
-        break;
-      case SyncChange::kNone:
-        ++sync.unchanged;
-        break;
-    }
+    // By SyncChange: none, ticked, marked, cleared.
+    int* counts[] = {&sync.unchanged, &sync.ticked, &sync.marked, &sync.cleared};
+    ++*counts[static_cast<int>(instance.change)];
   }
   return sync;
 }

@@ -20,6 +20,16 @@ using Kind = FakeForgeServer::Kind;
 
 inline constexpr const char* kToken = "forge-cli-SECRET-token-42";
 
+// An upgrade-instance recipe with only the steps that need no cluster: the
+// version bump and the PR.
+inline constexpr const char* kPublishRecipe =
+    "recipes:\n"
+    "  upgrade-instance:\n"
+    "    steps:\n"
+    "      - {name: resolve-version, action: resolve-version}\n"
+    "      - {name: bump, action: bump}\n"
+    "      - {name: publish, role: vcs, action: publish}\n";
+
 struct CliRun {
   int code = -1;
   std::string out, err;

@@ -10,15 +10,6 @@
 namespace mi2::test {
 namespace {
 
-// Only the steps that need no cluster: resolve, bump, publish (a PR).
-const char* kRecipe =
-    "recipes:\n"
-    "  upgrade-instance:\n"
-    "    steps:\n"
-    "      - {name: resolve-version, action: resolve-version}\n"
-    "      - {name: bump, action: bump}\n"
-    "      - {name: publish, role: vcs, action: publish}\n";
-
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -26,7 +17,7 @@ bool has(const std::string& text, const std::string& part) {
 class TrackingSyncCliTest : public ForgeCliTest {
  protected:
   TrackingSyncCliTest() {
-    fleet = make_fleet_repo(scratch.path() / "sync", mi2_yaml(GetParam(), kRecipe),
+    fleet = make_fleet_repo(scratch.path() / "sync", mi2_yaml(GetParam(), kPublishRecipe),
                             {{"prod", "src-a1", "acme", "4.0.0"},
                              {"prod", "src-b2", "globex", "4.0.0"},
                              {"prod", "src-c3", "initech", "4.0.0"},

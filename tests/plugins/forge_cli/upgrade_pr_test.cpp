@@ -5,8 +5,7 @@
 
 #include <regex>
 
-#include "tests/plugins/forge_support/fake_forge_server.h"
-#include "tests/plugins/forge_support/local_process.h"
+#include "tests/plugins/forge_cli/forge_cli_fixture.h"
 
 namespace fs = std::filesystem;
 
@@ -16,15 +15,6 @@ namespace {
 using Kind = FakeForgeServer::Kind;
 
 const char* kToken = "upgrade-pr-SECRET-token";
-
-// A recipe with only the steps that need no cluster: the version bump and the PR.
-const char* kRecipe =
-    "recipes:\n"
-    "  upgrade-instance:\n"
-    "    steps:\n"
-    "      - {name: resolve-version, action: resolve-version}\n"
-    "      - {name: bump, action: bump}\n"
-    "      - {name: publish, role: vcs, action: publish}\n";
 
 struct Published {
   Json pr;            // as the fake forge holds it
@@ -45,7 +35,7 @@ Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false,
                      "\nplugins:\n  " + (github ? "github" : "gitlab") + ":\n    " +
                      (github ? "repository" : "project") +
                      ": acme/deployments\n    api_url: " + server.api_url() +
-                     "\n    backoff_base_ms: 1\n" + kRecipe;
+                     "\n    backoff_base_ms: 1\n" + kPublishRecipe;
   fs::path fleet = make_fleet_repo(
       root, yaml, {{"prod", "src-a1", "acme", "4.0.0"}, {"prod", "src-b2", "globex", "4.0.0"}});
   sdk::FakeHost::ExecCall call;

@@ -145,6 +145,14 @@ TEST(TrackingSync, APrOfAnotherEnvironmentOrVersionIsNotThisInstances) {
   EXPECT_EQ(both.ticked, 1);
 }
 
+TEST(TrackingSync, AMarkStaysOnOneLine) {
+  TrackingSync sync = sync_tracking_checklist(
+      "- [ ] acme (src-a1)\n- [ ] globex (src-b2)\n",
+      request({instance("src-a1", "acme", "failed", "r-1", "mig\nrate\r")}), {});
+  EXPECT_EQ(sync.body,
+            "- [ ] acme (src-a1) \u274C failed at mig rate  (run r-1)\n- [ ] globex (src-b2)\n");
+}
+
 TEST(TrackingSync, TickChecklistDropsAFailureMark) {
   std::string body = "- [ ] initech (src-c3) \u274C failed at migrate (run r-3)\n";
   EXPECT_EQ(tick_checklist(body, "src-c3"), TickResult::kTicked);
