@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   std::printf("%-22s %14s %14s %14s\n", "case", "in-process_us", "process_us", "overhead_us");
   for (const auto& [name, params] : cases) {
     std::string input = Json{{"params", params}}.dump();
+    Sink sink;
+    (*local)->context().set_call_settings({false, std::nullopt, nullptr, &sink});
+    (*child)->context().set_call_settings({false, std::nullopt, nullptr, &sink});
     auto a = (*local)->invoke("apply", "apply", input);
     auto b = (*child)->invoke("apply", "apply", input);
     if (a.status != b.status || Json::parse(a.output_json) != Json::parse(b.output_json)) {

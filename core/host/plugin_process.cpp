@@ -134,6 +134,7 @@ PluginInstance::Outcome ProcessPluginInstance::invoke(std::string_view role,
     Status restarted = start();
     if (restarted) restarted = create_in_child();
     if (!restarted) {
+      child_.reset();  // the next call tries afresh
       outcome.crashed = true;
       outcome.error = "plugin '" + context().plugin_name() + "' could not be restarted for " +
                       during + " after its process ended: " + restarted.message();
@@ -178,22 +179,24 @@ ProcessPluginInstance::Reply ProcessPluginInstance::await(const std::string& dur
     if (got != FrameRead::kFrame) return ended(during);
     auto message = plugin_protocol::decode(frame);
     if (!message) return garbled(during);
+    Served served = Served::kNotAService;
     try {
-      if (serve(*message)) continue;
+      served = serve(*message);
     } catch (const std::exception&) {
       return garbled(during);
     }
+    if (served == Served::kAnswered) continue;
+    if (served == Served::kLost) return ended(during);
     return {std::move(message), MI2_OK, ""};
   }
 }
 
-bool ProcessPluginInstance::serve(const Json& message) {
+ProcessPluginInstance::Served ProcessPluginInstance::serve(const Json& message) {
   if (message.value("op", "") == "call") {
-    // A failed send shows as the child's end on the next receive.
-    child_->send(plugin_protocol::encode(answer_service_call(context(), message)));
-    return true;
+    bool sent = child_->send(plugin_protocol::encode(answer_service_call(context(), message)));
+    return sent ? Served::kAnswered : Served::kLost;
   }
-  return take_service_notice(context(), message);
+  return take_service_notice(context(), message) ? Served::kAnswered : Served::kNotAService;
 }
 
 ProcessPluginInstance::Reply ProcessPluginInstance::ended(const std::string& during) {

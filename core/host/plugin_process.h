@@ -63,8 +63,9 @@ class ProcessPluginInstance final : public PluginInstance {
   // answers with `expected`; `during` names the call in failure sentences.
   Reply exchange(const Json& request, std::string_view expected, const std::string& during);
   Reply await(const std::string& during);
-  // Answers a service call or notice; false for any other message.
-  bool serve(const Json& message);
+  // Answers a service call or notice (kLost: the answer could not be sent).
+  enum class Served { kAnswered, kNotAService, kLost };
+  Served serve(const Json& message);
   Reply ended(const std::string& during);    // the child closed its end
   Reply garbled(const std::string& during);  // the child broke the protocol
   std::optional<Reply> stop_if_overdue(const std::string& during);

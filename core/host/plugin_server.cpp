@@ -328,7 +328,10 @@ class Server {
   }
 
   Json invoke(const Json& request) {
-    if (!instance_) return {{"op", "result"}, {"status", MI2_FAILED}, {"error", "no instance"}};
+    if (!instance_)
+      return {{"op", "result"},
+              {"status", MI2_FAILED},
+              {"error", "the plugin has no instance: its create failed"}};
     std::string role = request.value("role", ""), action = request.value("action", "");
     std::string input = request.value("input", "{}");
     const char* output = nullptr;

@@ -23,6 +23,9 @@
  *  5. For each binding in mi2.yaml the host calls `create(config)`, then any
  *     number of `invoke(role, action, input)`, then `destroy`.
  *  6. The library is never unloaded before the process exits.
+ *  The host may run all of this in a child process of its own (`isolation:
+ *  process` in mi2.yaml), answering every service call from the parent: the
+ *  plugin sees no difference, except that a crash ends only that process.
  *
  * ---------------------------------------------------------------------------
  * Rules that hold everywhere
