@@ -20,6 +20,7 @@
 //   GET   /repos/REPO/actions/runs/ID                       a run's status
 //   GET   /repos/RELEASES/releases/latest                    latest-version (release)
 //   GET   /repos/RELEASES/tags?per_page=100 (all pages)      latest-version (main-tag)
+//   GET   /repos/REPO, GET /repos/TRACK                       preflight: the token works, can push
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -75,6 +76,7 @@ class GitHubForge : public forge::Forge {
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
   std::string latest_version() override;
+  Json preflight() override;
 
  private:
   std::string workflow_path(const std::string& workflow) const;
@@ -83,6 +85,8 @@ class GitHubForge : public forge::Forge {
   std::optional<forge::PullRequest> open_pr_for_branch(const std::string& branch);
   void enable_auto_merge(const forge::PullRequest& pr, const std::string& node_id, bool squash);
   std::string explain(int status, const std::string& endpoint, const std::string& message) const;
+  // GET /repos/REPO: the repository as the token sees it; 401 and 404 as sentences.
+  Json repository_seen(const std::string& repo);
 
   sdk::Host host_;
   GitHubConfig config_;

@@ -4,15 +4,15 @@
 
 namespace mi2::github {
 
-const char* GitHubPlugin::describe() {
-  static const std::string document = std::string(R"json({
-  "name": "github",
-  "version": "1.0.0",
-  "description": "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow dispatch and run states, the CI run link (REST API through the host's http service).",
-  "roles": {"vcs": )json") + forge::kVcsActionsJson +
-                                      R"json(},
-  "checks": [],
-  "config_schema": {
+sdk::About GitHubPlugin::about() {
+  sdk::About about;
+  about.name = "github";
+  about.version = "1.0.0";
+  about.description =
+      "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow "
+      "dispatch and run states, the CI run link, a preflight proving the token can push (REST "
+      "API through the host's http service).";
+  about.config_schema = Json::parse(R"json({
     "required": ["repository"],
     "properties": {
       "repository": {"type": "string", "description": "owner/name of the deployments repository (branches, PRs, workflows)"},
@@ -33,9 +33,8 @@ const char* GitHubPlugin::describe() {
       "return_run_details": {"type": "boolean", "default": true, "description": "ask the dispatch API for the run's id (GitHub since 2026-02)"},
       "web_url": {"type": "string", "description": "default: derived from api_url"}
     }
-  }
-})json";
-  return document.c_str();
+  })json");
+  return about;
 }
 
 GitHubPlugin::GitHubPlugin(sdk::Host host, const std::string& config_json)
@@ -43,10 +42,5 @@ GitHubPlugin::GitHubPlugin(sdk::Host host, const std::string& config_json)
 
 GitHubPlugin::GitHubPlugin(sdk::Host host, GitHubConfig config)
     : host_(host), options_{config.tracking_labels}, forge_(host, std::move(config)) {}
-
-std::string GitHubPlugin::invoke(std::string_view role, std::string_view action,
-                                 const std::string& input_json) {
-  return forge::invoke_vcs(host_, forge_, "github", options_, role, action, input_json);
-}
 
 }  // namespace mi2::github

@@ -1,22 +1,29 @@
-// The github plugin: the vcs role over GitHub's REST API. One class, as the
-// SDK wants it; the work is in GitHubForge and forge_common.
+// The github plugin: the vcs role over GitHub's REST API, as the SDK's route
+// table (forge_common's vcs routes); the work is in GitHubForge and forge_common.
 #pragma once
 
-#include <mi2/sdk/host.hpp>
+#include <mi2/sdk/routes.hpp>
 
 #include <string>
-#include <string_view>
+#include <vector>
 
 #include "forge_common/forge_actions.h"
 #include "github/github_forge.h"
 
 namespace mi2::github {
 
-class GitHubPlugin {
+class GitHubPlugin : public sdk::RoutedPlugin<GitHubPlugin> {
  public:
-  static const char* describe();
+  static sdk::About about();
+  static const std::vector<Route>& routes() { return forge::vcs_routes<GitHubPlugin>(); }
+
   GitHubPlugin(sdk::Host host, const std::string& config_json);
-  std::string invoke(std::string_view role, std::string_view action, const std::string& input_json);
+
+  // One route: the vcs action with this plugin's forge.
+  template <forge::VcsAction Action>
+  Json run(const sdk::StepInput& in) {
+    return Action({host_, forge_, "github", options_, in});
+  }
 
  private:
   GitHubPlugin(sdk::Host host, GitHubConfig config);

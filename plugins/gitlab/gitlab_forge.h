@@ -20,6 +20,8 @@
 //   GET  /projects/P/pipelines?ref=REF&source=api, then
 //   GET  /projects/P/pipelines/ID/variables                      find a pipeline by dispatch id
 //   GET  /projects/R/releases?per_page=1                         latest-version
+//   GET  /projects/P, GET /projects/T                            preflight: the token works, its
+//                                                                access level can push
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -71,6 +73,7 @@ class GitLabForge : public forge::Forge {
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
   std::string latest_version() override;
+  Json preflight() override;
 
  private:
   std::string pipelines_page() const;
@@ -78,6 +81,8 @@ class GitLabForge : public forge::Forge {
   std::string project_path(const std::string& project) const;
   std::optional<forge::PullRequest> open_mr_for_branch(const std::string& branch);
   std::string explain(int status, const std::string& endpoint, const std::string& message) const;
+  // GET /projects/P: the project as the token sees it; 401 and 404 as sentences.
+  Json project_seen(const std::string& project);
 
   sdk::Host host_;
   GitLabConfig config_;

@@ -4,15 +4,16 @@
 
 namespace mi2::gitlab {
 
-const char* GitLabPlugin::describe() {
-  static const std::string document = std::string(R"json({
-  "name": "gitlab",
-  "version": "1.0.0",
-  "description": "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when the pipeline succeeds), tracking issues, pipelines with variables and their states, the CI job link (REST API v4 through the host's http service).",
-  "roles": {"vcs": )json") + forge::kVcsActionsJson +
-                                      R"json(},
-  "checks": [],
-  "config_schema": {
+sdk::About GitLabPlugin::about() {
+  sdk::About about;
+  about.name = "gitlab";
+  about.version = "1.0.0";
+  about.description =
+      "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when "
+      "the pipeline succeeds), tracking issues, pipelines with variables and their states, the "
+      "CI job link, a preflight proving the token can push (REST API v4 through the host's http "
+      "service).";
+  about.config_schema = Json::parse(R"json({
     "required": ["project"],
     "properties": {
       "project": {"type": "string", "description": "path (group/name) or numeric id of the deployments project"},
@@ -29,9 +30,8 @@ const char* GitLabPlugin::describe() {
       "dispatch_id_input": {"type": "string", "default": "MI2_DISPATCH_ID", "description": "the pipeline variable carrying each dispatch's id; '' for none"},
       "web_url": {"type": "string", "description": "default: api_url without /api/v4"}
     }
-  }
-})json";
-  return document.c_str();
+  })json");
+  return about;
 }
 
 GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
@@ -39,10 +39,5 @@ GitLabPlugin::GitLabPlugin(sdk::Host host, const std::string& config_json)
 
 GitLabPlugin::GitLabPlugin(sdk::Host host, GitLabConfig config)
     : host_(host), options_{config.tracking_labels}, forge_(host, std::move(config)) {}
-
-std::string GitLabPlugin::invoke(std::string_view role, std::string_view action,
-                                 const std::string& input_json) {
-  return forge::invoke_vcs(host_, forge_, "gitlab", options_, role, action, input_json);
-}
 
 }  // namespace mi2::gitlab
