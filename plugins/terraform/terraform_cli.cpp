@@ -107,10 +107,10 @@ std::string TerraformCli::version(const Stack& stack) const {
   if (r.ok() && reported.is_object() && reported.contains("terraform_version") &&
       reported["terraform_version"].is_string())
     return reported["terraform_version"].get<std::string>();
+  std::string why = first_error(PlanReport{}, r.err + "\n" + r.out);
   throw sdk::failed("`" + settings_.terraform_binary +
                     " version -json` did not report a terraform version (exit " +
-                    std::to_string(r.exit_code) + ": " +
-                    first_error(PlanReport{}, r.err + "\n" + r.out) +
+                    std::to_string(r.exit_code) + (why.empty() ? "" : ": " + why) +
                     "); install terraform or set plugins.terraform.terraform_binary in mi2.yaml.");
 }
 
