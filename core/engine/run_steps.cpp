@@ -146,19 +146,33 @@ StepResult Run::run_builtin(const RecipeStep& step) {
 
 std::string Run::preflight(const RecipeStep& step) {
   if (auto slug = check_slug(slug_of(instance_json_, instance_.id)); !slug) return slug.message();
-  std::set<std::string> asked;
-  std::string refusals;
+  // Each provider once, with every role the recipe binds it to (params.roles),
+  // so it checks what those roles need: kubectl bound only to render needs no
+  // cluster, postgres bound to backup needs pg_dump.
+  std::vector<std::string> order;
+  std::map<std::string, Json> roles;
   for (const RecipeStep& s : recipe_.steps) {
     if (s.role.empty()) continue;
     for (const std::string& provider : invoker_.providers(s.role)) {
-      if (asked.count(provider) || !invoker_.serves(provider, s.role, "preflight")) continue;
-      asked.insert(provider);
-      Json input = step_input(step, Json::object());
-      StepReply reply = invoke_once(provider, s.role, "preflight", input);
-      if (reply.ok()) continue;
-      if (!refusals.empty()) refusals += "; ";
-      refusals += reply.error;
+      if (!roles.count(provider)) order.push_back(provider);
+      Json& bound = roles[provider];
+      if (bound.is_null()) bound = Json::array();
+      if (std::find(bound.begin(), bound.end(), s.role) == bound.end()) bound.push_back(s.role);
     }
+  }
+  std::string refusals;
+  for (const std::string& provider : order) {
+    std::string asked_role;
+    for (const auto& role : roles[provider])
+      if (asked_role.empty() && invoker_.serves(provider, role.get<std::string>(), "preflight"))
+        asked_role = role.get<std::string>();
+    if (asked_role.empty()) continue;
+    if (options_.dry_run) print("    preflight via " + provider + ":");
+    Json input = step_input(step, Json{{"roles", roles[provider]}});
+    StepReply reply = invoke_once(provider, asked_role, "preflight", input);
+    if (reply.ok()) continue;
+    if (!refusals.empty()) refusals += "; ";
+    refusals += reply.error;
   }
   return refusals;
 }

@@ -20,6 +20,12 @@ Json list_backups(const Gcloud& gcloud);
 //  "operation", "overwrote": sentence}.
 Json restore_backup(const Gcloud& gcloud, const sdk::StepInput& input);
 
+// backup.preflight: `gcloud sql instances describe` (read-only) must succeed
+// and say RUNNABLE, not stopped: {"instance", "project", "state",
+// "database_version"}. Throws the gcloud sentence (not authenticated,
+// forbidden, no such instance, gcloud missing) or the state's.
+Json preflight_instance(const Gcloud& gcloud);
+
 // A dry run's output plus what holds the instance now (the read-only
 // `operations list`): "dry_run", "operations_in_progress", "note".
 Json with_dry_run_report(const Gcloud& gcloud, Json output);

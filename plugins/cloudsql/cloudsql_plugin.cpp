@@ -21,6 +21,7 @@ const std::vector<CloudsqlPlugin::Route>& CloudsqlPlugin::routes() {
       {"backup", "create", &CloudsqlPlugin::backup_create},
       {"backup", "list", &CloudsqlPlugin::backup_list},
       {"backup", "restore", &CloudsqlPlugin::backup_restore},
+      {"backup", "preflight", &CloudsqlPlugin::preflight},
   };
   return table;
 }
@@ -38,6 +39,10 @@ Json CloudsqlPlugin::backup_list(const sdk::StepInput& input) {
 
 Json CloudsqlPlugin::backup_restore(const sdk::StepInput& input) {
   return restore_backup(Gcloud(host_, settings_, resolve_target(settings_, input)), input);
+}
+
+Json CloudsqlPlugin::preflight(const sdk::StepInput& input) {
+  return preflight_instance(Gcloud(host_, settings_, resolve_target(settings_, input)));
 }
 
 }  // namespace mi2::cloudsql

@@ -23,6 +23,7 @@ class CloudsqlPlugin : public sdk::RoutedPlugin<CloudsqlPlugin> {
   Json backup_create(const sdk::StepInput& input);
   Json backup_list(const sdk::StepInput& input);
   Json backup_restore(const sdk::StepInput& input);
+  Json preflight(const sdk::StepInput& input);
 
  private:
   sdk::Host host_;

@@ -140,6 +140,12 @@ sdk::ExecResult Gcloud::run(const Args& args, bool mutating, long long timeout_s
 
 void Gcloud::fail(const Args& args, const sdk::ExecResult& result) const {
   std::string message = without_final_period(error_message(result.err));
+  // 127: no such program (what a runner that execs, or a wrapper script, reports).
+  if (result.exit_code == 127)
+    throw sdk::failed("gcloud could not be run for " + where() +
+                      " (plugins.cloudsql.gcloud_binary is \"" + settings_.gcloud_binary +
+                      "\"): exit 127, " + message +
+                      "; install the Google Cloud CLI or set gcloud_binary in mi2.yaml.");
   switch (classify(result.err)) {
     case GcloudFault::kUnauthenticated:
       throw sdk::failed("gcloud has no active account to reach " + where() +

@@ -110,6 +110,12 @@ class Forge {
   // environment variables; empty outside that forge's CI.
   virtual std::string ci_run_link() const = 0;
   virtual std::string latest_version() = 0;
+  // Before an upgrade changes anything: read-only requests proving that the
+  // token works and reaches the repository (project) with the right to push
+  // the upgrade branch and open its PR, and that the tracking repository is
+  // reachable. Returns what it learnt; throws sdk::Error with one sentence
+  // naming the forge, the repository and what to fix (never the token).
+  virtual Json preflight() = 0;
   // The command an operator runs by hand to start the same CI run
   // (`env workflow run -format text`): gh for GitHub, glab for GitLab.
   virtual std::vector<std::string> workflow_command(const std::string& workflow,

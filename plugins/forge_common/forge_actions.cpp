@@ -245,53 +245,72 @@ Json run_json(const RunInfo& run) {
           {"detail", run.detail}};
 }
 
-std::string invoke_vcs(const sdk::Host& host, Forge& forge, const std::string& plugin_name,
-                       const VcsOptions& options, std::string_view role, std::string_view action,
-                       const std::string& input_json) {
-  if (role != "vcs") throw sdk::not_supported(plugin_name + " serves only the vcs role.");
-  Json input = Json::parse(input_json, nullptr, false);
-  if (input.is_discarded() || !input.is_object())
-    throw sdk::invalid_input("the step input is not a JSON object.");
-  Json params = input.value("params", Json::object());
-  if (!params.is_object()) throw sdk::invalid_input("the step's params must be a JSON object.");
+namespace vcs {
 
-  Json out;
-  if (action == "publish") {
-    out = publish(host, forge, plugin_name, input, params);
-  } else if (action == "tracking-issue") {
-    out = tracking_issue(host, forge, options, params);
-  } else if (action == "tracking-issue-check") {
-    out = tracking_issue_check(host, forge, options, params);
-  } else if (action == "tracking-issue-sync") {
-    out = tracking_issue_sync(host, forge, options, params);
-  } else if (action == "pr-list") {
-    out = pr_list(forge, params);
-  } else if (action == "pr-view") {
-    out = {{"pr",
-            pr_json(forge.view_pr(parse_number(params.value("number", Json()), "pr-view's number")),
-                    true)}};
-  } else if (action == "pr-approve") {
-    forge.approve_pr(parse_number(params.value("number", Json()), "pr-approve's number"));
-    out = Json::object();
-  } else if (action == "pr-merge") {
-    out = pr_merge(forge, params);
-  } else if (action == "dispatch-workflow") {
-    out = dispatch(host, forge, params);
-  } else if (action == "workflow-run-status") {
-    out = run_status(forge, params);
-  } else if (action == "run-link") {
-    std::string link = forge.ci_run_link();
-    out = {{"url", link.empty() ? Json(nullptr) : Json(link)}};
-  } else if (action == "workflow-command") {
-    out = {{"argv", forge.workflow_command(required(params, "workflow", action),
-                                           string_param(params, "ref", ""),
-                                           params.value("inputs", Json::object()))}};
-  } else if (action == "latest-version") {
-    out = {{"version", forge.latest_version()}};
-  } else {
-    throw sdk::not_supported(plugin_name + " has no vcs action '" + std::string(action) + "'.");
-  }
-  return out.dump();
+Json publish(const VcsCall& c) {
+  return forge::publish(c.host, c.forge, c.plugin_name, c.in.raw, c.in.params);
 }
+
+Json tracking_issue(const VcsCall& c) {
+  return forge::tracking_issue(c.host, c.forge, c.options, c.in.params);
+}
+
+Json tracking_issue_check(const VcsCall& c) {
+  return forge::tracking_issue_check(c.host, c.forge, c.options, c.in.params);
+}
+
+Json tracking_issue_sync(const VcsCall& c) {
+  return forge::tracking_issue_sync(c.host, c.forge, c.options, c.in.params);
+}
+
+Json pr_list(const VcsCall& c) {
+  return forge::pr_list(c.forge, c.in.params);
+}
+
+Json pr_view(const VcsCall& c) {
+  int64_t number = parse_number(c.in.params.value("number", Json()), "pr-view's number");
+  return {{"pr", pr_json(c.forge.view_pr(number), true)}};
+}
+
+Json pr_approve(const VcsCall& c) {
+  c.forge.approve_pr(parse_number(c.in.params.value("number", Json()), "pr-approve's number"));
+  return Json::object();
+}
+
+Json pr_merge(const VcsCall& c) {
+  return forge::pr_merge(c.forge, c.in.params);
+}
+
+Json dispatch_workflow(const VcsCall& c) {
+  return dispatch(c.host, c.forge, c.in.params);
+}
+
+Json workflow_run_status(const VcsCall& c) {
+  return run_status(c.forge, c.in.params);
+}
+
+Json workflow_command(const VcsCall& c) {
+  const Json& params = c.in.params;
+  return {{"argv", c.forge.workflow_command(required(params, "workflow", "workflow-command"),
+                                            string_param(params, "ref", ""),
+                                            params.value("inputs", Json::object()))}};
+}
+
+Json run_link(const VcsCall& c) {
+  std::string link = c.forge.ci_run_link();
+  return {{"url", link.empty() ? Json(nullptr) : Json(link)}};
+}
+
+Json latest_version(const VcsCall& c) {
+  return {{"version", c.forge.latest_version()}};
+}
+
+// Read-only, so it runs as it is in a dry run: the token is proven before
+// the bump, and a bad one never leaves a pushed branch without its PR.
+Json preflight(const VcsCall& c) {
+  return c.forge.preflight();
+}
+
+}  // namespace vcs
 
 }  // namespace mi2::forge

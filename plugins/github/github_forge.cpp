@@ -406,4 +406,55 @@ std::string GitHubForge::latest_release_tag() {
   return tag;
 }
 
+Json GitHubForge::repository_seen(const std::string& repo) {
+  forge::ApiResponse response = client_.call("GET", "/repos/" + repo, nullptr, {401, 404});
+  std::string said = forge::api_message(response.body);
+  said = said.empty() ? "" : ": " + said;
+  if (response.status == 401) {
+    throw sdk::failed("GitHub rejected the token from " + config_.token_source + " (401" + said +
+                      ") when mi2 looked up repository " + repo +
+                      "; set GITHUB_TOKEN (or GH_TOKEN) to a valid token that can push to it.");
+  }
+  if (response.status == 404) {
+    throw sdk::failed("GitHub repository " + repo + " does not exist or the token from " +
+                      config_.token_source + " cannot see it (404" + said +
+                      "); check plugins.github in mi2.yaml and the token's access to it.");
+  }
+  Json seen = response.json();
+  if (!seen.is_object()) {
+    throw sdk::failed("GitHub answered GET /repos/" + repo +
+                      " with no repository; check plugins.github.api_url in mi2.yaml.");
+  }
+  return seen;
+}
+
+// `permissions` is there for user tokens (classic and fine-grained) and
+// missing for some app tokens: only a stated "push": false refuses.
+Json GitHubForge::preflight() {
+  const std::string& repo = config_.repository;
+  Json seen = repository_seen(repo);
+  Json out = {{"repository", repo}};
+  if (seen.value("archived", false)) {
+    throw sdk::failed("GitHub repository " + repo +
+                      " is archived, so the upgrade cannot push its branch or open its pull "
+                      "request; unarchive it or point plugins.github.repository at another.");
+  }
+  if (seen.contains("permissions") && seen["permissions"].is_object()) {
+    bool push = seen["permissions"].value("push", false);
+    out["push"] = push;
+    if (!push) {
+      throw sdk::failed("the token from " + config_.token_source + " can read GitHub repository " +
+                        repo +
+                        " but not push to it; use a token with write access (fine-grained: "
+                        "Contents and Pull requests read and write), so the upgrade can push its "
+                        "branch and open its pull request.");
+    }
+  }
+  if (config_.tracking_repository != repo) {
+    repository_seen(config_.tracking_repository);
+    out["tracking_repository"] = config_.tracking_repository;
+  }
+  return out;
+}
+
 }  // namespace mi2::github

@@ -20,6 +20,7 @@
 //   GET   /repos/REPO/actions/runs/ID                       a run's status
 //   GET   /repos/RELEASES/releases/latest                    latest-version (release)
 //   GET   /repos/RELEASES/tags?per_page=100 (all pages)      latest-version (main-tag)
+//   GET   /repos/REPO, GET /repos/TRACK                       preflight: the token works, can push
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -73,6 +74,7 @@ class GitHubForge : public forge::RestForge {
   forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
+  Json preflight() override;
 
  protected:
   std::string issue_search_path(const std::string& title) const override;
@@ -85,6 +87,9 @@ class GitHubForge : public forge::RestForge {
   std::string dispatch_hint(const std::string& message) const;
   std::optional<forge::PullRequest> open_pr_for_branch(const std::string& branch);
   void enable_auto_merge(const forge::PullRequest& pr, const std::string& node_id, bool squash);
+
+  // GET /repos/REPO: the repository as the token sees it; 401 and 404 as sentences.
+  Json repository_seen(const std::string& repo);
 
   GitHubConfig config_;
 };

@@ -2,11 +2,12 @@
 
 namespace mi2::github {
 
-std::string github_describe() {
-  return forge::describe_document(
+sdk::About github_about() {
+  return forge::forge_about(
       github_config_spec(),
       "GitHub forge: upgrade branches and PRs, review and merge, tracking issues, workflow "
-      "dispatch and run states, the CI run link (REST API through the host's http service).",
+      "dispatch and run states, the CI run link, a preflight proving the token can push (REST "
+      "API through the host's http service).",
       "repository", R"json({
       "repository": {"type": "string", "description": "owner/name of the deployments repository (branches, PRs, workflows)"},
       "tracking_repository": {"type": "string", "description": "owner/name for tracking issues; default: repository"},

@@ -335,4 +335,96 @@ std::string GitLabForge::latest_release_tag() {
   return tag;
 }
 
+Json GitLabForge::project_seen(const std::string& project) {
+  forge::ApiResponse response = client_.call("GET", project_path(project), nullptr, {401, 404});
+  std::string said = forge::api_message(response.body);
+  said = said.empty() ? "" : ": " + said;
+  if (response.status == 401) {
+    throw sdk::failed("GitLab rejected the token from " + config_.token_source + " (401" + said +
+                      ") when mi2 looked up project " + project +
+                      "; set GITLAB_TOKEN to a valid token with the api scope.");
+  }
+  if (response.status == 404) {
+    throw sdk::failed("GitLab project " + project + " does not exist or the token from " +
+                      config_.token_source + " cannot see it (404" + said +
+                      "); check plugins.gitlab in mi2.yaml and the token's membership.");
+  }
+  Json seen = response.json();
+  if (!seen.is_object()) {
+    throw sdk::failed("GitLab answered GET /projects/" + url_encode(project) +
+                      " with no project; check plugins.gitlab.api_url in mi2.yaml.");
+  }
+  return seen;
+}
+
+namespace {
+
+// The highest access level `permissions` grants (project or group), 0 when
+// neither says (an administrator, or no membership).
+int access_level(const Json& project) {
+  int level = 0;
+  const Json permissions = project.value("permissions", Json::object());
+  if (!permissions.is_object()) return 0;
+  for (const char* key : {"project_access", "group_access"}) {
+    const Json access = permissions.value(key, Json());
+    if (access.is_object() && access.value("access_level", Json()).is_number_integer())
+      level = std::max(level, access["access_level"].get<int>());
+  }
+  return level;
+}
+
+std::string role_name(int level) {
+  switch (level) {
+    case 5:
+      return "Minimal access";
+    case 10:
+      return "Guest";
+    case 15:
+      return "Planner";
+    case 20:
+      return "Reporter";
+    case 30:
+      return "Developer";
+    case 40:
+      return "Maintainer";
+    case 50:
+      return "Owner";
+  }
+  return "access level " + std::to_string(level);
+}
+
+}  // namespace
+
+// Developer (30) pushes a branch and opens a merge request. No membership
+// shown is let through with a warning: administrators see none.
+Json GitLabForge::preflight() {
+  const std::string& project = config_.project;
+  Json seen = project_seen(project);
+  Json out = {{"project", project}};
+  if (seen.value("archived", false)) {
+    throw sdk::failed("GitLab project " + project +
+                      " is archived, so the upgrade cannot push its branch or open its merge "
+                      "request; unarchive it or point plugins.gitlab.project at another.");
+  }
+  int level = access_level(seen);
+  out["access_level"] = level;
+  if (level > 0 && level < 30) {
+    throw sdk::failed("the token from " + config_.token_source + " has the " + role_name(level) +
+                      " role (" + std::to_string(level) + ") in GitLab project " + project +
+                      ", which cannot push a branch; it needs Developer (30) or more, so the "
+                      "upgrade can push its branch and open its merge request.");
+  }
+  if (level == 0) {
+    host_.warn("GitLab shows no membership of the token from " + config_.token_source +
+               " in project " + project +
+               "; pushing the upgrade branch works only if it is an "
+               "administrator's.");
+  }
+  if (config_.tracking_project != project) {
+    project_seen(config_.tracking_project);
+    out["tracking_project"] = config_.tracking_project;
+  }
+  return out;
+}
+
 }  // namespace mi2::gitlab

@@ -20,6 +20,8 @@
 //   GET  /projects/P/pipelines?ref=REF&source=api, then
 //   GET  /projects/P/pipelines/ID/variables                      find a pipeline by dispatch id
 //   GET  /projects/R/releases?per_page=1                         latest-version
+//   GET  /projects/P, GET /projects/T                            preflight: the token works, its
+//                                                                access level can push
 #pragma once
 
 #include <mi2/sdk/host.hpp>
@@ -69,6 +71,7 @@ class GitLabForge : public forge::RestForge {
   forge::RunInfo dispatch_workflow(const forge::DispatchRequest& request) override;
   forge::RunInfo run_status(const forge::DispatchRequest& request, int64_t run_id) override;
   std::string ci_run_link() const override;
+  Json preflight() override;
 
  protected:
   std::string issue_search_path(const std::string& title) const override;
@@ -79,6 +82,9 @@ class GitLabForge : public forge::RestForge {
   std::string pipelines_page() const;
   std::optional<forge::RunInfo> find_pipeline(const forge::DispatchRequest& request);
   std::optional<forge::PullRequest> open_mr_for_branch(const std::string& branch);
+
+  // GET /projects/P: the project as the token sees it; 401 and 404 as sentences.
+  Json project_seen(const std::string& project);
 
   GitLabConfig config_;
 };

@@ -2,12 +2,13 @@
 
 namespace mi2::gitlab {
 
-std::string gitlab_describe() {
-  return forge::describe_document(
+sdk::About gitlab_about() {
+  return forge::forge_about(
       gitlab_config_spec(),
       "GitLab forge: upgrade branches and merge requests, approve and merge (squash, merge when "
       "the pipeline succeeds), tracking issues, pipelines with variables and their states, the CI "
-      "job link (REST API v4 through the host's http service).",
+      "job link, a preflight proving the token can push (REST API v4 through the host's http "
+      "service).",
       "project", R"json({
       "project": {"type": "string", "description": "path (group/name) or numeric id of the deployments project"},
       "tracking_project": {"type": "string", "description": "project for tracking issues; default: project"},

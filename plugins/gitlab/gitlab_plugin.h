@@ -1,6 +1,6 @@
 // The gitlab plugin: the vcs role over GitLab's REST API v4. The plugin class is
 // forge_common's (config, forge, the vcs actions, describe()); GitLab's own
-// calls are in GitLabForge, its describe() document in gitlab_plugin.cpp.
+// calls are in GitLabForge, describe()'s fields in gitlab_plugin.cpp.
 #pragma once
 
 #include <string>
@@ -10,10 +10,10 @@
 
 namespace mi2::gitlab {
 
-// describe()'s document: the gitlab plugin's own config keys and the shared ones.
-std::string gitlab_describe();
+// describe()'s fields besides the roles: the gitlab plugin's own config keys and the shared ones.
+sdk::About gitlab_about();
 
 using GitLabPlugin =
-    forge::ForgePlugin<GitLabForge, GitLabConfig, &load_gitlab_config, &gitlab_describe>;
+    forge::ForgePlugin<GitLabForge, GitLabConfig, &load_gitlab_config, &gitlab_about>;
 
 }  // namespace mi2::gitlab

@@ -28,6 +28,11 @@ Json backup_create(const KubectlClient& kubectl);
 Json backup_list(const KubectlClient& kubectl);
 Json backup_restore(const KubectlClient& kubectl);
 
+// preflight (every role, before the bump, read-only): what the roles in
+// params.roles need — kubectl, the kustomization, the cluster and namespace,
+// a migrator tag. {"kubectl", "context", "server", "namespace"}.
+Json preflight(const KubectlClient& kubectl);
+
 // Plugin state under <state_dir>/kubectl/ (never written in dry-run).
 Json read_state(const Target& target, const std::string& name);  // null when absent
 void write_state(const Target& target, const std::string& name, const Json& value);

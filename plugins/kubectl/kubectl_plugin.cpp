@@ -28,6 +28,12 @@ const std::vector<KubectlPlugin::Route>& KubectlPlugin::routes() {
       {"backup", "create", &KubectlPlugin::run<&backup_create>},
       {"backup", "list", &KubectlPlugin::run<&backup_list>},
       {"backup", "restore", &KubectlPlugin::run<&backup_restore>},
+      // Under each role, so it is asked whichever of them mi2.yaml binds.
+      {"render", "preflight", &KubectlPlugin::run<&preflight>},
+      {"apply", "preflight", &KubectlPlugin::run<&preflight>},
+      {"migrate", "preflight", &KubectlPlugin::run<&preflight>},
+      {"healthcheck", "preflight", &KubectlPlugin::run<&preflight>},
+      {"backup", "preflight", &KubectlPlugin::run<&preflight>},
   };
   return table;
 }

@@ -24,6 +24,10 @@ const std::vector<PostgresPlugin::Route>& PostgresPlugin::routes() {
       {"backup", "list", &PostgresPlugin::list},
       {"backup", "restore", &PostgresPlugin::restore},
       {"healthcheck", "check", &PostgresPlugin::check},
+      // Under each role, so it is asked whichever of them mi2.yaml binds.
+      {"migrate", "preflight", &PostgresPlugin::preflight},
+      {"backup", "preflight", &PostgresPlugin::preflight},
+      {"healthcheck", "preflight", &PostgresPlugin::preflight},
   };
   return table;
 }
@@ -49,6 +53,10 @@ Json PostgresPlugin::list(const sdk::StepInput& in) {
 }
 Json PostgresPlugin::restore(const sdk::StepInput& in) {
   return backup_restore(context(in));
+}
+
+Json PostgresPlugin::preflight(const sdk::StepInput& in) {
+  return postgres::preflight(context(in));
 }
 
 Json PostgresPlugin::check(const sdk::StepInput& in) {

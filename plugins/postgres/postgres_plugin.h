@@ -24,6 +24,7 @@ class PostgresPlugin : public sdk::RoutedPlugin<PostgresPlugin> {
   Json list(const sdk::StepInput& in);
   Json restore(const sdk::StepInput& in);
   Json check(const sdk::StepInput& in);
+  Json preflight(const sdk::StepInput& in);
 
  private:
   PgContext context(const sdk::StepInput& in) const;
@@ -31,6 +32,11 @@ class PostgresPlugin : public sdk::RoutedPlugin<PostgresPlugin> {
   sdk::Host host_;
   Settings settings_;
 };
+
+// preflight (before the bump, read-only): psql, pg_dump and pg_restore run,
+// the target's migrations are catalogued, every database answers SELECT 1;
+// what is checked follows params.roles. {"psql", "pg_dump", "pg_restore", "databases"}.
+Json preflight(const PgContext& ctx);
 
 // db-health of every database: reachable, not dirty, schema at spec.sourcegraphVersion.
 Json db_health(const PgContext& ctx);

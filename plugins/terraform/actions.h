@@ -23,6 +23,11 @@ Json deploy_stacks(const sdk::Host& host, const Settings& settings, const sdk::S
 // The terraform-plan-clean check (every stack plans no changes).
 Json check_plan_clean(const sdk::Host& host, const Settings& settings, const sdk::StepInput& in);
 
+// preflight (before the bump, read-only for the instance folder): the stacks
+// exist; with apply or healthcheck among params.roles, `terraform version`,
+// then `init -backend=false` and `validate` per stack. {"stacks", ...}.
+Json preflight_stacks(const sdk::Host& host, const Settings& settings, const sdk::StepInput& in);
+
 inline constexpr const char* kPlanCleanCheck = "terraform-plan-clean";
 
 }  // namespace mi2::terraform

@@ -73,10 +73,8 @@ sdk::ExecResult TerraformCli::run(const Stack& stack, const std::string& command
   }
 }
 
-void TerraformCli::init(const Stack& stack) const {
-  std::vector<std::string> args{"-input=false", "-no-color"};
-  if (settings_.local_state == "state_dir" && stack.backend == "local")
-    args.push_back("-backend-config=path=" + stack.state_file());
+sdk::ExecResult TerraformCli::run_init(const Stack& stack,
+                                       const std::vector<std::string>& args) const {
   // init writes .terraform.lock.hcl next to the configuration when the stack
   // has none (stacks of terraform_data alone never need one); a lock file the
   // fleet did not commit is removed again, so init leaves the instance as it was.
@@ -87,12 +85,65 @@ void TerraformCli::init(const Stack& stack) const {
   if (!had_lock_file && std::filesystem::remove(lock_file, ec))
     host_.info("removed the .terraform.lock.hcl terraform init wrote into " + stack.relative +
                " (commit one to the fleet repo to pin provider versions)");
+  return r;
+}
+
+void TerraformCli::init(const Stack& stack) const {
+  std::vector<std::string> args{"-input=false", "-no-color"};
+  if (settings_.local_state == "state_dir" && stack.backend == "local")
+    args.push_back("-backend-config=path=" + stack.state_file());
+  sdk::ExecResult r = run_init(stack, args);
   if (r.ok()) return;
   std::string why = first_error(PlanReport{}, r.err + "\n" + r.out);
   throw sdk::failed("terraform init failed for stack '" + stack.name + "' of instance " +
                     instance_id_ + " (backend " +
                     (stack.backend.empty() ? "local, implied" : stack.backend) + "): " + why +
                     "; fix the backend configuration in " + stack.relative + " and re-run.");
+}
+
+std::string TerraformCli::version(const Stack& stack) const {
+  sdk::ExecResult r = run(stack, "version", {"-json"}, false);
+  Json reported = Json::parse(r.out, nullptr, false);
+  if (r.ok() && reported.is_object() && reported.contains("terraform_version") &&
+      reported["terraform_version"].is_string())
+    return reported["terraform_version"].get<std::string>();
+  std::string why = first_error(PlanReport{}, r.err + "\n" + r.out);
+  throw sdk::failed("`" + settings_.terraform_binary +
+                    " version -json` did not report a terraform version (exit " +
+                    std::to_string(r.exit_code) + (why.empty() ? "" : ": " + why) +
+                    "); install terraform or set plugins.terraform.terraform_binary in mi2.yaml.");
+}
+
+void TerraformCli::init_without_backend(const Stack& stack) const {
+  sdk::ExecResult r = run_init(stack, {"-backend=false", "-input=false", "-no-color"});
+  if (r.ok()) return;
+  throw sdk::failed("terraform init -backend=false failed for stack '" + stack.name +
+                    "' of instance " + instance_id_ + ": " +
+                    first_error(PlanReport{}, r.err + "\n" + r.out) +
+                    "; fix the providers and modules of " + stack.relative + " and re-run.");
+}
+
+void TerraformCli::validate(const Stack& stack) const {
+  sdk::ExecResult r = run(stack, "validate", {"-json", "-no-color"}, false);
+  Json report = Json::parse(r.out, nullptr, false);
+  if (r.ok() && report.is_object() && report.value("valid", false)) return;
+  std::string why;
+  if (report.is_object() && report.contains("diagnostics") && report["diagnostics"].is_array()) {
+    for (const Json& d : report["diagnostics"]) {
+      if (!d.is_object() || d.value("severity", "") != "error") continue;
+      why = d.value("summary", "");
+      std::string detail = d.value("detail", "");
+      detail = detail.substr(0, detail.find('\n'));
+      if (!detail.empty()) why += ": " + detail;
+      if (d.contains("range") && d["range"].is_object())
+        why += " (" + d["range"].value("filename", "") + " line " +
+               std::to_string(d["range"].value("start", Json::object()).value("line", 0)) + ")";
+      break;
+    }
+  }
+  if (why.empty()) why = first_error(PlanReport{}, r.err + "\n" + r.out);
+  throw sdk::failed("terraform validate found stack '" + stack.name + "' of instance " +
+                    instance_id_ + " invalid: " + why + "; fix " + stack.relative + " and re-run.");
 }
 
 PlanResult TerraformCli::plan(const Stack& stack, const PlanRequest& request) const {

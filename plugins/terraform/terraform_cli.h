@@ -38,6 +38,16 @@ class TerraformCli {
 
   // `terraform init -input=false -no-color [-backend-config=path=<state>]`.
   void init(const Stack& stack) const;
+  // Preflight, read-only for the instance folder (init writes TF_DATA_DIR under
+  // state_dir only): `terraform version -json` in the stack folder, the version
+  // terraform reports; throws the sentence saying terraform cannot be run.
+  std::string version(const Stack& stack) const;
+  // `terraform init -backend=false -input=false -no-color`: providers and
+  // modules, no backend (no credentials asked, no remote state or workspace
+  // touched). Throws the failure naming the stack.
+  void init_without_backend(const Stack& stack) const;
+  // `terraform validate -json -no-color`: throws the first error naming the stack.
+  void validate(const Stack& stack) const;
   // `terraform plan -input=false -no-color -json -detailed-exitcode -lock-timeout=Ns ...`.
   // Throws the lock sentence, or a plan failure naming the stack.
   PlanResult plan(const Stack& stack, const PlanRequest& request) const;
@@ -52,6 +62,8 @@ class TerraformCli {
   sdk::ExecResult run(const Stack& stack, const std::string& command,
                       const std::vector<std::string>& args, bool mutating) const;
   std::vector<std::string> state_args(const Stack& stack) const;
+  // `terraform init ARGS`, leaving no .terraform.lock.hcl the stack did not have.
+  sdk::ExecResult run_init(const Stack& stack, const std::vector<std::string>& args) const;
   [[noreturn]] void fail(const Stack& stack, const std::string& command,
                          const std::string& output) const;
 

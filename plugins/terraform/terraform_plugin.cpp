@@ -19,6 +19,10 @@ const std::vector<TerraformPlugin::Route>& TerraformPlugin::routes() {
       {"apply", "apply", &TerraformPlugin::apply},
       {"apply", "rollback", &TerraformPlugin::rollback},
       {"healthcheck", "check", &TerraformPlugin::check},
+      // Under each role, so it is asked whichever of them mi2.yaml binds.
+      {"render", "preflight", &TerraformPlugin::preflight},
+      {"apply", "preflight", &TerraformPlugin::preflight},
+      {"healthcheck", "preflight", &TerraformPlugin::preflight},
   };
   return table;
 }
@@ -50,6 +54,10 @@ Json TerraformPlugin::rollback(const sdk::StepInput& in) {
 
 Json TerraformPlugin::check(const sdk::StepInput& in) {
   return check_plan_clean(host_, settings_, in);
+}
+
+Json TerraformPlugin::preflight(const sdk::StepInput& in) {
+  return preflight_stacks(host_, settings_, in);
 }
 
 }  // namespace mi2::terraform

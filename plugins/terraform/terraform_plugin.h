@@ -23,6 +23,7 @@ class TerraformPlugin : public sdk::RoutedPlugin<TerraformPlugin> {
   Json apply(const sdk::StepInput& in);
   Json rollback(const sdk::StepInput& in);
   Json check(const sdk::StepInput& in);
+  Json preflight(const sdk::StepInput& in);
 
  private:
   sdk::Host host_;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <fstream>
 #include <regex>
 
 #include "tests/e2e/e2e_fixture.h"
@@ -125,6 +126,59 @@ TEST_F(LocalFleetE2eTest, AnUncataloguedVersionIsRefusedBeforeConfigYamlChanges)
   EXPECT_NE(r.err.find("4.2.7"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
+}
+
+// Preflight (#13): a 300-character version is refused before anything runs,
+// naming the bound; config.yaml stays byte for byte what it was.
+TEST_F(LocalFleetE2eTest, AThreeHundredCharacterVersionIsRefusedBeforeConfigYamlChanges) {
+  std::string before = slurp(instance_dir("src-1a2b3c") / "config.yaml");
+  std::string version = "4.2.0-rc." + std::string(291, '7');
+  ASSERT_EQ(version.size(), 300u);
+  auto r = mi2({"instance", "upgrade", "-target-version", version});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "is 300 characters long; a version has at most 64")) << r.err;
+  EXPECT_FALSE(contains(r.out + r.err, version)) << "the whole version was echoed";
+  EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
+  EXPECT_EQ(git({"status", "--porcelain"}), "");
+}
+
+// Preflight (#13): a slug with a newline cannot name the upgrade branch; it is
+// refused before the bump (and before any branch or commit), config.yaml unchanged.
+TEST_F(LocalFleetE2eTest, ASlugWithANewlineIsRefusedBeforeConfigYamlChanges) {
+  fs::path config = instance_dir("src-1a2b3c") / "config.yaml";
+  std::string text = slurp(config);
+  text.replace(text.find("displayName: acme\n"), 18, "displayName: \"ac\\nme\"\n");
+  {
+    std::ofstream out(config, std::ios::binary);
+    out << text;
+  }
+  git({"commit", "-qam", "a slug with a newline"});
+  first_deploy("src-1a2b3c");
+  auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "preflight: the slug 'ac\\nme' (spec.displayName) cannot name a "
+                       "branch"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "nothing was changed")) << r.err;
+  EXPECT_EQ(slurp(config), text);
+  EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
+  EXPECT_EQ(git({"branch", "--list", "*upgrade-instance*"}), "");
+}
+
+// The dry run asks the same preflight and shows it; an uncatalogued version
+// fails the dry run the same way.
+TEST_F(LocalFleetE2eTest, DryRunShowsThePreflightAndRefusesAnUncataloguedVersion) {
+  first_deploy("src-1a2b3c");
+  std::string before = slurp(instance_dir("src-1a2b3c") / "config.yaml");
+  auto plan = mi2({"instance", "upgrade", "--dry-run", "-target-version", "4.2.0"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_TRUE(contains(plan.out, "preflight via local:")) << plan.out;
+  auto refused = mi2({"instance", "upgrade", "--dry-run", "-target-version", "4.2.7"});
+  EXPECT_NE(refused.exit_code, 0) << refused.out << refused.err;
+  EXPECT_TRUE(contains(refused.err, "preflight: ")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "4.2.7 is not in the release catalog")) << refused.err;
+  EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
 }
 
 TEST_F(LocalFleetE2eTest, FailingMigrationStopsBeforeDeployAndResumesAfterRepair) {

@@ -103,6 +103,9 @@ TEST_F(RunTest, ARecipeNamingChecksSkipsAProviderThatHasNone) {
 TEST_F(RunTest, APreflightRefusalStopsTheRunBeforeAnythingChanges) {
   invoker_.on("render.preflight", [](const test::FakeInvoker::Call& call) {
     EXPECT_EQ(call.input["target_version"], "4.1.0");
+    // Asked once, told every role the recipe binds it to.
+    EXPECT_EQ(call.input["params"]["roles"],
+              Json::array({"healthcheck", "render", "backup", "migrate", "apply", "vcs"}));
     return StepReply{MI2_FAILED, Json(), "fake: 4.1.0 is not in the release catalog"};
   });
   RunOutcome outcome = run(upgrade_instance_recipe());

@@ -12,7 +12,7 @@ TEST_F(CloudsqlConfig, DescribeListsTheBackupActionsAndEveryOption) {
   start();
   Json doc = driver->describe();
   EXPECT_EQ(doc["name"], "cloudsql");
-  EXPECT_EQ(doc["roles"], (Json{{"backup", {"create", "list", "restore"}}}));
+  EXPECT_EQ(doc["roles"], (Json{{"backup", {"create", "list", "restore", "preflight"}}}));
   std::vector<std::string> keys;
   for (const auto& [key, value] : doc["config_schema"]["properties"].items()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());

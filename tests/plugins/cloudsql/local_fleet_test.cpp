@@ -23,6 +23,7 @@ class CloudsqlLocalFleet : public FleetE2eTest {
     env_.insert(env_.end(), tools.begin(), tools.end());
   }
   void script_gcloud(const std::string& last) {
+    gcloud.rule({"sql", "instances", "describe"}, {answer("instance-runnable.json")});
     gcloud.rule({"sql", "backups", "create"}, {answer("op-backup-pending.json")});
     // The real `operations wait` exits 1 once the operation carries an error.
     json failed_wait = {{"stderr",
@@ -56,8 +57,10 @@ TEST_F(CloudsqlLocalFleet, TheDatabaseCheckpointFinishesBeforeTheMigrationStarts
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.2.0");
 
   std::vector<Argv> argvs = gcloud.argvs();
-  ASSERT_FALSE(argvs.empty());
-  EXPECT_EQ(Argv(argvs[0].begin(), argvs[0].begin() + 6),
+  ASSERT_GE(argvs.size(), 2u);
+  EXPECT_EQ(argvs[0], (Argv{"gcloud", "sql", "instances", "describe", "src-1a2b3c-pg",
+                            "--project=src-acme-dev", "--format=json"}));  // the preflight
+  EXPECT_EQ(Argv(argvs[1].begin(), argvs[1].begin() + 6),
             (Argv{"gcloud", "sql", "backups", "create", "--instance=src-1a2b3c-pg",
                   "--project=src-acme-dev"}));
   std::vector<json> events = journal("src-1a2b3c", latest_run("src-1a2b3c"));
@@ -87,6 +90,28 @@ TEST_F(CloudsqlLocalFleet, AFailedBackupLeavesTheMigrationsUnapplied) {
   EXPECT_TRUE(
       sql("src-1a2b3c", "SELECT version FROM migration_logs WHERE release = '4.2.0'").empty());
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");  // the old workload serves on
+}
+
+// Preflight (#13): gcloud without credentials (its own words) stops the
+// upgrade before the bump: config.yaml byte for byte as it was, no backup
+// attempted, the old workload serving.
+TEST_F(CloudsqlLocalFleet, AnUnauthenticatedGcloudIsRefusedBeforeConfigYamlChanges) {
+  first_deploy("src-1a2b3c");
+  gcloud.rule({"sql"}, {mi2::test::gcloud_error("sql.instances.describe", mi2::test::kNoAccount)});
+  std::string before = slurp(instance_dir("src-1a2b3c") / "config.yaml");
+  auto r = mi2({"instance", "upgrade", "-target-version", "4.2.0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("preflight: plugin 'cloudsql' backup.preflight failed: gcloud has no "
+                       "active account to reach Cloud SQL instance src-1a2b3c-pg (project "
+                       "src-acme-dev): run `gcloud auth login`"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
+  EXPECT_EQ(gcloud.argvs(), (std::vector<Argv>{{"gcloud", "sql", "instances", "describe",
+                                                "src-1a2b3c-pg", "--project=src-acme-dev",
+                                                "--format=json"}}));
+  EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ class CloudsqlKubectlFleet : public ::testing::Test {
     kubectl.rule({"apply", "-f", "-"}, {Json{{"stdout", "configured\n"}}});
     kubectl.rule({"rollout", "status"}, {Json{{"stdout", "successfully rolled out\n"}}});
     kubectl.rule({"rollout", "undo"}, {Json{{"stdout", "rolled back\n"}}});
+    // The kubectl plugin's preflight: the cluster and the namespace answer.
+    kubectl.rule({"version"}, {Json{{"stdout_file", "version.json"}}});
+    kubectl.rule({"get", "namespace"}, {Json{{"stdout", "namespace/src-acme\n"}}});
   }
 
   void write_mi2_yaml(const std::string& backup, const std::string& cloudsql_extra = "") {
@@ -103,6 +106,7 @@ class CloudsqlKubectlFleet : public ::testing::Test {
 
   // A backup whose operation ends with `last` (op-backup-done.json or -failed).
   void script_gcloud(const std::string& last = "op-backup-done.json") {
+    gcloud.rule({"sql", "instances", "describe"}, {answer("instance-runnable.json")});
     gcloud.rule({"sql", "backups", "create"}, {answer("op-backup-pending.json")});
     // The real `operations wait` exits 1 once the operation carries an error.
     Json failed_wait = {{"stderr",
@@ -171,7 +175,11 @@ TEST_F(CloudsqlKubectlFleet, UpgradeTakesBothCheckpointsBeforeTheMigration) {
   std::string checkpoint = "mi2-" + run_id();
   std::transform(checkpoint.begin(), checkpoint.end(), checkpoint.begin(), ::tolower);
   std::vector<Argv> argvs = gcloud.argvs();
-  ASSERT_EQ(argvs.size(), 8u);
+  ASSERT_EQ(argvs.size(), 9u);
+  // The preflight's read-only look at the instance comes first, before the bump.
+  EXPECT_EQ(argvs[0], (Argv{"gcloud", "sql", "instances", "describe", "src-1a2b3c-pg",
+                            "--project=src-acme-prj", "--format=json"}));
+  argvs.erase(argvs.begin());
   EXPECT_EQ(argvs[0], (Argv{"gcloud", "sql", "backups", "create", "--instance=src-1a2b3c-pg",
                             "--project=src-acme-prj", "--description=" + checkpoint, "--async",
                             "--format=json"}));
@@ -192,14 +200,20 @@ TEST_F(CloudsqlKubectlFleet, UpgradeTakesBothCheckpointsBeforeTheMigration) {
   ASSERT_GE(finished, 0);
   ASSERT_GT(migrate, finished);
   long gcloud_commands = 0;
+  long bumped = find(events, "step_started", "bump");
+  ASSERT_GE(bumped, 0);
   for (long i = 0; i < static_cast<long>(events.size()); ++i) {
     if (events[i].value("event", "") != "command" || events[i].value("plugin", "") != "cloudsql")
       continue;
-    ++gcloud_commands;
+    if (++gcloud_commands == 1) {  // the preflight, before the bump
+      EXPECT_EQ(events[i]["step"], "resolve-version");
+      EXPECT_LT(i, bumped);
+      continue;
+    }
     EXPECT_EQ(events[i]["step"], "checkpoint");
     EXPECT_LT(i, finished);
   }
-  EXPECT_EQ(gcloud_commands, 8);
+  EXPECT_EQ(gcloud_commands, 9);
   const Json& outputs = events[finished]["outputs"];
   EXPECT_EQ(events[finished]["result"], "ok");
   EXPECT_EQ(outputs["cloudsql"]["checkpoint"]["backup_id"], "1764236100000");
@@ -252,8 +266,14 @@ TEST_F(CloudsqlKubectlFleet, DryRunShowsTheBackupAndRunsOnlyTheOperationsList) {
                        "$ gcloud sql operations list --instance=src-1a2b3c-pg "
                        "--project=src-acme-prj --format=json --limit=5   [ran: read-only]"))
       << r.out;
+  EXPECT_TRUE(contains(r.out,
+                       "    preflight via cloudsql:\n      $ gcloud sql instances describe "
+                       "src-1a2b3c-pg --project=src-acme-prj --format=json   [ran: read-only]"))
+      << r.out;
   EXPECT_EQ(gcloud.argvs(),
-            (std::vector<Argv>{{"gcloud", "sql", "operations", "list", "--instance=src-1a2b3c-pg",
+            (std::vector<Argv>{{"gcloud", "sql", "instances", "describe", "src-1a2b3c-pg",
+                                "--project=src-acme-prj", "--format=json"},
+                               {"gcloud", "sql", "operations", "list", "--instance=src-1a2b3c-pg",
                                 "--project=src-acme-prj", "--format=json", "--limit=5"}}));
 }
 
@@ -360,6 +380,7 @@ TEST_F(CloudsqlKubectlFleet, AMissingGcloudIsOneSentence) {
 }
 
 TEST_F(CloudsqlKubectlFleet, SigintStopsTheWaitAndTheBackupGoesOnInGooglesHands) {
+  gcloud.rule({"sql", "instances", "describe"}, {answer("instance-runnable.json")});
   gcloud.rule({"sql", "backups", "create"}, {answer("op-backup-pending.json")});
   gcloud.rule({"sql", "operations", "wait"}, {Json{{"stdout", ""}}});
   gcloud.rule({"sql", "operations", "describe"}, {answer("op-backup-running.json")});
@@ -369,7 +390,7 @@ TEST_F(CloudsqlKubectlFleet, SigintStopsTheWaitAndTheBackupGoesOnInGooglesHands)
                         tools_env({&gcloud, &kubectl}));
   bool waiting = false;
   for (int i = 0; i < 1000 && !waiting; ++i) {
-    for (const Argv& argv : gcloud.argvs()) waiting |= argv[3] == "describe";
+    for (const Argv& argv : gcloud.argvs()) waiting |= argv[2] == "operations" && argv[3] == "describe";
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_TRUE(waiting) << read_file(log);

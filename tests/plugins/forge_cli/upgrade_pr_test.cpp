@@ -24,10 +24,14 @@ struct Published {
   std::string branch, base;
   std::string out, err;
   int code = -1;
+  std::vector<std::string> requests;  // "GET /repos/acme/deployments", as the forge got them
+  std::string config_after;           // src-a1's config.yaml after the run
+  std::string branches;               // acme/* branches of the origin
 };
 
 Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false,
-                     std::vector<std::string> ci_env = {"GITHUB_SERVER_URL=", "CI_JOB_URL="}) {
+                     std::vector<std::string> ci_env = {"GITHUB_SERVER_URL=", "CI_JOB_URL="},
+                     const std::string& token = kToken) {
   FakeForgeServer server(kind, kToken);
   server.add_repository("acme/deployments");
   bool github = kind == Kind::kGitHub;
@@ -42,7 +46,7 @@ Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false,
   call.argv = {MI2_EXE, "instance", "upgrade", "-target-version", "4.1.0"};
   if (dry_run) call.argv.push_back("--dry-run");
   call.cwd = (fleet / "environments/prod/deployments/src-a1").string();
-  call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kToken,
+  call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + token,
               "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR};
   call.env.insert(call.env.end(), ci_env.begin(), ci_env.end());
   sdk::ExecResult result = run_local(call);
@@ -54,10 +58,13 @@ Published upgrade_on(Kind kind, const fs::path& root, bool dry_run = false,
   // Nothing the run wrote down holds the token.
   for (const auto& entry : fs::recursive_directory_iterator(fleet / ".mi2"))
     if (entry.is_regular_file()) {
-      EXPECT_EQ(read_text(entry.path()).find(kToken), std::string::npos) << entry.path();
+      EXPECT_EQ(read_text(entry.path()).find(token), std::string::npos) << entry.path();
     }
-  EXPECT_EQ(p.out.find(kToken), std::string::npos);
-  EXPECT_EQ(p.err.find(kToken), std::string::npos);
+  EXPECT_EQ(p.out.find(token), std::string::npos);
+  EXPECT_EQ(p.err.find(token), std::string::npos);
+  for (const auto& r : server.requests()) p.requests.push_back(r.method + " " + r.path);
+  p.config_after = read_text(fleet / "environments/prod/deployments/src-a1/config.yaml");
+  p.branches = git_in(root / "origin.git", {"branch", "--list", "acme/*"});
   if (dry_run) {
     for (const auto& r : server.requests()) EXPECT_EQ(r.method, "GET") << r.target;
     EXPECT_TRUE(server.issues().empty());
@@ -147,6 +154,47 @@ TEST(UpgradePr, TheRunLogLinkComesFromTheForgesOwnCi) {
   EXPECT_NE(gitlab.body.find("Run log: https://gitlab.example/acme/deployments/-/jobs/77"),
             std::string::npos)
       << gitlab.body;
+}
+
+// Preflight (#13): a token the forge rejects stops the upgrade before the
+// bump, so a bad token can no longer leave a pushed branch without its PR:
+// config.yaml stays byte for byte what it was, no branch reaches the origin,
+// and the forge saw one read-only lookup of the repository.
+TEST(UpgradePr, ARejectedTokenFailsBeforeTheBumpAndPushesNothing) {
+  ScratchDir scratch;
+  for (Kind kind : {Kind::kGitHub, Kind::kGitLab}) {
+    bool github = kind == Kind::kGitHub;
+    Published run = upgrade_on(kind, scratch.path() / (github ? "gh" : "gl"), false,
+                               {"GITHUB_SERVER_URL=", "CI_JOB_URL="}, "revoked-SECRET-token");
+    EXPECT_NE(run.code, 0) << run.out << run.err;
+    std::string said = run.out + run.err;
+    EXPECT_NE(said.find("preflight"), std::string::npos) << said;
+    EXPECT_NE(said.find(github ? "GitHub rejected the token from $GITHUB_TOKEN (401"
+                               : "GitLab rejected the token from $GITLAB_TOKEN (401"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(said.find(github ? "repository acme/deployments" : "project acme/deployments"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(said.find("nothing was changed"), std::string::npos) << said;
+    EXPECT_EQ(run.config_after, instance_config_yaml({"prod", "src-a1", "acme", "4.0.0"}));
+    EXPECT_EQ(run.branches, "");
+    EXPECT_TRUE(run.pr.is_null());
+    EXPECT_EQ(run.requests,
+              std::vector<std::string>{github ? "GET /repos/acme/deployments"
+                                              : "GET /api/v4/projects/acme%2Fdeployments"});
+  }
+}
+
+// The dry run asks the same preflight and shows it.
+TEST(UpgradePr, DryRunShowsThePreflightLookup) {
+  ScratchDir scratch;
+  Published plan = upgrade_on(Kind::kGitHub, scratch.path() / "gh", true);
+  ASSERT_EQ(plan.code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("preflight via github:"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("GET http://127.0.0.1:"), std::string::npos) << plan.out;
+  ASSERT_FALSE(plan.requests.empty());
+  EXPECT_EQ(plan.requests.front(), "GET /repos/acme/deployments");
 }
 
 }  // namespace

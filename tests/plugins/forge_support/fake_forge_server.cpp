@@ -144,6 +144,11 @@ void FakeForgeServer::add_repository(const std::string& name) {
   repositories_.insert(name);
 }
 
+void FakeForgeServer::set_push_access(bool push) {
+  std::lock_guard lock(mutex_);
+  push_access_ = push;
+}
+
 void FakeForgeServer::set_page_size(int size) {
   std::lock_guard lock(mutex_);
   page_size_ = size;
@@ -381,9 +386,26 @@ void FakeForgeServer::handle_github(const RecordedRequest& r, httplib::Response&
     }
     return reply(res, 200, {{"errors", {{{"message", "Could not resolve to a node"}}}}});
   }
-  if (s.size() < 4 || s[0] != "repos") return reply(res, 404, not_found);
+  if (s.size() < 3 || s[0] != "repos") return reply(res, 404, not_found);
   const std::string repo = s[1] + "/" + s[2];
   if (!repositories_.count(repo)) return reply(res, 404, not_found);
+  if (s.size() == 3 && r.method == "GET") {
+    // GitHub's repository object, with the permissions of the token's user.
+    return reply(res, 200,
+                 {{"id", 4242},
+                  {"full_name", repo},
+                  {"private", true},
+                  {"archived", false},
+                  {"default_branch", "main"},
+                  {"html_url", "http://127.0.0.1:" + std::to_string(port_) + "/" + repo},
+                  {"permissions",
+                   {{"admin", false},
+                    {"maintain", false},
+                    {"push", push_access_},
+                    {"triage", true},
+                    {"pull", true}}}});
+  }
+  if (s.size() < 4) return reply(res, 404, not_found);
   std::vector<std::string> rest(s.begin() + 3, s.end());
   const std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + repo;
 
@@ -516,10 +538,24 @@ void FakeForgeServer::handle_gitlab(const RecordedRequest& r, httplib::Response&
   auto s = split_path(r.path);
   const Json body = r.json();
   const Json not_found = {{"message", "404 Project Not Found"}};
-  if (s.size() < 5 || s[0] != "api" || s[1] != "v4" || s[2] != "projects")
+  if (s.size() < 4 || s[0] != "api" || s[1] != "v4" || s[2] != "projects")
     return reply(res, 404, {{"message", "404 Not Found"}});
   const std::string project = percent_decode(s[3]);
   if (!repositories_.count(project)) return reply(res, 404, not_found);
+  if (s.size() == 4 && r.method == "GET") {
+    // GitLab's project object: the token user's membership under permissions.
+    return reply(res, 200,
+                 {{"id", 4242},
+                  {"path_with_namespace", project},
+                  {"default_branch", "main"},
+                  {"archived", false},
+                  {"web_url", "http://127.0.0.1:" + std::to_string(port_) + "/" + project},
+                  {"permissions",
+                   {{"project_access",
+                     {{"access_level", push_access_ ? 30 : 20}, {"notification_level", 3}}},
+                    {"group_access", nullptr}}}});
+  }
+  if (s.size() < 5) return reply(res, 404, {{"message", "404 Not Found"}});
   std::vector<std::string> rest(s.begin() + 4, s.end());
   const std::string web = "http://127.0.0.1:" + std::to_string(port_) + "/" + project;
   auto labels_of = [](const Json& value) {

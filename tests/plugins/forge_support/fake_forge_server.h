@@ -61,6 +61,9 @@ class FakeForgeServer {
   void inject(const std::string& method, const std::string& path_prefix, int status,
               std::map<std::string, std::string> headers, std::string body, int times = 1,
               bool after_handling = false);
+  // What the token may do in the repositories (GET /repos/R, GET /projects/P):
+  // GitHub permissions.push, GitLab access level Developer (30) or Reporter (20).
+  void set_push_access(bool push);
   // Merges are refused (405) until checks pass: auto-merge is the way in.
   // When checks pass, every open PR with auto-merge set merges, as the forges
   // do (GitHub: closed with merged_at, auto_merge kept; GitLab: merged).
@@ -148,6 +151,7 @@ class FakeForgeServer {
   std::set<std::string> repositories_;
   int page_size_ = 100;
   bool checks_pending_ = false;
+  bool push_access_ = true;
   std::string latest_tag_ = "v4.1.0";
   std::vector<std::string> tags_;
   int64_t next_number_ = 1;

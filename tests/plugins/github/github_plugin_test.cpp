@@ -452,3 +452,82 @@ TEST_F(GitHubPluginTest, ConfiguredTrackingLabelsReplaceTheHostsForCreateAndFind
 
 }  // namespace
 }  // namespace mi2::test
+
+namespace mi2::test {
+namespace {
+
+// Preflight (#13): before the bump, one read-only GET per repository proves
+// the token works and may push; it runs as it is in a dry run.
+TEST_F(GitHubPluginTest, PreflightReadsTheRepositoriesAndThePushPermission) {
+  for (bool dry_run : {false, true}) {
+    fake.dry_run = dry_run;
+    size_t before = server.requests().size();
+    Outcome out = invoke("preflight", {{"roles", {"vcs"}}});
+    ASSERT_EQ(out.status, MI2_OK) << out.error;
+    EXPECT_EQ(out.output["repository"], "acme/deployments");
+    EXPECT_EQ(out.output["push"], true);
+    EXPECT_EQ(out.output["tracking_repository"], "acme/customer");
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size() - before, 2u);
+    EXPECT_EQ(requests[before].method + " " + requests[before].path, "GET /repos/acme/deployments");
+    EXPECT_EQ(requests[before + 1].method + " " + requests[before + 1].path,
+              "GET /repos/acme/customer");
+    EXPECT_EQ(requests[before].header("authorization"), std::string("Bearer ") + kToken);
+  }
+  std::string described = GitHubPlugin::describe();
+  EXPECT_NE(Json::parse(described)["roles"]["vcs"].dump().find("\"preflight\""), std::string::npos);
+}
+
+TEST_F(GitHubPluginTest, PreflightWithABadTokenNamesForgeRepositoryAndFixNotTheToken) {
+  setenv("GITHUB_TOKEN", "fake-gh-revoked-token-value", 1);
+  Json c = config();
+  c.erase("token");
+  GitHubPlugin plugin(fake.host(), c.dump());
+  try {
+    plugin.invoke("vcs", "preflight", R"({"params":{"roles":["vcs"]}})");
+    FAIL() << "a rejected token passed the preflight";
+  } catch (const sdk::Error& e) {
+    std::string message = e.what();
+    EXPECT_EQ(e.status(), MI2_FAILED);
+    EXPECT_EQ(message,
+              "GitHub rejected the token from $GITHUB_TOKEN (401: Bad credentials) when mi2 looked "
+              "up repository acme/deployments; set GITHUB_TOKEN (or GH_TOKEN) to a valid token "
+              "that can push to it.");
+  }
+  unsetenv("GITHUB_TOKEN");
+  ASSERT_EQ(server.requests().size(), 1u);  // one GET, no retry of a 401
+  for (const auto& line : fake.logs)
+    EXPECT_EQ(line.message.find("fake-gh-revoked-token-value"), std::string::npos);
+}
+
+TEST_F(GitHubPluginTest, PreflightRefusesATokenThatCanOnlyRead) {
+  server.set_push_access(false);
+  Outcome out = invoke("preflight", Json::object());
+  EXPECT_EQ(out.status, MI2_FAILED);
+  EXPECT_EQ(out.error,
+            "the token from plugins.github.token can read GitHub repository acme/deployments but "
+            "not push to it; use a token with write access (fine-grained: Contents and Pull "
+            "requests read and write), so the upgrade can push its branch and open its pull "
+            "request.");
+  expect_token_never_logged();
+}
+
+TEST_F(GitHubPluginTest, PreflightNamesARepositoryTheTokenCannotSee) {
+  Outcome out = invoke("preflight", Json::object(), Json::object(), {{"repository", "acme/nope"}});
+  EXPECT_EQ(out.status, MI2_FAILED);
+  EXPECT_EQ(out.error,
+            "GitHub repository acme/nope does not exist or the token from plugins.github.token "
+            "cannot see it (404: Not Found); check plugins.github in mi2.yaml and the token's "
+            "access to it.");
+}
+
+TEST_F(GitHubPluginTest, PreflightWithoutATokenSendsNothing) {
+  Json c = config();
+  c.erase("token");
+  GitHubPlugin plugin(fake.host(), c.dump());
+  EXPECT_THROW(plugin.invoke("vcs", "preflight", "{}"), sdk::Error);
+  EXPECT_TRUE(server.requests().empty());
+}
+
+}  // namespace
+}  // namespace mi2::test

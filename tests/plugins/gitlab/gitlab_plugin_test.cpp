@@ -311,3 +311,69 @@ TEST_F(GitLabPublishTest, MergeRequestOpenedConcurrentlyIs409AndGetsUpdated) {
 
 }  // namespace
 }  // namespace mi2::test
+
+namespace mi2::test {
+namespace {
+
+// Preflight (#13): GET /projects/:id for the project and the tracking
+// project; the access level must reach Developer (30). Read-only, so a dry
+// run sends the same requests.
+TEST_F(GitLabPluginTest, PreflightReadsTheProjectsAndTheAccessLevel) {
+  for (bool dry_run : {false, true}) {
+    fake.dry_run = dry_run;
+    size_t before = server.requests().size();
+    Outcome out = invoke("preflight", {{"roles", {"vcs"}}});
+    ASSERT_EQ(out.status, MI2_OK) << out.error;
+    EXPECT_EQ(out.output["project"], "acme/deployments");
+    EXPECT_EQ(out.output["access_level"], 30);
+    EXPECT_EQ(out.output["tracking_project"], "acme/customer");
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size() - before, 2u);
+    EXPECT_EQ(requests[before].method + " " + requests[before].path,
+              std::string("GET ") + kProject);
+    EXPECT_EQ(requests[before + 1].method + " " + requests[before + 1].path,
+              std::string("GET ") + kTracking);
+    EXPECT_EQ(requests[before].header("private-token"), kToken);
+  }
+}
+
+TEST_F(GitLabPluginTest, PreflightWithABadTokenNamesForgeProjectAndFixNotTheToken) {
+  setenv("GITLAB_TOKEN", "glpat-REVOKED", 1);
+  Json c = config();
+  c.erase("token");
+  GitLabPlugin plugin(fake.host(), c.dump());
+  try {
+    plugin.invoke("vcs", "preflight", R"({"params":{"roles":["vcs"]}})");
+    FAIL() << "a rejected token passed the preflight";
+  } catch (const sdk::Error& e) {
+    EXPECT_EQ(e.status(), MI2_FAILED);
+    EXPECT_EQ(std::string(e.what()),
+              "GitLab rejected the token from $GITLAB_TOKEN (401: 401 Unauthorized) when mi2 "
+              "looked up project acme/deployments; set GITLAB_TOKEN to a valid token with the api "
+              "scope.");
+  }
+  unsetenv("GITLAB_TOKEN");
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST_F(GitLabPluginTest, PreflightRefusesAReporter) {
+  server.set_push_access(false);
+  Outcome out = invoke("preflight", Json::object());
+  EXPECT_EQ(out.status, MI2_FAILED);
+  EXPECT_EQ(out.error,
+            "the token from plugins.gitlab.token has the Reporter role (20) in GitLab project "
+            "acme/deployments, which cannot push a branch; it needs Developer (30) or more, so "
+            "the upgrade can push its branch and open its merge request.");
+}
+
+TEST_F(GitLabPluginTest, PreflightNamesAProjectTheTokenCannotSee) {
+  Outcome out = invoke("preflight", Json::object(), Json::object(), {{"project", "acme/nope"}});
+  EXPECT_EQ(out.status, MI2_FAILED);
+  EXPECT_EQ(out.error,
+            "GitLab project acme/nope does not exist or the token from plugins.gitlab.token "
+            "cannot see it (404: 404 Project Not Found); check plugins.gitlab in mi2.yaml and the "
+            "token's membership.");
+}
+
+}  // namespace
+}  // namespace mi2::test

@@ -176,7 +176,9 @@ TEST(KubectlPluginConfig, WrongTypeNamesTheKey) {
 TEST(KubectlPluginConfig, DescribeListsRolesChecksAndSchema) {
   Json d = KubectlDriver().describe();
   EXPECT_EQ(d["name"], "kubectl");
-  EXPECT_EQ(d["roles"]["apply"], Json::array({"apply", "rollback", "workon"}));
+  EXPECT_EQ(d["roles"]["apply"], Json::array({"apply", "rollback", "workon", "preflight"}));
+  for (const char* role : {"render", "migrate", "healthcheck", "backup"})
+    EXPECT_EQ(d["roles"][role].back(), "preflight") << role;
   EXPECT_EQ(d["checks"], Json::array({"pods-health", "src-application-version"}));
   EXPECT_TRUE(d["config_schema"]["properties"].contains("rollout_timeout_s"));
   EXPECT_TRUE(d["config_schema"]["properties"]["migrator_env"]["sensitive"]);

@@ -55,6 +55,9 @@ class Mi2KubectlTest : public ::testing::Test {
         << "    version_url: \"http://127.0.0.1:" << server.port() << "/{slug}/__version\"\n";
     kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
     kubectl.pass_kustomize_through();
+    // The preflight: kubectl, the cluster and the namespace answer.
+    kubectl.rule({"version"}, {Json{{"stdout_file", "version.json"}}});
+    kubectl.rule({"get", "namespace"}, {Json{{"stdout", "namespace/src-acme\n"}}});
   }
 
   void script_upgrade(const std::string& job = "job-complete.json",
@@ -106,16 +109,19 @@ TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
   std::string snapshots = "mi2.sourcegraph.com/checkpoint=mi2-";
   std::vector<Argv> argvs = kubectl.argvs();
   std::vector<Argv> expected = {
-      kubectl_argv({"get", "pods", "-o", "json"}),  // precheck
+      kubectl_argv({"get", "pods", "-o", "json"}),          // precheck
+      {"kubectl", "version", "--client", "-o", "json"},     // resolve-version: preflight
+      kubectl_argv({"version", "-o", "json", "--request-timeout=30s"}),
+      kubectl_argv({"get", "namespace", "src-acme", "--ignore-not-found", "-o", "name"}),
       kustomize(),                                  // render
       kubectl_argv({"get", kKinds, "-o", "json"}),  // checkpoint
       kubectl_argv({"get", "persistentvolumeclaims", "-o", "json"}),
       kubectl_argv({"create", "-f", "-"}),
-      argvs.size() > 5 ? argvs[5] : Argv{},  // get volumesnapshots -l ...
-      argvs.size() > 6 ? argvs[6] : Argv{},  // migrate: delete earlier migrator Jobs
+      argvs.size() > 8 ? argvs[8] : Argv{},  // get volumesnapshots -l ...
+      argvs.size() > 9 ? argvs[9] : Argv{},  // migrate: delete earlier migrator Jobs
       kubectl_argv({"create", "-f", "-"}),
-      argvs.size() > 8 ? argvs[8] : Argv{},         // get job migrator-xxxxx
-      argvs.size() > 9 ? argvs[9] : Argv{},         // logs job/migrator-xxxxx
+      argvs.size() > 11 ? argvs[11] : Argv{},       // get job migrator-xxxxx
+      argvs.size() > 12 ? argvs[12] : Argv{},       // logs job/migrator-xxxxx
       kubectl_argv({"get", "pods", "-o", "json"}),  // postmigrate-check
       kustomize(),                                  // deploy
       kubectl_argv({"get", "deployments,statefulsets", "-o", "json"}),
@@ -125,22 +131,22 @@ TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
       kubectl_argv({"rollout", "status", "statefulset/gitserver", "--timeout=600s"}),
       kubectl_argv({"get", "pods", "-o", "json"})};  // verify
   EXPECT_EQ(argvs, expected);
-  ASSERT_GE(argvs.size(), 10u);
-  EXPECT_EQ(argvs[5][3], "get");
-  EXPECT_EQ(argvs[5][4], "volumesnapshots");
-  EXPECT_EQ(argvs[5][6].rfind(snapshots, 0), 0u);
-  EXPECT_EQ(argvs[6][3], "delete");
-  EXPECT_EQ(argvs[8][4], "job");
-  EXPECT_EQ(argvs[9][3], "logs");
+  ASSERT_GE(argvs.size(), 13u);
+  EXPECT_EQ(argvs[8][3], "get");
+  EXPECT_EQ(argvs[8][4], "volumesnapshots");
+  EXPECT_EQ(argvs[8][6].rfind(snapshots, 0), 0u);
+  EXPECT_EQ(argvs[9][3], "delete");
+  EXPECT_EQ(argvs[11][4], "job");
+  EXPECT_EQ(argvs[12][3], "logs");
 
   // Files: version bumped (comment kept), tags rendered; the apply got them.
   EXPECT_NE(read_file(fleet.instance_dir() / "config.yaml")
                 .find("sourcegraphVersion: 4.1.0 # bumped by mi2"),
             std::string::npos);
   auto calls = kubectl.calls();
-  EXPECT_NE(calls[13].stdin_data.find("image: index.docker.io/sourcegraph/frontend:4.1.0"),
+  EXPECT_NE(calls[16].stdin_data.find("image: index.docker.io/sourcegraph/frontend:4.1.0"),
             std::string::npos);
-  Json job = Json::parse(calls[7].stdin_data);
+  Json job = Json::parse(calls[10].stdin_data);
   EXPECT_EQ(job["spec"]["template"]["spec"]["containers"][0]["image"],
             "index.docker.io/sourcegraph/migrator:4.1.0");
   // The migrator's logs are in the run journal.
@@ -154,6 +160,11 @@ TEST_F(Mi2KubectlTest, DryRunPrintsTheExactKubectlCommands) {
   std::string prefix =
       "$ kubectl --context=gke_src-acme-prj_us-central1_src-acme-cluster --namespace=src-acme ";
   EXPECT_NE(r.out.find(prefix + "get pods -o json   [ran: read-only]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    preflight via kubectl:\n"
+                       "      $ kubectl version --client -o json   [ran: read-only]\n      " +
+                       prefix + "version -o json --request-timeout=30s   [ran: read-only]"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(
       r.out.find("$ kubectl kustomize --load-restrictor LoadRestrictionsNone " + kustomize_dir()),
       std::string::npos);

@@ -99,9 +99,9 @@ TEST(TerraformDescribe, ListsEveryOptionAndTheCheck) {
   Driver d;
   Json doc = d.describe();
   EXPECT_EQ(doc["name"], "terraform");
-  EXPECT_EQ(doc["roles"]["apply"], Json::array({"apply", "rollback"}));
-  EXPECT_EQ(doc["roles"]["render"], Json::array({"render"}));
-  EXPECT_EQ(doc["roles"]["healthcheck"], Json::array({"check"}));
+  EXPECT_EQ(doc["roles"]["apply"], Json::array({"apply", "rollback", "preflight"}));
+  EXPECT_EQ(doc["roles"]["render"], Json::array({"render", "preflight"}));
+  EXPECT_EQ(doc["roles"]["healthcheck"], Json::array({"check", "preflight"}));
   EXPECT_EQ(doc["checks"], Json::array({"terraform-plan-clean"}));
   for (const char* option : {"stacks_dir", "stacks", "terraform_binary", "apply", "allow_destroy",
                              "lock_timeout_s", "render_command", "env"})
