@@ -1,10 +1,10 @@
-#include "plugins/terraform/json_value_edit.h"
+#include "lib/text_edit/json_value_edit.h"
 
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
 
-namespace mi2::terraform {
+namespace mi2::text_edit {
 namespace {
 
 // A scanner over text already known to be valid JSON: it only finds where
@@ -115,4 +115,4 @@ std::vector<std::string> split_key_path(const std::string& dotted) {
   return keys;
 }
 
-}  // namespace mi2::terraform
+}  // namespace mi2::text_edit
