@@ -1,5 +1,7 @@
 #include "lib/text_edit/block_yaml.h"
 
+#include <cstdio>
+
 #include "lib/text_edit/plain_scalar.h"
 
 namespace mi2::text_edit {
@@ -57,31 +59,20 @@ std::string unquoted(std::string_view quoted) {
 std::string double_quoted(std::string_view value) {
   std::string out = "\"";
   for (unsigned char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static const char* kHex = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+    const char* escape = c == '"'    ? "\\\""
+                         : c == '\\' ? "\\\\"
+                         : c == '\n' ? "\\n"
+                         : c == '\t' ? "\\t"
+                         : c == '\r' ? "\\r"
+                                     : nullptr;
+    if (escape) {
+      out += escape;
+    } else if (c < 0x20 || c == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
     }
   }
   return out + "\"";

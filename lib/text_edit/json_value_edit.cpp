@@ -104,13 +104,13 @@ std::optional<std::string> replace_json_value(std::string_view text,
 }
 
 std::vector<std::string> split_key_path(const std::string& dotted) {
-  std::vector<std::string> keys;
-  size_t start = 0;
-  while (start <= dotted.size()) {
-    size_t dot = dotted.find('.', start);
-    if (dot == std::string::npos) dot = dotted.size();
-    keys.push_back(dotted.substr(start, dot - start));
-    start = dot + 1;
+  std::vector<std::string> keys(1);
+  for (char c : dotted) {
+    if (c == '.') {
+      keys.emplace_back();
+    } else {
+      keys.back() += c;
+    }
   }
   return keys;
 }

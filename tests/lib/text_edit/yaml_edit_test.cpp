@@ -88,6 +88,12 @@ TEST(SetYamlScalar, PlainStaysPlainUnlessTheTypeWouldChange) {
                      "releaseChannel: say \"hi\"\\");  // safe as plain
 }
 
+TEST(FormatScalar, EscapesWhatDoubleQuotesCannotHold) {
+  EXPECT_EQ(double_quoted("a\"b\\\n\t\r\x01\x7f"), "\"a\\\"b\\\\\\n\\t\\r\\x01\\x7f\"");
+  EXPECT_EQ(format_scalar("it's", ScalarStyle::kSingle), "'it''s'");
+  EXPECT_EQ(format_scalar("tab\there", ScalarStyle::kSingle), "\"tab\\there\"");
+}
+
 TEST(SetYamlScalar, KeepsTrailingCommentAfterPlainValue) {
   std::string out = set(kConfig, {"spec", "infrastructure", "gcp", "region"}, "europe-west1");
   expect_only_change(kConfig, out, "region: us-central1   # default",
