@@ -1,5 +1,7 @@
 // Writing a file so that readers see the old contents or the new, never half
-// of either: a temp file beside it, fsync, keep the mode, rename, sync the folder.
+// of either: a temp file beside it, fsync, keep the mode, rename, sync the
+// folder. One implementation for host and plugins (lib/text_edit/text_file.h);
+// here its sentence becomes a Status.
 #pragma once
 
 #include <filesystem>

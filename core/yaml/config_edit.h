@@ -1,5 +1,7 @@
-// Surgical edits of YAML text: change one scalar, keep every other byte
-// (comments, key order, quoting, unknown fields) as it was.
+// Surgical edits of config.yaml: change one scalar, keep every other byte
+// (comments, key order, quoting, unknown fields) as it was. The text edit is
+// the shared line-preserving editor (lib/text_edit/yaml_edit.h); here it gets
+// the host's Result, the libyaml check before and after, and the atomic write.
 #pragma once
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/base/atomic_file.h"
 #include "core/base/result.h"
 
 namespace mi2 {

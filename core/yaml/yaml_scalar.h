@@ -1,35 +1,22 @@
 // How a plain (unquoted) YAML scalar is typed under YAML 1.2's core schema:
-// shared by the tree loader, the fast scan parser and the config editor, so
-// `instance get`, filters and edits agree on what `4.10` or `yes` means.
+// the classification lives with the line-preserving editors
+// (lib/text_edit/plain_scalar.h), so the tree loader, the fast scan parser and
+// every edit agree on what `4.10` or `yes` means; here it becomes JSON.
 #pragma once
 
-#include <cstdint>
 #include <string_view>
 
 #include "core/base/json.h"
+#include "lib/text_edit/plain_scalar.h"
 
 namespace mi2 {
 
-enum class PlainScalarKind { kNull, kBool, kInt, kFloat, kString };
-
-struct PlainScalar {
-  PlainScalarKind kind = PlainScalarKind::kString;
-  bool boolean = false;
-  bool is_unsigned = false;  // an int above INT64_MAX
-  std::int64_t integer = 0;
-  std::uint64_t unsigned_integer = 0;
-  double number = 0;
-};
-
-// Classifies `text` as the core schema resolves a plain scalar.
-PlainScalar classify_plain_scalar(std::string_view text);
+using text_edit::classify_plain_scalar;
+using text_edit::PlainScalar;
+using text_edit::PlainScalarKind;
+using text_edit::safe_as_plain_scalar;
 
 // The JSON value of a plain scalar.
 Json typed_plain_scalar(std::string_view text);
-
-// True when `text` written plain would read back as the same string: not
-// typed as null/bool/number (nor a YAML 1.1 bool such as yes/no/on/off), no
-// indicator at the start, no ": " or " #" inside, no edge spaces.
-bool safe_as_plain_scalar(std::string_view text);
 
 }  // namespace mi2

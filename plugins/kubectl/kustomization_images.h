@@ -1,5 +1,6 @@
-// Sets image tags in a kustomization's `images:` list by editing the text, so
-// comments, key order and quoting of everything else stay as they were.
+// Sets image tags in a kustomization's `images:` list with the shared
+// line-preserving editor (lib/text_edit), so comments, key order and quoting of
+// everything else stay as they were.
 #pragma once
 
 #include <functional>

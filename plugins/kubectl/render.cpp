@@ -1,9 +1,8 @@
 // render.render: the new version's tags on the application's images in the
 // instance's kustomization, then a full `kubectl kustomize` as the proof.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "lib/text_edit/text_file.h"
 #include "plugins/kubectl/actions.h"
 #include "plugins/kubectl/kustomization_images.h"
 
@@ -13,26 +12,13 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return text_edit::read_text_file(path).value_or("");
 }
 
-// Temp file + rename: a reader sees the old kustomization or the new one.
+// A reader sees the old kustomization or the new one.
 void write_text_atomic(const fs::path& path, const std::string& text) {
-  fs::path temp = path;
-  temp += ".mi2-tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out)
-      throw sdk::failed("cannot write " + temp.string() + "; check the folder's permissions.");
-  }
-  std::error_code ec;
-  fs::permissions(temp, fs::status(path).permissions(), ec);
-  fs::rename(temp, path, ec);
-  if (ec) throw sdk::failed("cannot replace " + path.string() + ": " + ec.message() + ".");
+  std::string failed = text_edit::write_file_atomic(path, text);
+  if (!failed.empty()) throw sdk::failed(failed);
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 #include "local_context.h"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <vector>
+
+#include "lib/text_edit/text_file.h"
 
 namespace mi2::local {
 
@@ -95,26 +94,16 @@ std::string now_utc() {
 }
 
 std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw sdk::failed("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::optional<std::string> text = text_edit::read_text_file(path);
+  if (!text) throw sdk::failed("cannot read " + path.string());
+  return *text;
 }
 
 void write_text_atomic(const fs::path& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  fs::path temp = path;
-  temp += ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw sdk::failed("cannot write " + path.string());
-    out << text;
-    if (!out.flush()) throw sdk::failed("cannot write " + path.string());
-  }
-  fs::rename(temp, path, ec);
-  if (ec) throw sdk::failed("cannot write " + path.string() + ": " + ec.message());
+  std::string failed = text_edit::write_file_atomic(path, text);
+  if (!failed.empty()) throw sdk::failed(failed);
 }
 
 json read_json_file(const fs::path& path) {

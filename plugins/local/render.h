@@ -20,9 +20,10 @@ struct WorkloadImage {
 // naming the file when it is missing or lists no sourcegraph/ image.
 std::vector<WorkloadImage> read_workload_images(const std::filesystem::path& instance_dir);
 
-// Rewrites tags and pins to `version`, keeping every other line (comments,
-// order, quoting) as it was. Returns the files it changed, relative to
-// instance_dir. With write = false only reports what would change.
+// Rewrites tags and pins to `version` with the shared line-preserving editor
+// (lib/text_edit), keeping every other byte (comments, order, quoting) as it
+// was. Returns the files it changed, relative to instance_dir. With
+// write = false only reports what would change.
 std::vector<std::string> render_version(const std::filesystem::path& instance_dir,
                                         const std::string& version, bool write);
 

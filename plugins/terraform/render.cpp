@@ -1,37 +1,31 @@
 // render: pin the version in each stack's version_file (a one-value text
 // edit), or run the configured render_command and report what it changed.
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <regex>
 
+#include "lib/text_edit/json_value_edit.h"
+#include "lib/text_edit/text_file.h"
 #include "plugins/terraform/actions.h"
-#include "plugins/terraform/json_value_edit.h"
 #include "plugins/terraform/stacks.h"
 
 namespace mi2::terraform {
 namespace {
 
 namespace fs = std::filesystem;
+using text_edit::find_json_value;
+using text_edit::replace_json_value;
+using text_edit::split_key_path;
+using text_edit::TextSpan;
 
 std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return text_edit::read_text_file(file).value_or("");
 }
 
-// Replaces `file` in one rename, so a reader never sees half a file.
+// A reader never sees half a file.
 void write_text_atomic(const fs::path& file, const std::string& text) {
-  fs::path temp = file;
-  temp += ".mi2-tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw sdk::failed("cannot write " + temp.string() + "; check the disk.");
-  }
-  std::error_code ec;
-  fs::permissions(temp, fs::status(file, ec).permissions(), ec);
-  fs::rename(temp, file, ec);
-  if (ec) throw sdk::failed("cannot replace " + file.string() + ": " + ec.message() + ".");
+  std::string failed = text_edit::write_file_atomic(file, text);
+  if (!failed.empty()) throw sdk::failed(failed);
 }
 
 void require_version(const std::string& version, const std::string& instance_id) {

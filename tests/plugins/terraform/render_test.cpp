@@ -3,7 +3,6 @@
 // a render_command runs through the host and its changes are reported.
 #include <gtest/gtest.h>
 
-#include "plugins/terraform/json_value_edit.h"
 #include "tests/plugins/terraform/tf_fixture.h"
 
 namespace mi2::terraform::test {
@@ -106,25 +105,6 @@ TEST(TerraformDescribe, ListsEveryOptionAndTheCheck) {
   for (const char* option : {"stacks_dir", "stacks", "terraform_binary", "apply", "allow_destroy",
                              "lock_timeout_s", "render_command", "env"})
     EXPECT_TRUE(doc["config_schema"]["properties"].contains(option)) << option;
-}
-
-TEST(JsonValueEdit, ReplacesOneValueAndKeepsEveryOtherByte) {
-  std::string text =
-      "{\n  \"a\" : {\"x\": \"{not}\", \"k\\u0065y\": [1, {\"k\": 2}],\n"
-      "    \"key\":   \"old\"  },\n  \"key\": true\n}\n";
-  auto edited = replace_json_value(text, {"a", "key"}, "\"new\"");
-  ASSERT_TRUE(edited);
-  std::string expected = text;
-  expected.replace(expected.find("\"old\""), 5, "\"new\"");
-  EXPECT_EQ(*edited, expected);
-  EXPECT_FALSE(replace_json_value(text, {"a", "missing"}, "1"));
-  EXPECT_FALSE(replace_json_value(text, {"key", "deeper"}, "1"));
-  auto top = replace_json_value(text, {"key"}, "false");
-  ASSERT_TRUE(top);
-  EXPECT_NE(top->find("\"key\": false\n}"), std::string::npos);
-  EXPECT_THROW(find_json_value("{\"a\": ", {"a"}), std::invalid_argument);
-  EXPECT_EQ(split_key_path("locals.sourcegraph_version"),
-            (std::vector<std::string>{"locals", "sourcegraph_version"}));
 }
 
 }  // namespace

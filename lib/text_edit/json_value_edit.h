@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mi2::terraform {
+namespace mi2::text_edit {
 
 // Where a value's text starts and ends (end is one past the last byte).
 struct TextSpan {
@@ -31,4 +31,4 @@ std::optional<std::string> replace_json_value(std::string_view text,
 // "locals.sourcegraph_version" -> {"locals", "sourcegraph_version"}.
 std::vector<std::string> split_key_path(const std::string& dotted);
 
-}  // namespace mi2::terraform
+}  // namespace mi2::text_edit

@@ -1,10 +1,10 @@
-#include "plugins/terraform/json_value_edit.h"
+#include "lib/text_edit/json_value_edit.h"
 
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
 
-namespace mi2::terraform {
+namespace mi2::text_edit {
 namespace {
 
 // A scanner over text already known to be valid JSON: it only finds where
@@ -104,15 +104,15 @@ std::optional<std::string> replace_json_value(std::string_view text,
 }
 
 std::vector<std::string> split_key_path(const std::string& dotted) {
-  std::vector<std::string> keys;
-  size_t start = 0;
-  while (start <= dotted.size()) {
-    size_t dot = dotted.find('.', start);
-    if (dot == std::string::npos) dot = dotted.size();
-    keys.push_back(dotted.substr(start, dot - start));
-    start = dot + 1;
+  std::vector<std::string> keys(1);
+  for (char c : dotted) {
+    if (c == '.') {
+      keys.emplace_back();
+    } else {
+      keys.back() += c;
+    }
   }
   return keys;
 }
 
-}  // namespace mi2::terraform
+}  // namespace mi2::text_edit
