@@ -24,7 +24,8 @@ std::string tool_version(const PgContext& ctx, const std::string& program, const
   try {
     sdk::ExecResult r = run_tool(ctx, program, {"--version"}, false);
     if (r.ok()) return r.out.substr(0, r.out.find('\n'));
-    why = "exit " + std::to_string(r.exit_code) + ": " + error_text(r.err);
+    std::string said = error_text(r.err);
+    why = "exit " + std::to_string(r.exit_code) + (said.empty() ? "" : ": " + said);
   } catch (const sdk::Error& e) {
     if (e.status() != MI2_FAILED) throw;
     why = e.what();
@@ -71,10 +72,10 @@ void reachable(const PgContext& ctx, const Database& db, bool will_create) {
 }  // namespace
 
 Json preflight(const PgContext& ctx) {
-  Json out = {{"psql", tool_version(ctx, ctx.settings.psql, "psql")}};
+  Json out = {{"psql", tool_version(ctx, ctx.settings.psql, "psql_binary")}};
   if (bound_to(ctx, "backup")) {
-    out["pg_dump"] = tool_version(ctx, ctx.settings.pg_dump, "pg_dump");
-    out["pg_restore"] = tool_version(ctx, ctx.settings.pg_restore, "pg_restore");
+    out["pg_dump"] = tool_version(ctx, ctx.settings.pg_dump, "pg_dump_binary");
+    out["pg_restore"] = tool_version(ctx, ctx.settings.pg_restore, "pg_restore_binary");
   }
   bool migrate = bound_to(ctx, "migrate");
   const std::string& target = ctx.in.target_version;

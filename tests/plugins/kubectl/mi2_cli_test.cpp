@@ -109,8 +109,8 @@ TEST_F(Mi2KubectlTest, UpgradeRunsTheWholeRecipeThroughKubectl) {
   std::string snapshots = "mi2.sourcegraph.com/checkpoint=mi2-";
   std::vector<Argv> argvs = kubectl.argvs();
   std::vector<Argv> expected = {
-      kubectl_argv({"get", "pods", "-o", "json"}),          // precheck
-      {"kubectl", "version", "--client", "-o", "json"},     // resolve-version: preflight
+      kubectl_argv({"get", "pods", "-o", "json"}),       // precheck
+      {"kubectl", "version", "--client", "-o", "json"},  // resolve-version: preflight
       kubectl_argv({"version", "-o", "json", "--request-timeout=30s"}),
       kubectl_argv({"get", "namespace", "src-acme", "--ignore-not-found", "-o", "name"}),
       kustomize(),                                  // render
@@ -205,6 +205,38 @@ TEST_F(Mi2KubectlTest, CheckReportsACrashLoopingPod) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("searcher-6f7d8-abcde/searcher CrashLoopBackOff"), std::string::npos)
       << r.out << r.err;
+}
+
+// Preflight (#13): a cluster the context cannot reach (kubectl's own words)
+// stops the upgrade before the bump: config.yaml byte for byte as it was,
+// nothing rendered, nothing created or applied.
+TEST_F(Mi2KubectlTest, AnUnreachableClusterStopsTheUpgradeBeforeTheBump) {
+  ScriptedKubectl offline;
+  offline.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
+  offline.rule({"version", "--client"}, {Json{{"stdout_file", "version-client.json"}}});
+  offline.rule({"version"}, {Json{{"stdout_file", "version-client.json"},
+                                  {"stderr",
+                                   "Unable to connect to the server: dial tcp 34.70.1.2:443: i/o "
+                                   "timeout\n"},
+                                  {"exit", 1}}});
+  std::string before = read_file(fleet.instance_dir() / "config.yaml");
+  Mi2Result r = run_mi2({"instance", "upgrade", "-target-version", "4.1.0"}, fleet.instance_dir(),
+                        offline.env());
+  EXPECT_NE(r.exit_code, 0);
+  // Asked once, under the first role of the recipe it serves (the precheck's).
+  EXPECT_NE(r.err.find("preflight: plugin 'kubectl' healthcheck.preflight failed: the kubectl "
+                       "plugin cannot reach the cluster of instance src-1a2b3c through context "
+                       "gke_src-acme-prj_us-central1_src-acme-cluster (Unable to connect to the "
+                       "server: dial tcp 34.70.1.2:443: i/o timeout)"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(fleet.instance_dir() / "config.yaml"), before);
+  for (const Argv& argv : offline.argvs()) {
+    EXPECT_NE(argv[1], "kustomize");
+    EXPECT_NE(argv[3], "create");
+    EXPECT_NE(argv[3], "apply");
+  }
 }
 
 TEST_F(Mi2KubectlTest, FailedMigrationStopsBeforeTheDeploy) {

@@ -77,8 +77,9 @@ TEST(PostgresConfigTest, DescribeListsRolesTheCheckAndMarksThePasswordVariable) 
   ASSERT_EQ(driver.create_status, MI2_OK) << driver.create_error;
   sdk::Json doc = driver.describe();
   EXPECT_EQ(doc["name"], "postgres");
-  EXPECT_EQ(doc["roles"]["migrate"], sdk::Json({"up", "status"}));
-  EXPECT_EQ(doc["roles"]["backup"], sdk::Json({"create", "list", "restore"}));
+  EXPECT_EQ(doc["roles"]["migrate"], sdk::Json({"up", "status", "preflight"}));
+  EXPECT_EQ(doc["roles"]["backup"], sdk::Json({"create", "list", "restore", "preflight"}));
+  EXPECT_EQ(doc["roles"]["healthcheck"], sdk::Json({"check", "preflight"}));
   EXPECT_EQ(doc["checks"], sdk::Json({"db-health"}));
   EXPECT_TRUE(doc["config_schema"]["properties"]["password_env"].value("sensitive", false));
   EXPECT_TRUE(doc["config_schema"]["properties"].contains("databases"));

@@ -108,15 +108,15 @@ TEST_F(PostgresPreflightTest, AMissingDatabasePassesOnlyWhenMigrateCreatesIt) {
 
 TEST_F(PostgresPreflightTest, AMissingToolIsNamedWithItsSetting) {
   MI2_REQUIRE_POSTGRES();
-  auto d = driver({{"pg_dump", "/nonexistent/bin/pg_dump"}});
+  auto d = driver({{"pg_dump_binary", "/nonexistent/bin/pg_dump"}});
   auto reply = d->invoke("backup", "preflight", input("4.2.0", roles({"backup"})));
   EXPECT_EQ(reply.status, MI2_FAILED);
   EXPECT_NE(reply.error.find("the postgres plugin cannot run /nonexistent/bin/pg_dump for "
                              "instance src-test ("),
             std::string::npos)
       << reply.error;
-  EXPECT_NE(reply.error.find("install the PostgreSQL client tools or set plugins.postgres.pg_dump "
-                             "in mi2.yaml."),
+  EXPECT_NE(reply.error.find("install the PostgreSQL client tools or set "
+                             "plugins.postgres.pg_dump_binary in mi2.yaml."),
             std::string::npos)
       << reply.error;
 }
