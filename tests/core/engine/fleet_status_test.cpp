@@ -74,6 +74,16 @@ TEST_F(FleetStatusTest, RowsLastRunsLocksAndVersionCounts) {
   EXPECT_TRUE(b.lock->stale());  // its TTL passed long ago
   EXPECT_FALSE(b.last_run.has_value());
 
+  // For one version (env tracking-issue sync): the newest run to it, not the newest of all.
+  auto to_41 = read_fleet_status(*fleet, "dev", "", "4.1.0");
+  ASSERT_TRUE(to_41.ok()) << to_41.message();
+  ASSERT_TRUE(to_41->instances[0].last_run.has_value());
+  EXPECT_EQ(to_41->instances[0].last_run->id, "20260101T000000Z-aaaaaa");
+  EXPECT_EQ(to_41->instances[0].last_run->result, "succeeded");
+  auto to_43 = read_fleet_status(*fleet, "dev", "", "4.3.0");
+  ASSERT_TRUE(to_43.ok()) << to_43.message();
+  EXPECT_FALSE(to_43->instances[0].last_run.has_value());
+
   auto versions = status->versions_by_count();
   ASSERT_EQ(versions.size(), 3u);
   EXPECT_EQ(versions[0], (std::pair<std::string, size_t>{"4.1.0", 2}));
