@@ -10,33 +10,25 @@
 
 namespace mi2::local {
 
+void LocalConfig::read(sdk::ConfigReader& cfg) {
+  forge_dir =
+      cfg.string("forge_dir", forge_dir, "folder of the local forge (default <fleet>/.mi2/forge)");
+  forge_url = cfg.string("forge_url", forge_url,
+                         "base URL of PR and issue links (default file:// of forge_dir)");
+  releases_dir = cfg.string("releases_dir", releases_dir,
+                            "release catalog, relative to the fleet root (default releases)");
+  workload_binary = cfg.string("workload_binary", workload_binary,
+                               "the mi2-workload program (default next to mi2)");
+  rollout_timeout_ms = static_cast<int>(
+      cfg.integer("rollout_timeout_ms", rollout_timeout_ms,
+                  "deadline for a new workload to become healthy; past it apply fails (default "
+                  "15000)"));
+  ready_after_ms = static_cast<int>(cfg.integer(
+      "ready_after_ms", ready_after_ms, "simulated start-up time of a workload (default 300)"));
+}
+
 LocalConfig LocalConfig::parse(const std::string& config_json) {
-  LocalConfig config;
-  json doc = json::parse(config_json.empty() ? "{}" : config_json, nullptr, false);
-  if (doc.is_discarded() || !(doc.is_object() || doc.is_null()))
-    throw sdk::invalid_input("the local plugin's config in mi2.yaml must be a mapping");
-  if (doc.is_null()) return config;
-  auto text = [&](const char* key, std::string& out) {
-    if (!doc.contains(key)) return;
-    if (!doc[key].is_string())
-      throw sdk::invalid_input(std::string("plugins.local.") + key +
-                               " in mi2.yaml must be a string");
-    out = doc[key].get<std::string>();
-  };
-  auto number = [&](const char* key, int& out) {
-    if (!doc.contains(key)) return;
-    if (!doc[key].is_number_integer() || doc[key].get<long>() < 0)
-      throw sdk::invalid_input(std::string("plugins.local.") + key +
-                               " in mi2.yaml must be a non-negative whole number");
-    out = doc[key].get<int>();
-  };
-  text("forge_dir", config.forge_dir);
-  text("releases_dir", config.releases_dir);
-  text("workload_binary", config.workload_binary);
-  text("forge_url", config.forge_url);
-  number("rollout_timeout_ms", config.rollout_timeout_ms);
-  number("ready_after_ms", config.ready_after_ms);
-  return config;
+  return sdk::read_settings<LocalConfig>("local", config_json);
 }
 
 LocalContext LocalContext::from_input(sdk::Host host, const LocalConfig& config,
