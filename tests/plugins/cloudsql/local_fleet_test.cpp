@@ -108,9 +108,9 @@ TEST_F(CloudsqlLocalFleet, AnUnauthenticatedGcloudIsRefusedBeforeConfigYamlChang
       << r.out << r.err;
   EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(instance_dir("src-1a2b3c") / "config.yaml"), before);
-  EXPECT_EQ(gcloud.argvs(), (std::vector<Argv>{{"gcloud", "sql", "instances", "describe",
-                                                "src-1a2b3c-pg", "--project=src-acme-dev",
-                                                "--format=json"}}));
+  EXPECT_EQ(gcloud.argvs(),
+            (std::vector<Argv>{{"gcloud", "sql", "instances", "describe", "src-1a2b3c-pg",
+                                "--project=src-acme-dev", "--format=json"}}));
   EXPECT_EQ(frontend_get("src-1a2b3c", "/__version"), "4.1.0");
 }
 

@@ -390,7 +390,8 @@ TEST_F(CloudsqlKubectlFleet, SigintStopsTheWaitAndTheBackupGoesOnInGooglesHands)
                         tools_env({&gcloud, &kubectl}));
   bool waiting = false;
   for (int i = 0; i < 1000 && !waiting; ++i) {
-    for (const Argv& argv : gcloud.argvs()) waiting |= argv[2] == "operations" && argv[3] == "describe";
+    for (const Argv& argv : gcloud.argvs())
+      waiting |= argv[2] == "operations" && argv[3] == "describe";
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_TRUE(waiting) << read_file(log);
