@@ -2,6 +2,7 @@
 // the per-instance target it resolves to (context, namespace, GKE cluster).
 #pragma once
 
+#include <mi2/sdk/config.hpp>
 #include <mi2/sdk/step.hpp>
 #include <nlohmann/json.hpp>
 
@@ -47,8 +48,16 @@ struct Settings {
   std::vector<std::string> version_exec_command = {"wget", "-q", "-O", "-",
                                                    "http://127.0.0.1:3080/__version"};
 
-  // Throws sdk::Error(MI2_INVALID_INPUT) naming the key and the expected type.
+  // Every option, read once for the config and for the schema (sdk/config.hpp).
+  // Throws sdk::Error(MI2_INVALID_INPUT) naming the key, what it must be and
+  // what it was; unknown keys are refused.
+  void read(sdk::ConfigReader& cfg);
   static Settings parse(const std::string& config_json);
+
+ private:
+  void read_enable_helm(sdk::ConfigReader& cfg);
+  void read_migrator_env(sdk::ConfigReader& cfg);
+  void check(const sdk::ConfigReader& cfg) const;
 };
 
 // The config_schema of describe(), kept next to the parser.

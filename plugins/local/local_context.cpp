@@ -10,33 +10,18 @@
 
 namespace mi2::local {
 
+// One line an option; plugins/local/README.md says more about each.
+void LocalConfig::read(sdk::ConfigReader& cfg) {
+  cfg.read("forge_dir", forge_dir, "folder of the local forge (default <fleet>/.mi2/forge)");
+  cfg.read("forge_url", forge_url, "base URL of PR and issue links (default file://forge_dir)");
+  cfg.read("releases_dir", releases_dir, "release catalog, from the fleet root (releases)");
+  cfg.read("workload_binary", workload_binary, "the mi2-workload program (default next to mi2)");
+  cfg.read("rollout_timeout_ms", rollout_timeout_ms, "deadline of a new workload (default 15000)");
+  cfg.read("ready_after_ms", ready_after_ms, "simulated start-up time of a workload (default 300)");
+}
+
 LocalConfig LocalConfig::parse(const std::string& config_json) {
-  LocalConfig config;
-  json doc = json::parse(config_json.empty() ? "{}" : config_json, nullptr, false);
-  if (doc.is_discarded() || !(doc.is_object() || doc.is_null()))
-    throw sdk::invalid_input("the local plugin's config in mi2.yaml must be a mapping");
-  if (doc.is_null()) return config;
-  auto text = [&](const char* key, std::string& out) {
-    if (!doc.contains(key)) return;
-    if (!doc[key].is_string())
-      throw sdk::invalid_input(std::string("plugins.local.") + key +
-                               " in mi2.yaml must be a string");
-    out = doc[key].get<std::string>();
-  };
-  auto number = [&](const char* key, int& out) {
-    if (!doc.contains(key)) return;
-    if (!doc[key].is_number_integer() || doc[key].get<long>() < 0)
-      throw sdk::invalid_input(std::string("plugins.local.") + key +
-                               " in mi2.yaml must be a non-negative whole number");
-    out = doc[key].get<int>();
-  };
-  text("forge_dir", config.forge_dir);
-  text("releases_dir", config.releases_dir);
-  text("workload_binary", config.workload_binary);
-  text("forge_url", config.forge_url);
-  number("rollout_timeout_ms", config.rollout_timeout_ms);
-  number("ready_after_ms", config.ready_after_ms);
-  return config;
+  return sdk::read_settings<LocalConfig>("local", config_json);
 }
 
 LocalContext LocalContext::from_input(sdk::Host host, const LocalConfig& config,

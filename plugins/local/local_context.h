@@ -2,6 +2,7 @@
 // the plugin's configuration, resolved once per invoke.
 #pragma once
 
+#include <mi2/sdk/config.hpp>
 #include <mi2/sdk/host.hpp>
 #include <mi2/sdk/step.hpp>
 
@@ -26,6 +27,9 @@ struct LocalConfig {
   int ready_after_ms = 300;               // the workload's simulated start-up time
   std::string forge_url;                  // base of PR/issue links; empty: file:// of forge_dir
 
+  // Every option, read once for the config and for the schema (sdk/config.hpp);
+  // unknown keys are refused.
+  void read(sdk::ConfigReader& cfg);
   static LocalConfig parse(const std::string& config_json);
 };
 

@@ -68,25 +68,6 @@ json workon(LocalContext& ctx) {
   return {{"commands", json::array({json::array({"cat", ctx.deployment_path().string()})})}};
 }
 
-json config_schema() {
-  auto property = [](const char* type, const char* description) {
-    return json{{"type", type}, {"description", description}};
-  };
-  json p = json::object();
-  p["forge_dir"] = property("string", "folder of the local forge (default <fleet>/.mi2/forge)");
-  p["forge_url"] =
-      property("string", "base URL of PR and issue links (default file:// of forge_dir)");
-  p["releases_dir"] =
-      property("string", "release catalog, relative to the fleet root (default releases)");
-  p["workload_binary"] = property("string", "the mi2-workload program (default next to mi2)");
-  p["rollout_timeout_ms"] =
-      property("integer",
-               "deadline for a new workload to become healthy; past it apply fails (default "
-               "15000)");
-  p["ready_after_ms"] = property("integer", "simulated start-up time of a workload (default 300)");
-  return {{"type", "object"}, {"properties", p}};
-}
-
 }  // namespace
 
 sdk::About LocalPlugin::about() {
@@ -97,7 +78,7 @@ sdk::About LocalPlugin::about() {
           "1.0.0",
           summary,
           {kPodsHealth, kApplicationVersion},
-          config_schema(),
+          sdk::settings_schema<LocalConfig>("local"),
           {{"summary", summary}},
           {kApplicationVersion}};
 }

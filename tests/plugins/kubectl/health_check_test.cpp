@@ -169,8 +169,16 @@ TEST(KubectlPluginConfig, WrongTypeNamesTheKey) {
   KubectlDriver plugin(R"({"rollout_timeout_s": "ten"})");
   EXPECT_EQ(plugin.create_status, MI2_INVALID_INPUT);
   EXPECT_EQ(plugin.create_error,
-            "mi2.yaml plugins.kubectl.rollout_timeout_s must be a whole number of seconds (0 or "
-            "more).");
+            "plugins.kubectl.rollout_timeout_s in mi2.yaml must be an integer (got \"ten\").");
+  KubectlDriver typo(R"({"rollout_timeout": 600})");
+  EXPECT_EQ(typo.create_status, MI2_INVALID_INPUT);
+  EXPECT_NE(typo.create_error.find("plugins.kubectl.rollout_timeout in mi2.yaml is not an option"),
+            std::string::npos)
+      << typo.create_error;
+  KubectlDriver helm(R"({"enable_helm": 1})");
+  EXPECT_EQ(helm.create_error,
+            "plugins.kubectl.enable_helm in mi2.yaml must be auto, true or false (got 1).");
+  EXPECT_EQ(KubectlDriver(R"({"enable_helm": false})").create_status, MI2_OK);
 }
 
 TEST(KubectlPluginConfig, DescribeListsRolesChecksAndSchema) {

@@ -128,5 +128,22 @@ TEST_F(LocalMigrateTest, PluginSoGivesPartialOutputOnFailure) {
   api->destroy(instance);
 }
 
+// The config is read by the SDK's ConfigReader: its sentences, its schema.
+TEST(LocalConfigTest, WrongTypeAndUnknownKeyAreSentences) {
+  Driver wrong(R"({"rollout_timeout_ms": "8s"})");
+  EXPECT_EQ(wrong.create_status, MI2_INVALID_INPUT);
+  EXPECT_EQ(wrong.create_error,
+            "plugins.local.rollout_timeout_ms in mi2.yaml must be an integer (got \"8s\").");
+  Driver typo(R"({"forge_directory": "x"})");
+  EXPECT_EQ(typo.create_status, MI2_INVALID_INPUT);
+  EXPECT_NE(typo.create_error.find(
+                "plugins.local.forge_directory in mi2.yaml is not an option of the local plugin"),
+            std::string::npos)
+      << typo.create_error;
+  json properties = Driver().describe()["config_schema"]["properties"];
+  EXPECT_EQ(properties["ready_after_ms"]["type"], "integer");
+  EXPECT_EQ(properties.size(), 6u);
+}
+
 }  // namespace
 }  // namespace mi2::local::test

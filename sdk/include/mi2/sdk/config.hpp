@@ -7,6 +7,10 @@
 //   cfg.finish();                      // refuses keys nobody read, naming them
 //   Json schema = cfg.schema();        // the describe document's config_schema
 //
+// Or read every option in one `void Settings::read(sdk::ConfigReader&)` and
+// let read_settings / settings_schema (and sdk::Provider, routes.hpp) run it
+// both ways, so the parser and the schema cannot drift apart.
+//
 // A wrong type is MI2_INVALID_INPUT: "plugins.terraform.lock_timeout_s in mi2.yaml must be
 // an integer (got "5m")." Header-only, C++17; needs nlohmann/json.
 #ifndef MI2_SDK_CONFIG_HPP
@@ -14,8 +18,11 @@
 
 #include <mi2/sdk/step.hpp>
 
+#include <limits>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace mi2::sdk {
@@ -89,10 +96,38 @@ class ConfigReader {
     return out;
   }
   // Any JSON value, validated by the caller.
-  Json raw(const std::string& key, const std::string& type, const std::string& description) {
-    declare(key, type, description);
+  Json raw(const std::string& key, const std::string& type, const std::string& description,
+           bool sensitive = false) {
+    declare(key, type, description, sensitive);
     const Json* v = find(key);
     return v ? *v : Json();
+  }
+
+  // Reads `key` into `field`, whose value is the default: the reader of the
+  // field's type (string, list of strings, boolean, integer of at least `min`,
+  // non-negative number), so each option is named once.
+  void read(const std::string& key, std::string& field, const std::string& description) {
+    field = string(key, field, description);
+  }
+  void read(const std::string& key, std::vector<std::string>& field,
+            const std::string& description) {
+    field = strings(key, field, description);
+  }
+  void read(const std::string& key, bool& field, const std::string& description) {
+    field = boolean(key, field, description);
+  }
+  void read(const std::string& key, double& field, const std::string& description) {
+    field = number(key, field, description);
+  }
+  template <class Int,
+            class = std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>>>
+  void read(const std::string& key, Int& field, const std::string& description, long long min = 0) {
+    long long value = integer(key, field, description, min);
+    if constexpr (sizeof(Int) < sizeof(long long)) {
+      long long max = std::numeric_limits<Int>::max();
+      if (value > max) throw bad(key, "an integer of at most " + std::to_string(max), Json(value));
+    }
+    field = static_cast<Int>(value);
   }
 
   // Refuses keys no reader asked for (a typo must not be ignored silently).
@@ -134,6 +169,41 @@ class ConfigReader {
   std::set<std::string> read_;
   Json properties_ = Json::object();
 };
+
+namespace detail {
+
+template <class S, class = void>
+struct reads_config : std::false_type {};
+template <class S>
+struct reads_config<S,
+                    std::void_t<decltype(std::declval<S&>().read(std::declval<ConfigReader&>()))>>
+    : std::true_type {};
+
+}  // namespace detail
+
+// The settings of plugin `plugin` from its mi2.yaml config: Settings{} with
+// `read` run on the config, then unknown keys refused. read() refuses a bad
+// value itself with `throw config.bad(key, expected, value)`.
+template <class Settings>
+Settings read_settings(const std::string& plugin, const std::string& config_json) {
+  static_assert(detail::reads_config<Settings>::value,
+                "read_settings needs: void Settings::read(mi2::sdk::ConfigReader& config);");
+  ConfigReader config(plugin, config_json);
+  Settings settings;
+  settings.read(config);
+  config.finish();
+  return settings;
+}
+
+// The config_schema of describe() from the same read(), run on an empty
+// config (so the defaults must pass read()'s own checks).
+template <class Settings>
+Json settings_schema(const std::string& plugin) {
+  ConfigReader config(plugin, "{}");
+  Settings settings;
+  settings.read(config);
+  return config.schema();
+}
 
 }  // namespace mi2::sdk
 
