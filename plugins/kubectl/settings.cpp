@@ -27,63 +27,50 @@ std::string kustomization_namespace(const fs::path& dir) {
   return "";
 }
 
-// A whole number of seconds (or a count), 0 or more.
-int count(sdk::ConfigReader& cfg, const std::string& key, int fallback,
-          const std::string& description) {
-  return static_cast<int>(cfg.integer(key, fallback, description, 0));
-}
-
 }  // namespace
 
+// One line an option; plugins/kubectl/README.md says more about each.
 void Settings::read(sdk::ConfigReader& cfg) {
-  context = cfg.string("context", context,
-                       "kubectl context; default gke_<project>_<location>_<cluster> from "
-                       "config.yaml");
-  namespace_name = cfg.string("namespace", namespace_name,
-                              "instance namespace; default status.kubernetes.namespace, else "
-                              "the kustomization's namespace, else default");
-  project = cfg.string("project", project, "GCP project; default status.gcp.projectId");
-  location = cfg.string("location", location,
-                        "GKE region or zone; default status.gcp.region or "
-                        "spec.infrastructure.gcp");
-  cluster = cfg.string("cluster", cluster, "GKE cluster; default status.gcp.gkeClusters[0].name");
-  registry = cfg.string("registry", registry,
-                        "image registry of the application (default index.docker.io/sourcegraph)");
-  if (registry.empty() || registry.back() == '/')
-    throw cfg.bad("registry", "like host/org", registry);
-  images = cfg.strings("images", images,
-                       "images whose tag render sets; default every images: entry under registry");
-  kubernetes_dir = cfg.string("kubernetes_dir", kubernetes_dir,
-                              "kustomization folder in the instance (default kubernetes)");
-  Json helm = cfg.raw("enable_helm", "string",
-                      "auto | true | false: pass --enable-helm to kubectl kustomize");
+  read_enable_helm(cfg);
+  read_migrator_env(cfg);
+  cfg.read("context", context, "kubectl context (default gke_<project>_<location>_<cluster>)");
+  cfg.read("namespace", namespace_name, "namespace (default from config.yaml or kustomization)");
+  cfg.read("project", project, "GCP project (default status.gcp.projectId)");
+  cfg.read("location", location, "GKE region or zone (default status.gcp.region)");
+  cfg.read("cluster", cluster, "GKE cluster (default status.gcp.gkeClusters[0].name)");
+  cfg.read("registry", registry, "the application's images (index.docker.io/sourcegraph)");
+  cfg.read("images", images, "images whose tag render sets (default every one under registry)");
+  cfg.read("kubernetes_dir", kubernetes_dir, "kustomization folder (default kubernetes)");
+  cfg.read("rollout_timeout_s", rollout_timeout_s, "deadline of a rollout, seconds (default 600)");
+  cfg.read("grace_period_s", grace_period_s, "seconds a pod may be Pending (default 300)");
+  cfg.read("restart_window_s", restart_window_s, "a restart this recent fails (default 900)");
+  cfg.read("migrate_timeout_s", migrate_timeout_s, "deadline of the migrator Job (default 540)");
+  cfg.read("snapshot_timeout_s", snapshot_timeout_s, "deadline of VolumeSnapshots (default 900)");
+  cfg.read("poll_interval_s", poll_interval_s, "poll period, seconds (default 2)");
+  cfg.read("rollback_mode", rollback_mode, "undo | restore-origin-main (default undo)");
+  cfg.read("migrator_args", migrator_args, "migrator arguments (default up -db=all)");
+  cfg.read("migrator_backoff_limit", migrator_backoff_limit, "the Job's backoffLimit (default 0)");
+  cfg.read("backup_kinds", backup_kinds, "kinds backup create exports (no secrets by default)");
+  cfg.read("snapshot_class", snapshot_class, "VolumeSnapshotClass (default the cluster's)");
+  cfg.read("version_url", version_url, "src-application-version URL (https://{domain}/__version)");
+  cfg.read("version_exec_fallback", version_exec_fallback, "else read it with kubectl exec");
+  cfg.read("version_exec_target", version_exec_target, "exec target (deploy/sourcegraph-frontend)");
+  cfg.read("version_exec_container", version_exec_container, "exec container (frontend)");
+  cfg.read("version_exec_command", version_exec_command, "command printing the version");
+  check(cfg);
+}
+
+// enable_helm: true and false may be written as booleans or as words.
+void Settings::read_enable_helm(sdk::ConfigReader& cfg) {
+  Json helm = cfg.raw("enable_helm", "string", "auto | true | false: kustomize --enable-helm");
   if (helm.is_boolean()) enable_helm = helm.get<bool>() ? "true" : "false";
   if (helm.is_string()) enable_helm = helm.get<std::string>();
   bool known = enable_helm == "auto" || enable_helm == "true" || enable_helm == "false";
   if (!helm.is_null() && (!known || !(helm.is_boolean() || helm.is_string())))
     throw cfg.bad("enable_helm", "auto, true or false", helm);
-  rollout_timeout_s = count(cfg, "rollout_timeout_s", rollout_timeout_s,
-                            "deadline of each rollout status, seconds (default 600)");
-  grace_period_s = count(cfg, "grace_period_s", grace_period_s,
-                         "a Pending pod fails pods-health after this, seconds (default 300)");
-  restart_window_s = count(cfg, "restart_window_s", restart_window_s,
-                           "a container restart this recent fails pods-health, seconds "
-                           "(default 900)");
-  migrate_timeout_s = count(cfg, "migrate_timeout_s", migrate_timeout_s,
-                            "deadline of the migrator Job, seconds (default 540; keep it below "
-                            "the migrate step timeout)");
-  snapshot_timeout_s = count(cfg, "snapshot_timeout_s", snapshot_timeout_s,
-                             "deadline for VolumeSnapshots to be readyToUse, seconds "
-                             "(default 900)");
-  poll_interval_s = cfg.number("poll_interval_s", poll_interval_s, "poll period (default 2)");
-  rollback_mode =
-      cfg.string("rollback_mode", rollback_mode, "undo | restore-origin-main (default undo)");
-  if (rollback_mode != "undo" && rollback_mode != "restore-origin-main")
-    throw cfg.bad("rollback_mode", "undo or restore-origin-main", rollback_mode);
-  migrator_args =
-      cfg.strings("migrator_args", migrator_args, "migrator arguments (default up -db=all)");
-  migrator_backoff_limit = count(cfg, "migrator_backoff_limit", migrator_backoff_limit,
-                                 "backoffLimit of the migrator Job (default 0)");
+}
+
+void Settings::read_migrator_env(sdk::ConfigReader& cfg) {
   Json env = cfg.raw("migrator_env", "object",
                      "migrator env: NAME -> value or {secretKeyRef:{name,key}}; default "
                      "PG*/CODEINTEL_PG*/CODEINSIGHTS_PG* from the *-auth secrets",
@@ -92,20 +79,13 @@ void Settings::read(sdk::ConfigReader& cfg) {
     throw cfg.bad("migrator_env", "a mapping of NAME to a value or {secretKeyRef: {name, key}}",
                   env);
   if (env.is_object()) migrator_env = env;
-  backup_kinds = cfg.strings("backup_kinds", backup_kinds,
-                             "kinds exported by backup create (secrets are left out by default)");
-  snapshot_class = cfg.string("snapshot_class", snapshot_class,
-                              "VolumeSnapshotClass; default the cluster's default class");
-  version_url = cfg.string("version_url", version_url,
-                           "src-application-version URL (default https://{domain}/__version)");
-  version_exec_fallback = cfg.boolean("version_exec_fallback", version_exec_fallback,
-                                      "read the version with kubectl exec on failure");
-  version_exec_target = cfg.string("version_exec_target", version_exec_target,
-                                   "kubectl exec target (default deploy/sourcegraph-frontend)");
-  version_exec_container = cfg.string("version_exec_container", version_exec_container,
-                                      "kubectl exec container (default frontend)");
-  version_exec_command = cfg.strings("version_exec_command", version_exec_command,
-                                     "command run in the container to print the version");
+}
+
+void Settings::check(const sdk::ConfigReader& cfg) const {
+  if (registry.empty() || registry.back() == '/')
+    throw cfg.bad("registry", "like host/org", registry);
+  if (rollback_mode != "undo" && rollback_mode != "restore-origin-main")
+    throw cfg.bad("rollback_mode", "undo or restore-origin-main", rollback_mode);
 }
 
 Settings Settings::parse(const std::string& config_json) {

@@ -53,6 +53,11 @@ struct Settings {
   // what it was; unknown keys are refused.
   void read(sdk::ConfigReader& cfg);
   static Settings parse(const std::string& config_json);
+
+ private:
+  void read_enable_helm(sdk::ConfigReader& cfg);
+  void read_migrator_env(sdk::ConfigReader& cfg);
+  void check(const sdk::ConfigReader& cfg) const;
 };
 
 // The config_schema of describe(), kept next to the parser.

@@ -10,21 +10,14 @@
 
 namespace mi2::local {
 
+// One line an option; plugins/local/README.md says more about each.
 void LocalConfig::read(sdk::ConfigReader& cfg) {
-  forge_dir =
-      cfg.string("forge_dir", forge_dir, "folder of the local forge (default <fleet>/.mi2/forge)");
-  forge_url = cfg.string("forge_url", forge_url,
-                         "base URL of PR and issue links (default file:// of forge_dir)");
-  releases_dir = cfg.string("releases_dir", releases_dir,
-                            "release catalog, relative to the fleet root (default releases)");
-  workload_binary = cfg.string("workload_binary", workload_binary,
-                               "the mi2-workload program (default next to mi2)");
-  rollout_timeout_ms = static_cast<int>(
-      cfg.integer("rollout_timeout_ms", rollout_timeout_ms,
-                  "deadline for a new workload to become healthy; past it apply fails (default "
-                  "15000)"));
-  ready_after_ms = static_cast<int>(cfg.integer(
-      "ready_after_ms", ready_after_ms, "simulated start-up time of a workload (default 300)"));
+  cfg.read("forge_dir", forge_dir, "folder of the local forge (default <fleet>/.mi2/forge)");
+  cfg.read("forge_url", forge_url, "base URL of PR and issue links (default file://forge_dir)");
+  cfg.read("releases_dir", releases_dir, "release catalog, from the fleet root (releases)");
+  cfg.read("workload_binary", workload_binary, "the mi2-workload program (default next to mi2)");
+  cfg.read("rollout_timeout_ms", rollout_timeout_ms, "deadline of a new workload (default 15000)");
+  cfg.read("ready_after_ms", ready_after_ms, "simulated start-up time of a workload (default 300)");
 }
 
 LocalConfig LocalConfig::parse(const std::string& config_json) {

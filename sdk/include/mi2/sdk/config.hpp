@@ -18,6 +18,7 @@
 
 #include <mi2/sdk/step.hpp>
 
+#include <limits>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -100,6 +101,33 @@ class ConfigReader {
     declare(key, type, description, sensitive);
     const Json* v = find(key);
     return v ? *v : Json();
+  }
+
+  // Reads `key` into `field`, whose value is the default: the reader of the
+  // field's type (string, list of strings, boolean, integer of at least `min`,
+  // non-negative number), so each option is named once.
+  void read(const std::string& key, std::string& field, const std::string& description) {
+    field = string(key, field, description);
+  }
+  void read(const std::string& key, std::vector<std::string>& field,
+            const std::string& description) {
+    field = strings(key, field, description);
+  }
+  void read(const std::string& key, bool& field, const std::string& description) {
+    field = boolean(key, field, description);
+  }
+  void read(const std::string& key, double& field, const std::string& description) {
+    field = number(key, field, description);
+  }
+  template <class Int,
+            class = std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>>>
+  void read(const std::string& key, Int& field, const std::string& description, long long min = 0) {
+    long long value = integer(key, field, description, min);
+    if constexpr (sizeof(Int) < sizeof(long long)) {
+      long long max = std::numeric_limits<Int>::max();
+      if (value > max) throw bad(key, "an integer of at most " + std::to_string(max), Json(value));
+    }
+    field = static_cast<Int>(value);
   }
 
   // Refuses keys no reader asked for (a typo must not be ignored silently).
