@@ -21,7 +21,7 @@
 namespace mi2 {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 Json entry_json(const BatchEntry& e) {
   return {{"instance", e.instance},
@@ -108,7 +108,7 @@ class Batch {
   Json state_ = Json::object();
   std::vector<std::string> steps_;  // per entry: its current step, for the block
   int wave_ = 0;
-  Clock::time_point started_ = Clock::now();
+  SteadyClock::time_point started_ = SteadyClock::now();
   size_t finished_now_ = 0;  // instances this invocation finished
   size_t block_lines_ = 0;   // lines of the live block on screen
   bool ended_ = false;
@@ -222,7 +222,7 @@ BatchStatus Batch::status() const {
       ++st.done;
     }
   }
-  st.elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
+  st.elapsed = std::chrono::duration<double>(SteadyClock::now() - started_).count();
   if (finished_now_ > 0)  // this invocation's pace so far
     st.estimate = st.elapsed / static_cast<double>(finished_now_) *
                   static_cast<double>(st.running + st.remaining);
@@ -307,7 +307,7 @@ void Batch::run_one(size_t index) {
   run.cancel_flag = options_.cancel_flag;
   // A run that failed part-way (not rolled back) continues where it stopped.
   if (!entry.run_id.empty()) run.resume_run_id = entry.run_id;
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   RunEngine engine(fleet_, *providers);
   RunOutcome outcome = engine.run(ref, recipe_, run);
 
@@ -315,7 +315,7 @@ void Batch::run_one(size_t index) {
   BatchEntry& e = report_.entries[index];
   if (!outcome.run_id.empty()) e.run_id = outcome.run_id;
   e.result = batch_result_of(outcome.result);
-  e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  e.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   e.pr_url = outcome.pr.is_object() ? outcome.pr.value("url", "") : "";
   e.failed_step = outcome.failed_step;
   e.error = outcome.error;
@@ -400,7 +400,7 @@ Result<BatchReport> Batch::run() {
   if (ec) return make_error("cannot create " + batch_dir_.string() + ": " + ec.message());
   report_.stop_reason.clear();
   save();
-  started_ = Clock::now();
+  started_ = SteadyClock::now();
   std::thread ticker;
   if (options_.live && options_.out) ticker = std::thread([this] { tick(); });
   say("Batch " + report_.batch_id + ": " + std::to_string(report_.entries.size()) +

@@ -161,6 +161,11 @@ class Reader {
     return node(parent_indent + 1);
   }
 
+  // YAML bounds an implicit key: its ':' at most 1024 characters after the key
+  // starts (libyaml refuses a longer one). Counted in bytes here, so a longer
+  // key is declined and libyaml decides.
+  static constexpr size_t kMaxImplicitKey = 1024;
+
   // "key:" or "key: rest": the key's text and where the rest starts.
   static std::optional<std::pair<std::string, size_t>> key_of(std::string_view text) {
     if (text.empty()) return std::nullopt;
@@ -168,7 +173,8 @@ class Reader {
     if (first == '\'' || first == '"') {
       size_t end = 0;
       auto key = quoted(text, end);
-      if (!key || end >= text.size() || text[end] != ':') return std::nullopt;
+      if (!key || end >= text.size() || text[end] != ':' || end > kMaxImplicitKey)
+        return std::nullopt;
       if (end + 1 < text.size() && text[end + 1] != ' ') return std::nullopt;
       return std::make_pair(*key, end + 1);
     }
@@ -177,6 +183,7 @@ class Reader {
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '#' && i > 0 && text[i - 1] == ' ') return std::nullopt;
       if (text[i] == ':' && (i + 1 == text.size() || text[i + 1] == ' ')) {
+        if (i > kMaxImplicitKey) return std::nullopt;
         std::string_view key = text.substr(0, i);
         while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
         if (key.empty()) return std::nullopt;

@@ -46,6 +46,10 @@ struct HostEnvironment {
   // The mi2 binary that serves plugins run in their own process (`mi2
   // __plugin-host`); empty: this process's own executable.
   std::string plugin_host;
+  // An isolated plugin that has not finished loading (its describe()) or its
+  // create within this is killed (kStopGrace later), so a hang there cannot
+  // hang the run.
+  std::chrono::milliseconds plugin_load_timeout{30000};
 };
 
 struct CallSettings {

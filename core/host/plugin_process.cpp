@@ -31,6 +31,26 @@ std::string own_executable_name() {
   return ec ? std::string("mi2") : self.string();
 }
 
+// Loading and create get a deadline of their own (environment's
+// plugin_load_timeout, or the caller's if sooner); the caller's other call
+// settings (dry run, cancel flag, observer) stay, and all come back after.
+class LoadDeadline {
+ public:
+  explicit LoadDeadline(HostContext& context) : context_(context), saved_(context.call_settings()) {
+    CallSettings settings = saved_;
+    auto deadline = Clock::now() + context.environment().plugin_load_timeout;
+    if (!settings.deadline || deadline < *settings.deadline) settings.deadline = deadline;
+    context.set_call_settings(settings);
+  }
+  ~LoadDeadline() { context_.set_call_settings(saved_); }
+  LoadDeadline(const LoadDeadline&) = delete;
+  LoadDeadline& operator=(const LoadDeadline&) = delete;
+
+ private:
+  HostContext& context_;
+  CallSettings saved_;
+};
+
 }  // namespace
 
 // What a request got: the awaited answer, or why there is none (a sentence
@@ -81,6 +101,7 @@ Status ProcessPluginInstance::start() {
                       "' could not be started in a process of its own: " + child.message());
   child_ = std::move(*child);
   stop_asked_.reset();
+  LoadDeadline deadline(context());
   Reply hello = await("loading");
   if (!hello.message) return make_error(hello.error);
   std::string op = hello.message->value("op", "");
@@ -110,6 +131,7 @@ Status ProcessPluginInstance::create(const Json& config) {
 
 Status ProcessPluginInstance::create_in_child() {
   const std::string& name = context().plugin_name();
+  LoadDeadline deadline(context());
   Reply reply = exchange({{"op", "create"}, {"config", config_json_}}, "created", "create");
   if (!reply.message) return make_error(reply.error);
   mi2_status status = known_status(reply.message->value("status", static_cast<int>(MI2_FAILED)));

@@ -7,11 +7,6 @@
 namespace mi2::cloudsql {
 namespace {
 
-bool all_digits(const std::string& text) {
-  return !text.empty() && text.size() <= 20 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool is_checkpoint_name(const std::string& name) {
   if (name.empty() || name.size() > 63) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -99,6 +94,11 @@ Json with_dry_run_report(const Gcloud& g, Json output) {
   return output;
 }
 
+bool is_backup_id(const std::string& text) {
+  return !text.empty() && text.size() <= 20 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string checkpoint_name(const sdk::StepInput& in) {
   auto given = in.params.find("name");
   if (given != in.params.end() && !given->is_null()) {
@@ -146,7 +146,7 @@ Json create_backup(const Gcloud& g, const sdk::StepInput& in) {
                            "the cause, then run again.",
                        Json{{"checkpoint", checkpoint}, {"error", errors}});
   std::string id = text_of(done.value("backupContext", Json::object()).value("backupId", Json()));
-  if (!all_digits(id))
+  if (!is_backup_id(id))
     throw sdk::Failure("Cloud SQL operation " + operation + " of " + g.where() +
                            " finished without a backup id (backupContext.backupId); see "
                            "`gcloud sql backups list " +

@@ -35,4 +35,7 @@ Json with_dry_run_report(const Gcloud& gcloud, Json output);
 // name that is not 1-63 of [A-Za-z0-9._-].
 std::string checkpoint_name(const sdk::StepInput& input);
 
+// A Cloud SQL backup id: 1-20 decimal digits.
+bool is_backup_id(const std::string& text);
+
 }  // namespace mi2::cloudsql

@@ -8,11 +8,6 @@
 namespace mi2::cloudsql {
 namespace {
 
-bool all_digits(const std::string& text) {
-  return !text.empty() && text.size() <= 20 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string param_text(const sdk::StepInput& in, const char* key) {
   auto it = in.params.find(key);
   return it == in.params.end() ? "" : text_of(*it);
@@ -58,9 +53,9 @@ Json chosen_backup(const Gcloud& g, const sdk::StepInput& in, const std::string&
                              ", so it needs the backup named explicitly: pass --backup-name "
                              "(a checkpoint name or a Cloud SQL backup id from `mi2 instance "
                              "backup list`).");
-  if (id.empty() && all_digits(name)) id = name;
+  if (id.empty() && is_backup_id(name)) id = name;
   if (id.empty()) return find_by_name(g, name, source);
-  if (!all_digits(id))
+  if (!is_backup_id(id))
     throw sdk::invalid_input("'" + id + "' is not a Cloud SQL backup id (digits); `mi2 instance " +
                              "backup list` shows the backups of instance " + source + ".");
   return g.read_json({"sql", "backups", "describe", id, "--instance=" + source, g.project_flag(),
@@ -81,7 +76,7 @@ Json restore_backup(const Gcloud& g, const sdk::StepInput& in) {
   std::string id = text_of(backup.value("id", Json()));
   std::string from = source.empty() ? t.instance : source;
   std::string status = backup.value("status", "");
-  if (!all_digits(id) || status != "SUCCESSFUL")
+  if (!is_backup_id(id) || status != "SUCCESSFUL")
     throw sdk::failed("Cloud SQL backup " + (id.empty() ? "?" : id) + " of instance " + from +
                       " is " + (status.empty() ? "without status" : status) +
                       "; only a SUCCESSFUL backup is restored: pick one from `mi2 instance "

@@ -39,6 +39,9 @@ void Settings::read(sdk::ConfigReader& cfg) {
   cfg.read("location", location, "GKE region or zone (default status.gcp.region)");
   cfg.read("cluster", cluster, "GKE cluster (default status.gcp.gkeClusters[0].name)");
   cfg.read("registry", registry, "the application's images (index.docker.io/sourcegraph)");
+  cfg.read("registry_api", registry_api,
+           "registry API for preflight's migrator image check (default https://<registry host>; "
+           "off: no check)");
   cfg.read("images", images, "images whose tag render sets (default every one under registry)");
   cfg.read("kubernetes_dir", kubernetes_dir, "kustomization folder (default kubernetes)");
   cfg.read("rollout_timeout_s", rollout_timeout_s, "deadline of a rollout, seconds (default 600)");
@@ -84,6 +87,9 @@ void Settings::read_migrator_env(sdk::ConfigReader& cfg) {
 void Settings::check(const sdk::ConfigReader& cfg) const {
   if (registry.empty() || registry.back() == '/')
     throw cfg.bad("registry", "like host/org", registry);
+  if (!registry_api.empty() && registry_api != "off" && registry_api.rfind("https://", 0) != 0 &&
+      registry_api.rfind("http://", 0) != 0)
+    throw cfg.bad("registry_api", "an http(s):// URL or off", registry_api);
   if (rollback_mode != "undo" && rollback_mode != "restore-origin-main")
     throw cfg.bad("rollback_mode", "undo or restore-origin-main", rollback_mode);
 }

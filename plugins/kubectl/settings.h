@@ -23,6 +23,10 @@ struct Settings {
   std::string project, location,
       cluster;  // empty: from config.yaml status.gcp / spec.infrastructure.gcp
   std::string registry = "index.docker.io/sourcegraph";
+  // The registry's HTTP API, asked by preflight whether <registry>/migrator:<version>
+  // exists. Empty: https://<registry host> (registry-1.docker.io for Docker Hub);
+  // "off": not asked.
+  std::string registry_api;
   std::vector<std::string> images;  // empty: every `images:` entry under `registry`
   std::string kubernetes_dir = "kubernetes";
   std::string enable_helm = "auto";  // auto (when the kustomization has helmCharts) | true | false

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <regex>
+
+#include "lib/text_edit/text_file.h"
 
 namespace mi2::terraform {
 namespace {
@@ -27,11 +28,6 @@ bool holds_configuration(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (entry.is_regular_file(ec) && is_config_file(entry.path())) return true;
   return false;
-}
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // terraform { backend "<type>" {...} } or cloud {...} in JSON syntax: the
@@ -80,7 +76,7 @@ std::string declared_backend(const std::string& stack_dir) {
     if (entry.is_regular_file(ec) && is_config_file(entry.path())) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
-    std::string text = read_text(file);
+    std::string text = text_edit::read_text_file(file).value_or("");
     std::string found;
     if (ends_with(file.string(), ".json")) {
       found = backend_in_json(Json::parse(text, nullptr, false));

@@ -196,15 +196,15 @@ TEST(StepInputParse, FallsBackToTheInstanceDocument) {
   EXPECT_EQ(s.plugin_state_dir("x"), "");
 }
 
-class ThrowingDescribe {
+class ThrowingRoutedDescribe {
  public:
   static const char* describe() { throw std::runtime_error("schema \"broken\""); }
-  ThrowingDescribe(mi2::sdk::Host, const std::string&) {}
+  ThrowingRoutedDescribe(mi2::sdk::Host, const std::string&) {}
   std::string invoke(std::string_view, std::string_view, const std::string&) { return "{}"; }
 };
 
 TEST(Describe, AThrowingDescribeGoesThroughTheBarrier) {
-  const char* doc = mi2::sdk::detail::Adapter<ThrowingDescribe>::describe();
+  const char* doc = mi2::sdk::detail::Adapter<ThrowingRoutedDescribe>::describe();
   Json parsed = Json::parse(doc);
   EXPECT_EQ(parsed["describe_error"], "schema \"broken\"");
 }

@@ -22,7 +22,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr const char* kConfig =
+constexpr const char* kRunConfig =
     "apiVersion: sourcegraph.com/v1\nkind: SourcegraphCloud\nmetadata:\n  name: src-acme01\n"
     "spec:\n  displayName: acme\n  sourcegraphVersion: \"4.0.0\"  # bumped\n";
 
@@ -31,7 +31,7 @@ class RunTest : public ::testing::Test {
   void SetUp() override {
     instance_ = {"dev", "src-acme01", dir_.path() / "environments/dev/deployments/src-acme01"};
     std::filesystem::create_directories(instance_.dir);
-    std::ofstream(instance_.dir / "config.yaml") << kConfig;
+    std::ofstream(instance_.dir / "config.yaml") << kRunConfig;
     for (const char* role : {"render", "healthcheck", "backup", "migrate", "apply", "vcs"})
       invoker_.bind(role, "fake");
   }
@@ -113,12 +113,12 @@ TEST_F(RunTest, APreflightRefusalStopsTheRunBeforeAnythingChanges) {
   EXPECT_EQ(outcome.failed_step, "resolve-version");
   EXPECT_THAT(outcome.error, HasSubstr("preflight: fake: 4.1.0 is not in the release catalog"));
   EXPECT_THAT(outcome.error, HasSubstr("nothing was changed"));
-  EXPECT_EQ(config(), kConfig);
+  EXPECT_EQ(config(), kRunConfig);
   EXPECT_THAT(invoker_.keys(), ElementsAre("healthcheck.check", "render.preflight"));
 }
 
 TEST_F(RunTest, ASlugThatCannotNameABranchIsRefusedBeforeTheBump) {
-  std::string text = kConfig;
+  std::string text = kRunConfig;
   text.replace(text.find("displayName: acme"), 17, "displayName: \"ac me\\n\"");
   std::ofstream(instance_.dir / "config.yaml") << text;
   RunOutcome outcome = run(upgrade_instance_recipe());
@@ -137,7 +137,7 @@ TEST_F(RunTest, AnOverlongVersionIsRefusedBeforeTheRun) {
   EXPECT_EQ(outcome.result, RunResult::kRefused);
   EXPECT_THAT(outcome.error, HasSubstr("309 characters long; a version has at most 64"));
   EXPECT_TRUE(invoker_.calls.empty());
-  EXPECT_EQ(config(), kConfig);
+  EXPECT_EQ(config(), kRunConfig);
 }
 
 TEST_F(RunTest, RetryableFailuresAreRetriedWithDoublingBackoffOnTheClock) {
@@ -244,7 +244,7 @@ TEST_F(RunTest, AStepWhoseRoleHasNoProviderIsRefusedBeforeTheRunStarts) {
                                        "plugin to roles apply, backup, healthcheck, migrate, "
                                        "render, needed by steps 'precheck' (role healthcheck)"));
   EXPECT_THAT(outcome.error, ::testing::Not(HasSubstr("publish")));  // optional in the recipe
-  EXPECT_EQ(config(), kConfig);                                      // nothing was bumped
+  EXPECT_EQ(config(), kRunConfig);                                   // nothing was bumped
   EXPECT_TRUE(none.calls.empty());
   EXPECT_FALSE(std::filesystem::exists(fleet_.state_dir(instance_) / "runs"));
 }

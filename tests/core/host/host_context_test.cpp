@@ -17,10 +17,13 @@
 #include "core/base/redactor.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
+#include "tests/support/recording_observer.h"
 #include "tests/support/temp_dir.h"
 
 namespace mi2 {
 namespace {
+
+using test::RecordingObserver;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -43,31 +46,6 @@ class ScriptedHttp : public HttpClient {
   }
   std::vector<HttpRequest> requests;
   HttpResponse reply;
-};
-
-class RecordingObserver : public StepObserver {
- public:
-  void on_command(const std::string& plugin, const std::string& kind, const Json& record) override {
-    commands.push_back({plugin, kind, record});
-  }
-  void on_log(const std::string& plugin, mi2_log_level level, const std::string& message) override {
-    logs.push_back({plugin, level, message});
-  }
-  void on_progress(const std::string&, double fraction, const std::string& message) override {
-    progress.emplace_back(fraction, message);
-  }
-  struct Command {
-    std::string plugin, kind;
-    Json record;
-  };
-  struct Log {
-    std::string plugin;
-    mi2_log_level level;
-    std::string message;
-  };
-  std::vector<Command> commands;
-  std::vector<Log> logs;
-  std::vector<std::pair<double, std::string>> progress;
 };
 
 class HostContextTest : public ::testing::Test {

@@ -13,18 +13,18 @@
 #include "core/base/redactor.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
+#include "tests/support/recording_observer.h"
 #include "tests/support/temp_dir.h"
 
 namespace mi2 {
 namespace {
 
+using test::RecordingObserver;
+using test::test_plugin;
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-fs::path test_plugin(const std::string& name) {
-  return fs::path(MI2_TEST_PLUGIN_DIR) / plugin_file_name(name);
-}
 
 // One sentence: a single line, naming the file.
 void expect_refusal(const std::string& message, const fs::path& file) {
@@ -62,18 +62,6 @@ class ScopedEnv {
  private:
   const char* name_;
   std::optional<std::string> old_;
-};
-
-class RecordingObserver : public StepObserver {
- public:
-  void on_command(const std::string&, const std::string& kind, const Json& record) override {
-    commands.emplace_back(kind, record);
-  }
-  void on_log(const std::string&, mi2_log_level, const std::string& message) override {
-    logs.push_back(message);
-  }
-  std::vector<std::pair<std::string, Json>> commands;
-  std::vector<std::string> logs;
 };
 
 class PluginLoaderTest : public ::testing::Test {
@@ -125,10 +113,10 @@ TEST_F(PluginLoaderTest, CPluginRunsAProcessThroughTheHost) {
   EXPECT_EQ(output["input"]["params"]["x"], 1);
   EXPECT_EQ(output["dry_run"], false);
   ASSERT_EQ(observer.commands.size(), 1u);
-  EXPECT_EQ(observer.commands[0].first, "exec");
-  EXPECT_EQ(observer.commands[0].second["argv"], Json::parse(R"(["echo", "cplain-ok"])"));
-  EXPECT_EQ(observer.commands[0].second["exit_code"], 0);
-  EXPECT_THAT(observer.logs, ::testing::Contains("cplain ran echo"));
+  EXPECT_EQ(observer.commands[0].kind, "exec");
+  EXPECT_EQ(observer.commands[0].record["argv"], Json::parse(R"(["echo", "cplain-ok"])"));
+  EXPECT_EQ(observer.commands[0].record["exit_code"], 0);
+  EXPECT_THAT(observer.messages(), ::testing::Contains("cplain ran echo"));
 }
 
 TEST_F(PluginLoaderTest, APluginBuiltAgainstTheAbi10HeaderLoadsAndRunsUnchanged) {

@@ -22,35 +22,19 @@
 #include "core/host/providers.h"
 #include "core/sys/http_client.h"
 #include "core/sys/process_runner.h"
+#include "tests/support/recording_observer.h"
 #include "tests/support/temp_dir.h"
 
 namespace mi2 {
 namespace {
 
+using test::RecordingObserver;
+using test::test_plugin;
+
 namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-fs::path test_plugin(const std::string& name) {
-  return fs::path(MI2_TEST_PLUGIN_DIR) / plugin_file_name(name);
-}
-
-class RecordingObserver : public StepObserver {
- public:
-  void on_command(const std::string&, const std::string& kind, const Json& record) override {
-    commands.emplace_back(kind, record);
-  }
-  void on_log(const std::string&, mi2_log_level, const std::string& message) override {
-    logs.push_back(message);
-  }
-  void on_progress(const std::string&, double fraction, const std::string& message) override {
-    progress.emplace_back(fraction, message);
-  }
-  std::vector<std::pair<std::string, Json>> commands;
-  std::vector<std::string> logs;
-  std::vector<std::pair<double, std::string>> progress;
-};
 
 class PluginProcessTest : public ::testing::Test {
  protected:
@@ -153,9 +137,9 @@ TEST_F(PluginProcessTest, ExecIsRunByTheParentAndRecordedNotRunInDryRun) {
   EXPECT_TRUE(out["exec"]["skipped_dry_run"]);
   EXPECT_FALSE(fs::exists(marker));
   ASSERT_EQ(observer.commands.size(), 1u);
-  EXPECT_EQ(observer.commands[0].first, "exec");
-  EXPECT_EQ(observer.commands[0].second["argv"], Json({"touch", marker.string()}));
-  EXPECT_TRUE(observer.commands[0].second["skipped_dry_run"]);
+  EXPECT_EQ(observer.commands[0].kind, "exec");
+  EXPECT_EQ(observer.commands[0].record["argv"], Json({"touch", marker.string()}));
+  EXPECT_TRUE(observer.commands[0].record["skipped_dry_run"]);
 
   auto real = call(*child, {{"exec", {"sh", "-c", "echo out; echo err >&2; exit 4"}}},
                    {false, std::nullopt, nullptr, &observer});
@@ -165,7 +149,7 @@ TEST_F(PluginProcessTest, ExecIsRunByTheParentAndRecordedNotRunInDryRun) {
   EXPECT_EQ(out["exec"]["out"], "out\n");
   EXPECT_EQ(out["exec"]["err"], "err\n");
   ASSERT_EQ(observer.commands.size(), 2u);
-  EXPECT_EQ(observer.commands[1].second["stdout"], "out\n");  // captured for the journal
+  EXPECT_EQ(observer.commands[1].record["stdout"], "out\n");  // captured for the journal
 }
 
 TEST_F(PluginProcessTest, LogLinesAndProgressAreTheParentsAndRedacted) {
@@ -178,7 +162,7 @@ TEST_F(PluginProcessTest, LogLinesAndProgressAreTheParentsAndRedacted) {
                        {"progress", "halfway with runtime-secret-42"}},
                       {false, std::nullopt, nullptr, &observer});
   ASSERT_EQ(outcome.status, MI2_OK) << outcome.error;
-  EXPECT_THAT(observer.logs, Contains("using *** and ***"));
+  EXPECT_THAT(observer.messages(), Contains("using *** and ***"));
   ASSERT_EQ(observer.progress.size(), 1u);
   EXPECT_EQ(observer.progress[0].first, 0.5);
   EXPECT_EQ(observer.progress[0].second, "halfway with ***");
@@ -194,6 +178,25 @@ TEST_F(PluginProcessTest, CancellationIsTheParents) {
   cancel = true;
   auto stopped = call(*child, {{"poll_cancelled", true}}, {false, std::nullopt, &cancel, nullptr});
   EXPECT_TRUE(Json::parse(stopped.output_json)["cancelled"]);
+}
+
+// A plugin whose create never returns cannot hang the run: it is killed
+// kStopGrace after the load timeout, with a sentence naming it and the call.
+TEST_F(PluginProcessTest, APluginThatHangsInCreateIsKilledAfterTheLoadTimeout) {
+  HostEnvironment env = environment();
+  env.plugin_load_timeout = std::chrono::milliseconds(200);
+  auto launched = ProcessPluginInstance::launch(test_plugin("echo"), env);
+  ASSERT_TRUE(launched) << launched.message();
+  auto started = std::chrono::steady_clock::now();
+  Status created = (*launched)->create({{"hang_create_ms", 120000}});
+  auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.message(),
+            "plugin 'echo' did not return from create within 3 s of passing its deadline, so its "
+            "process was killed");
+  EXPECT_LT(waited, std::chrono::seconds(30)) << "not the plugin's 120 s";
+  // The caller's settings are back: no deadline left behind.
+  EXPECT_FALSE((*launched)->context().call_settings().deadline.has_value());
 }
 
 TEST_F(PluginProcessTest, HttpIsSentByTheParent) {
@@ -229,8 +232,8 @@ TEST_F(PluginProcessTest, HttpIsSentByTheParent) {
   EXPECT_TRUE(Json::parse(posted.output_json)["http"]["skipped_dry_run"]);
   EXPECT_EQ(posts, 0);  // dry run: recorded, not sent
   ASSERT_EQ(observer.commands.size(), 2u);
-  EXPECT_EQ(observer.commands[1].first, "http");
-  EXPECT_TRUE(observer.commands[1].second["skipped_dry_run"]);
+  EXPECT_EQ(observer.commands[1].kind, "http");
+  EXPECT_TRUE(observer.commands[1].record["skipped_dry_run"]);
 }
 
 TEST_F(PluginProcessTest, DetachedProcessesAndPortsAreTheParents) {
@@ -246,7 +249,7 @@ TEST_F(PluginProcessTest, DetachedProcessesAndPortsAreTheParents) {
   EXPECT_TRUE(out["spawn"]["stopped"]);
   EXPECT_GT(out["port"].get<int>(), 0);
   ASSERT_FALSE(observer.commands.empty());
-  EXPECT_TRUE(observer.commands[0].second["detached"]);
+  EXPECT_TRUE(observer.commands[0].record["detached"]);
 }
 
 struct CrashCase {

@@ -99,6 +99,7 @@ class CloudsqlKubectlFleet : public ::testing::Test {
         << "\n  migrate: kubectl\n  apply: kubectl\n  healthcheck: kubectl\n"
         << "plugins:\n  kubectl:\n    poll_interval_s: 0\n"
         << "    version_url: \"http://127.0.0.1:" << server.port() << "/{slug}/__version\"\n"
+        << "    registry_api: \"off\"\n"  // no registry here (kubectl's tests have one)
         << "  cloudsql:\n    instance: \"{instance_id}-pg\"\n    poll_interval_s: 0.01\n"
         << "    busy_backoff_s: 0.01\n"
         << cloudsql_extra;
@@ -282,8 +283,8 @@ TEST_F(CloudsqlKubectlFleet, TheReadmeBindingWorksWithoutCloudsqlConfig) {
   std::ofstream(fleet.path() / "mi2.yaml")
       << "roles:\n  render: kubectl\n  backup: [kubectl, cloudsql]\n  migrate: kubectl\n"
       << "  apply: kubectl\n  healthcheck: kubectl\n"
-      << "plugins:\n  kubectl: {version_url: \"http://127.0.0.1:" << server.port()
-      << "/{slug}/__version\"}\n";
+      << "plugins:\n  kubectl: {registry_api: \"off\", version_url: \"http://127.0.0.1:"
+      << server.port() << "/{slug}/__version\"}\n";
   fs::path config = instance_dir() / "config.yaml";
   std::string text = read_file(config);
   text.replace(text.find("projectId: src-acme-prj\n"), 24,

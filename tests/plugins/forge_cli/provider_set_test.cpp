@@ -17,7 +17,7 @@ namespace {
 
 using Kind = FakeForgeServer::Kind;
 
-const char* kToken = "provider-set-SECRET-token-7";
+const char* kProviderSetToken = "provider-set-SECRET-token-7";
 
 class RecordingObserver : public StepObserver {
  public:
@@ -33,11 +33,11 @@ class RecordingObserver : public StepObserver {
 
 class ProviderSetForgeTest : public ::testing::TestWithParam<Kind> {
  protected:
-  ProviderSetForgeTest() : server(GetParam(), kToken) {
+  ProviderSetForgeTest() : server(GetParam(), kProviderSetToken) {
     server.add_repository("acme/deployments");
     github = GetParam() == Kind::kGitHub;
     name = github ? "github" : "gitlab";
-    setenv(github ? "GITHUB_TOKEN" : "GITLAB_TOKEN", kToken, 1);
+    setenv(github ? "GITHUB_TOKEN" : "GITLAB_TOKEN", kProviderSetToken, 1);
     config.roles["vcs"] = {name};
     config.plugin_config[name] = {{github ? "repository" : "project", "acme/deployments"},
                                   {"api_url", server.api_url()},
@@ -65,8 +65,9 @@ class ProviderSetForgeTest : public ::testing::TestWithParam<Kind> {
 
   void expect_no_token_recorded() {
     for (const auto& command : observer.commands)
-      EXPECT_EQ(command.dump().find(kToken), std::string::npos) << command.dump();
-    for (const auto& line : observer.logs) EXPECT_EQ(line.find(kToken), std::string::npos) << line;
+      EXPECT_EQ(command.dump().find(kProviderSetToken), std::string::npos) << command.dump();
+    for (const auto& line : observer.logs)
+      EXPECT_EQ(line.find(kProviderSetToken), std::string::npos) << line;
   }
 
   FakeForgeServer server;
@@ -90,11 +91,11 @@ TEST_P(ProviderSetForgeTest, RealHostSendsAuthAndRecordsEveryRequestWithoutTheTo
   auto requests = server.requests_to("GET", list_path);
   ASSERT_EQ(requests.size(), 2u);
   if (github) {
-    EXPECT_EQ(requests[1].header("authorization"), std::string("Bearer ") + kToken);
+    EXPECT_EQ(requests[1].header("authorization"), std::string("Bearer ") + kProviderSetToken);
     EXPECT_EQ(requests[1].header("x-github-api-version"), "2022-11-28");
     EXPECT_EQ(requests[1].header("accept"), "application/vnd.github+json");
   } else {
-    EXPECT_EQ(requests[1].header("private-token"), kToken);
+    EXPECT_EQ(requests[1].header("private-token"), kProviderSetToken);
   }
   EXPECT_EQ(requests[1].header("user-agent"), "mi2/0.1.0");
 

@@ -22,7 +22,7 @@ namespace {
 
 using Kind = FakeForgeServer::Kind;
 
-const char* kToken = "workflow-cli-SECRET-token-9";
+const char* kWorkflowToken = "workflow-cli-SECRET-token-9";
 
 struct CliRun {
   int code = -1;
@@ -39,7 +39,7 @@ std::string example_run_name() {
 
 class WorkflowCliTest : public ::testing::TestWithParam<Kind> {
  protected:
-  WorkflowCliTest() : server(GetParam(), kToken) {
+  WorkflowCliTest() : server(GetParam(), kWorkflowToken) {
     github = GetParam() == Kind::kGitHub;
     server.add_repository("acme/deployments");
     server.set_run_name(example_run_name());
@@ -60,11 +60,11 @@ class WorkflowCliTest : public ::testing::TestWithParam<Kind> {
     call.argv = {MI2_EXE};
     call.argv.insert(call.argv.end(), args.begin(), args.end());
     call.cwd = fleet.string();
-    call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kToken,
+    call.env = {std::string(github ? "GITHUB_TOKEN=" : "GITLAB_TOKEN=") + kWorkflowToken,
                 "MI2_PLUGIN_PATH=" MI2_BUILD_PLUGIN_DIR, "TARGET_VERSION="};
     sdk::ExecResult result = run_local(call);
-    EXPECT_EQ(result.out.find(kToken), std::string::npos);
-    EXPECT_EQ(result.err.find(kToken), std::string::npos);
+    EXPECT_EQ(result.out.find(kWorkflowToken), std::string::npos);
+    EXPECT_EQ(result.err.find(kWorkflowToken), std::string::npos);
     return {result.exit_code, result.out, result.err};
   }
 

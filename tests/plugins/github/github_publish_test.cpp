@@ -13,11 +13,11 @@ namespace fs = std::filesystem;
 namespace mi2::test {
 namespace {
 
-const char* kToken = "fake-gh-publish-token-abcdef";
+const char* kPublishToken = "fake-gh-publish-token-abcdef";
 
 class GitHubPublishTest : public ::testing::Test {
  protected:
-  GitHubPublishTest() : server(FakeForgeServer::Kind::kGitHub, kToken) {
+  GitHubPublishTest() : server(FakeForgeServer::Kind::kGitHub, kPublishToken) {
     server.add_repository("acme/deployments");
     fake.on_http = send_over_loopback;
     fake.on_exec = run_local;
@@ -30,10 +30,10 @@ class GitHubPublishTest : public ::testing::Test {
   }
 
   Json publish(const std::string& body = "Part of #1\n\nRun log: x") {
-    github::GitHubPlugin plugin(
-        fake.host(),
-        Json({{"repository", "acme/deployments"}, {"api_url", server.api_url()}, {"token", kToken}})
-            .dump());
+    github::GitHubPlugin plugin(fake.host(), Json({{"repository", "acme/deployments"},
+                                                   {"api_url", server.api_url()},
+                                                   {"token", kPublishToken}})
+                                                 .dump());
     Json input = {{"fleet_root", fleet.string()},
                   {"instance_dir", instance_dir.string()},
                   {"state_dir", (scratch.path() / "state").string()},

@@ -19,10 +19,10 @@ namespace {
 
 using github::GitHubPlugin;
 
-const char* kToken = "fake-gh-runs-token-42";
+const char* kRunsToken = "fake-gh-runs-token-42";
 const char* kRunName = "Upgrade ${{ inputs.customer }} [${{ inputs.mi2_dispatch_id }}]";
 
-struct Outcome {
+struct RunsOutcome {
   mi2_status status = MI2_FAILED;
   Json output;
   std::string error;
@@ -30,7 +30,7 @@ struct Outcome {
 
 class GitHubRunsTest : public ::testing::Test {
  protected:
-  GitHubRunsTest() : server(FakeForgeServer::Kind::kGitHub, kToken) {
+  GitHubRunsTest() : server(FakeForgeServer::Kind::kGitHub, kRunsToken) {
     server.add_repository("acme/deployments");
     server.set_run_name(kRunName);
     unsetenv("GITHUB_TOKEN");
@@ -40,7 +40,7 @@ class GitHubRunsTest : public ::testing::Test {
   Json config(Json extra = Json::object()) {
     Json c = {{"repository", "acme/deployments"},
               {"api_url", server.api_url()},
-              {"token", kToken},
+              {"token", kRunsToken},
               {"backoff_base_ms", 1},
               {"run_lookup_wait_ms", 5},
               {"run_lookup_attempts", 5}};
@@ -48,10 +48,10 @@ class GitHubRunsTest : public ::testing::Test {
     return c;
   }
 
-  Outcome invoke(const std::string& action, const Json& params, Json extra = Json::object()) {
+  RunsOutcome invoke(const std::string& action, const Json& params, Json extra = Json::object()) {
     sdk::FakeHost fake;
     fake.on_http = send_over_loopback;
-    Outcome outcome;
+    RunsOutcome outcome;
     try {
       GitHubPlugin plugin(fake.host(), config(extra).dump());
       Json input = {{"params", params}};
@@ -65,7 +65,7 @@ class GitHubRunsTest : public ::testing::Test {
     return outcome;
   }
 
-  Outcome dispatch(const std::string& customer, const std::string& id, Json extra = {}) {
+  RunsOutcome dispatch(const std::string& customer, const std::string& id, Json extra = {}) {
     return invoke("dispatch-workflow",
                   {{"workflow", "mi_upgrade.yml"},
                    {"ref", "main"},
@@ -85,7 +85,7 @@ class GitHubRunsTest : public ::testing::Test {
 };
 
 TEST_F(GitHubRunsTest, DispatchUsesTheRunIdGitHubReturns) {
-  Outcome out = dispatch("acme", "wf-1-src-a1");
+  RunsOutcome out = dispatch("acme", "wf-1-src-a1");
   ASSERT_EQ(out.status, MI2_OK) << out.error;
   auto posts = server.requests_to("POST", "/repos/acme/deployments/actions/workflows/");
   ASSERT_EQ(posts.size(), 1u);
@@ -107,7 +107,7 @@ TEST_F(GitHubRunsTest, ConcurrentDispatchesEachFindTheirOwnRun) {
   server.set_return_run_details(false);
   server.set_run_listing_delay(2);
   const std::vector<std::string> customers = {"acme", "globex", "initech", "umbrella"};
-  std::vector<Outcome> outcomes(customers.size());
+  std::vector<RunsOutcome> outcomes(customers.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < customers.size(); ++i)
     threads.emplace_back(
@@ -127,7 +127,7 @@ TEST_F(GitHubRunsTest, AnUnlistedRunIsNotFoundRatherThanAnothersRun) {
   server.set_return_run_details(false);
   ASSERT_EQ(dispatch("acme", "wf-3-src-a1").status, MI2_OK);
   server.set_run_listing_delay(1000);  // the next run never shows within the deadline
-  Outcome out = dispatch("acme", "wf-3-src-a10");
+  RunsOutcome out = dispatch("acme", "wf-3-src-a10");
   ASSERT_EQ(out.status, MI2_OK) << out.error;
   EXPECT_TRUE(out.output["dispatched"].get<bool>());
   EXPECT_FALSE(out.output["found"].get<bool>());
@@ -140,16 +140,16 @@ TEST_F(GitHubRunsTest, AnUnlistedRunIsNotFoundRatherThanAnothersRun) {
 
 TEST_F(GitHubRunsTest, RunStatusMovesThroughItsStatesToItsConclusion) {
   server.set_final_state_for("globex", "completed:failure");
-  Outcome a = dispatch("acme", "wf-4-src-a1");
-  Outcome g = dispatch("globex", "wf-4-src-b2");
+  RunsOutcome a = dispatch("acme", "wf-4-src-a1");
+  RunsOutcome g = dispatch("globex", "wf-4-src-b2");
   ASSERT_EQ(a.status, MI2_OK) << a.error;
   ASSERT_EQ(g.status, MI2_OK) << g.error;
   std::vector<std::string> seen_a, seen_g;
   for (int i = 0; i < 4; ++i) {
     for (auto* pair : {&a, &g}) {
-      Outcome s = invoke("workflow-run-status", {{"workflow", "mi_upgrade.yml"},
-                                                 {"run_id", pair->output["run_id"]},
-                                                 {"dispatch_id", "x"}});
+      RunsOutcome s = invoke("workflow-run-status", {{"workflow", "mi_upgrade.yml"},
+                                                     {"run_id", pair->output["run_id"]},
+                                                     {"dispatch_id", "x"}});
       ASSERT_EQ(s.status, MI2_OK) << s.error;
       EXPECT_EQ(s.output["url"], pair->output["url"]);
       (pair == &a ? seen_a : seen_g).push_back(s.output["state"]);
@@ -163,14 +163,14 @@ TEST_F(GitHubRunsTest, RunStatusFindsARunByItsDispatchIdAlone) {
   server.set_return_run_details(false);
   server.set_run_listing_delay(1000);
   ASSERT_EQ(dispatch("acme", "wf-5-src-a1").status, MI2_OK);
-  Outcome missing = invoke("workflow-run-status",
-                           {{"workflow", "mi_upgrade.yml"}, {"dispatch_id", "wf-5-src-a1"}});
+  RunsOutcome missing = invoke("workflow-run-status",
+                               {{"workflow", "mi_upgrade.yml"}, {"dispatch_id", "wf-5-src-a1"}});
   ASSERT_EQ(missing.status, MI2_OK) << missing.error;
   EXPECT_FALSE(missing.output["found"].get<bool>());
   server.set_run_listing_delay(0);
   ASSERT_EQ(dispatch("globex", "wf-5-src-b2").status, MI2_OK);
-  Outcome found = invoke("workflow-run-status",
-                         {{"workflow", "mi_upgrade.yml"}, {"dispatch_id", "wf-5-src-b2"}});
+  RunsOutcome found = invoke("workflow-run-status",
+                             {{"workflow", "mi_upgrade.yml"}, {"dispatch_id", "wf-5-src-b2"}});
   ASSERT_EQ(found.status, MI2_OK) << found.error;
   EXPECT_TRUE(found.output["found"].get<bool>());
   EXPECT_EQ(found.output["run_id"], run_of("globex")["id"]);
@@ -178,7 +178,7 @@ TEST_F(GitHubRunsTest, RunStatusFindsARunByItsDispatchIdAlone) {
 
 TEST_F(GitHubRunsTest, ALostReplyIsUncertainAndNotRetried) {
   server.inject("POST", "/repos/acme/deployments/actions/workflows/", 502, {}, "{}", 1, true);
-  Outcome out = dispatch("acme", "wf-6-src-a1");
+  RunsOutcome out = dispatch("acme", "wf-6-src-a1");
   EXPECT_EQ(out.status, MI2_FAILED);
   EXPECT_EQ(out.output["dispatched"], "unknown");
   EXPECT_NE(out.error.find("may have started"), std::string::npos) << out.error;
@@ -188,7 +188,7 @@ TEST_F(GitHubRunsTest, ALostReplyIsUncertainAndNotRetried) {
 
 TEST_F(GitHubRunsTest, ARefusedDispatchIsKnownNotDispatchedAndNamesTheMissingInput) {
   server.set_workflow_inputs("mi_upgrade.yml", {"customer", "environment"});
-  Outcome out = dispatch("acme", "wf-7-src-a1");
+  RunsOutcome out = dispatch("acme", "wf-7-src-a1");
   EXPECT_EQ(out.status, MI2_FAILED);
   EXPECT_EQ(out.output["dispatched"], false);
   EXPECT_NE(out.error.find("422"), std::string::npos) << out.error;
@@ -196,7 +196,7 @@ TEST_F(GitHubRunsTest, ARefusedDispatchIsKnownNotDispatchedAndNamesTheMissingInp
       << out.error;
   EXPECT_TRUE(server.runs().empty());
   // Without the input, the dispatch goes through (and its run is found by the id GitHub gives).
-  Outcome plain = dispatch("acme", "wf-7-src-a1", {{"dispatch_id_input", ""}});
+  RunsOutcome plain = dispatch("acme", "wf-7-src-a1", {{"dispatch_id_input", ""}});
   ASSERT_EQ(plain.status, MI2_OK) << plain.error;
   EXPECT_TRUE(plain.output["found"].get<bool>());
 }
@@ -206,9 +206,9 @@ TEST_F(GitHubRunsTest, RunLinkComesFromGitHubActionsVariables) {
   setenv("GITHUB_REPOSITORY", "acme/deployments", 1);
   setenv("GITHUB_RUN_ID", "991", 1);
   setenv("CI_JOB_URL", "https://gitlab.example/job/1", 1);
-  Outcome in_ci = invoke("run-link", Json::object());
+  RunsOutcome in_ci = invoke("run-link", Json::object());
   unsetenv("GITHUB_RUN_ID");
-  Outcome outside = invoke("run-link", Json::object());
+  RunsOutcome outside = invoke("run-link", Json::object());
   unsetenv("GITHUB_SERVER_URL");
   unsetenv("GITHUB_REPOSITORY");
   unsetenv("CI_JOB_URL");
@@ -219,10 +219,10 @@ TEST_F(GitHubRunsTest, RunLinkComesFromGitHubActionsVariables) {
 }
 
 TEST_F(GitHubRunsTest, SharedConfigKeysAreCheckedWithTheirNames) {
-  Outcome out = invoke("run-link", Json::object(), {{"run_lookup_attempts", "many"}});
+  RunsOutcome out = invoke("run-link", Json::object(), {{"run_lookup_attempts", "many"}});
   EXPECT_EQ(out.status, MI2_INVALID_INPUT);
   EXPECT_NE(out.error.find("plugins.github.run_lookup_attempts"), std::string::npos) << out.error;
-  Outcome labels = invoke("run-link", Json::object(), {{"tracking_labels", 7}});
+  RunsOutcome labels = invoke("run-link", Json::object(), {{"tracking_labels", 7}});
   EXPECT_NE(labels.error.find("plugins.github.tracking_labels"), std::string::npos) << labels.error;
 }
 

@@ -18,9 +18,9 @@ namespace {
 
 using gitlab::GitLabPlugin;
 
-const char* kToken = "fake-gl-runs-token-77";
+const char* kRunsToken = "fake-gl-runs-token-77";
 
-struct Outcome {
+struct RunsOutcome {
   mi2_status status = MI2_FAILED;
   Json output;
   std::string error;
@@ -28,20 +28,20 @@ struct Outcome {
 
 class GitLabRunsTest : public ::testing::Test {
  protected:
-  GitLabRunsTest() : server(FakeForgeServer::Kind::kGitLab, kToken) {
+  GitLabRunsTest() : server(FakeForgeServer::Kind::kGitLab, kRunsToken) {
     server.add_repository("acme/deployments");
     unsetenv("GITLAB_TOKEN");
   }
 
-  Outcome invoke(const std::string& action, const Json& params, Json extra = Json::object()) {
+  RunsOutcome invoke(const std::string& action, const Json& params, Json extra = Json::object()) {
     sdk::FakeHost fake;
     fake.on_http = send_over_loopback;
     Json config = {{"project", "acme/deployments"},
                    {"api_url", server.api_url()},
-                   {"token", kToken},
+                   {"token", kRunsToken},
                    {"backoff_base_ms", 1}};
     config.update(extra);
-    Outcome outcome;
+    RunsOutcome outcome;
     try {
       GitLabPlugin plugin(fake.host(), config.dump());
       outcome.output = Json::parse(plugin.invoke("vcs", action, Json{{"params", params}}.dump()));
@@ -54,7 +54,7 @@ class GitLabRunsTest : public ::testing::Test {
     return outcome;
   }
 
-  Outcome dispatch(const std::string& customer, const std::string& id) {
+  RunsOutcome dispatch(const std::string& customer, const std::string& id) {
     return invoke("dispatch-workflow", {{"workflow", "mi_upgrade"},
                                         {"ref", "main"},
                                         {"dispatch_id", id},
@@ -62,7 +62,7 @@ class GitLabRunsTest : public ::testing::Test {
   }
 
   Json status(const Json& params) {
-    Outcome out = invoke("workflow-run-status", params);
+    RunsOutcome out = invoke("workflow-run-status", params);
     EXPECT_EQ(out.status, MI2_OK) << out.error;
     return out.output;
   }
@@ -71,7 +71,7 @@ class GitLabRunsTest : public ::testing::Test {
 };
 
 TEST_F(GitLabRunsTest, ThePipelineIdComesFromTheCreateCall) {
-  std::vector<Outcome> outcomes(4);
+  std::vector<RunsOutcome> outcomes(4);
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i)
     threads.emplace_back([&, i] {
@@ -99,8 +99,8 @@ TEST_F(GitLabRunsTest, ThePipelineIdComesFromTheCreateCall) {
 TEST_F(GitLabRunsTest, PipelinesMoveThroughTheirStates) {
   server.set_run_states({"created", "pending", "running", "success"});
   server.set_final_state_for("globex", "failed");
-  Outcome a = dispatch("acme", "wf-2-src-a1");
-  Outcome g = dispatch("globex", "wf-2-src-b2");
+  RunsOutcome a = dispatch("acme", "wf-2-src-a1");
+  RunsOutcome g = dispatch("globex", "wf-2-src-b2");
   ASSERT_EQ(a.status, MI2_OK) << a.error;
   EXPECT_EQ(a.output["state"], "queued");
   std::vector<std::string> seen_a, seen_g;
@@ -119,7 +119,7 @@ TEST_F(GitLabRunsTest, PipelinesMoveThroughTheirStates) {
 TEST_F(GitLabRunsTest, ALostReplyIsUncertainAndItsPipelineIsFoundByItsDispatchId) {
   ASSERT_EQ(dispatch("acme", "wf-3-src-a1").status, MI2_OK);
   server.inject("POST", "/api/v4/projects/acme%2Fdeployments/pipeline", 502, {}, "{}", 1, true);
-  Outcome lost = dispatch("globex", "wf-3-src-b2");
+  RunsOutcome lost = dispatch("globex", "wf-3-src-b2");
   EXPECT_EQ(lost.status, MI2_FAILED);
   EXPECT_EQ(lost.output["dispatched"], "unknown");
   EXPECT_EQ(server.runs().size(), 2u);  // it did start, and only once
@@ -134,7 +134,7 @@ TEST_F(GitLabRunsTest, ALostReplyIsUncertainAndItsPipelineIsFoundByItsDispatchId
 TEST_F(GitLabRunsTest, ARefusedPipelineIsKnownNotDispatched) {
   server.inject("POST", "/api/v4/projects/acme%2Fdeployments/pipeline", 400, {},
                 R"({"message":{"base":["Reference not found"]}})");
-  Outcome out = dispatch("acme", "wf-4-src-a1");
+  RunsOutcome out = dispatch("acme", "wf-4-src-a1");
   EXPECT_EQ(out.status, MI2_FAILED);
   EXPECT_EQ(out.output["dispatched"], false);
   EXPECT_TRUE(server.runs().empty());
@@ -144,9 +144,9 @@ TEST_F(GitLabRunsTest, RunLinkIsTheJobUrlNeverGitHubs) {
   setenv("GITHUB_SERVER_URL", "https://github.example", 1);
   setenv("GITHUB_REPOSITORY", "acme/deployments", 1);
   setenv("GITHUB_RUN_ID", "991", 1);
-  Outcome github_only = invoke("run-link", Json::object());
+  RunsOutcome github_only = invoke("run-link", Json::object());
   setenv("CI_JOB_URL", "https://gitlab.example/acme/deployments/-/jobs/5", 1);
-  Outcome in_ci = invoke("run-link", Json::object());
+  RunsOutcome in_ci = invoke("run-link", Json::object());
   for (const char* name : {"GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "CI_JOB_URL"})
     unsetenv(name);
   ASSERT_EQ(in_ci.status, MI2_OK) << in_ci.error;

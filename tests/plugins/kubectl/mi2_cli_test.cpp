@@ -17,13 +17,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Answers GET /<slug>/__version with `version`.
+// Answers GET /<slug>/__version with `version`, and is the image registry:
+// GET /v2/sourcegraph/migrator/manifests/<tag> is 200 for a released tag,
+// 404 (as the Registry API says MANIFEST_UNKNOWN) for any other.
 class VersionServer {
  public:
   VersionServer() {
     server_.Get(R"(/(\w+)/__version)", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex_);
       res.set_content(version_, "text/plain");
+    });
+    server_.Get(R"(/v2/sourcegraph/migrator/manifests/([\w.-]+))", [](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+      std::string tag = req.matches[1];
+      if (tag == "4.0.0" || tag == "4.1.0" || tag == "4.2.0") {
+        res.set_content("{}", "application/vnd.oci.image.index.v1+json");
+      } else {
+        res.status = 404;
+        res.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})", "application/json");
+      }
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -52,7 +64,8 @@ class Mi2KubectlTest : public ::testing::Test {
   void SetUp() override {
     std::ofstream(fleet.root() / "mi2.yaml", std::ios::app)
         << "    poll_interval_s: 0\n"
-        << "    version_url: \"http://127.0.0.1:" << server.port() << "/{slug}/__version\"\n";
+        << "    version_url: \"http://127.0.0.1:" << server.port() << "/{slug}/__version\"\n"
+        << "    registry_api: \"http://127.0.0.1:" << server.port() << "\"\n";
     kubectl.rule({"get", "pods"}, {Json{{"stdout_file", "pods-healthy.json"}}});
     kubectl.pass_kustomize_through();
     // The preflight: kubectl, the cluster and the namespace answer.
@@ -161,7 +174,10 @@ TEST_F(Mi2KubectlTest, DryRunPrintsTheExactKubectlCommands) {
       "$ kubectl --context=gke_src-acme-prj_us-central1_src-acme-cluster --namespace=src-acme ";
   EXPECT_NE(r.out.find(prefix + "get pods -o json   [ran: read-only]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("    preflight via kubectl:\n"
-                       "      $ kubectl version --client -o json   [ran: read-only]\n      " +
+                       "      $ kubectl version --client -o json   [ran: read-only]\n"
+                       "      GET http://127.0.0.1:" +
+                       std::to_string(server.port()) +
+                       "/v2/sourcegraph/migrator/manifests/4.1.0   [ran: read-only]\n      " +
                        prefix + "version -o json --request-timeout=30s   [ran: read-only]"),
             std::string::npos)
       << r.out;
@@ -233,6 +249,27 @@ TEST_F(Mi2KubectlTest, AnUnreachableClusterStopsTheUpgradeBeforeTheBump) {
   EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
   EXPECT_EQ(read_file(fleet.instance_dir() / "config.yaml"), before);
   for (const Argv& argv : offline.argvs()) {
+    EXPECT_NE(argv[1], "kustomize");
+    EXPECT_NE(argv[3], "create");
+    EXPECT_NE(argv[3], "apply");
+  }
+}
+
+// Preflight (#13 item 3): a version the registry has no migrator image for
+// is refused before the bump, naming the image; nothing changed.
+TEST_F(Mi2KubectlTest, AVersionWithNoMigratorImageStopsTheUpgradeBeforeTheBump) {
+  std::string before = read_file(fleet.instance_dir() / "config.yaml");
+  Mi2Result r = mi2({"instance", "upgrade", "-target-version", "4.1.99"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("the migrator image index.docker.io/sourcegraph/migrator:4.1.99 of "
+                       "instance src-1a2b3c is not in its registry (GET http://127.0.0.1:" +
+                       std::to_string(server.port()) +
+                       "/v2/sourcegraph/migrator/manifests/4.1.99 answered HTTP 404)"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(fleet.instance_dir() / "config.yaml"), before);
+  for (const Argv& argv : kubectl.argvs()) {
     EXPECT_NE(argv[1], "kustomize");
     EXPECT_NE(argv[3], "create");
     EXPECT_NE(argv[3], "apply");

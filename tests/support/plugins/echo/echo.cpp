@@ -19,7 +19,8 @@
 //   "spawn": ["/abs/prog", ...]  starts it detached; the output gains
 //           "spawn": {pid, alive, stopped} after probing, SIGTERM and a wait
 //   "free_port": true  the output gains "port"
-// Config: {"refuse": true} makes create fail; "token" is marked sensitive.
+// Config: {"refuse": true} makes create fail; {"hang_create_ms": n} sleeps in
+// create; "token" is marked sensitive.
 #include <mi2/sdk/plugin.hpp>
 
 #include <chrono>
@@ -54,7 +55,8 @@ class EchoPlugin {
       "config_schema": {
         "properties": {
           "token": {"type": "string", "sensitive": true},
-          "refuse": {"type": "boolean"}
+          "refuse": {"type": "boolean"},
+          "hang_create_ms": {"type": "integer"}
         }
       }
     })";
@@ -62,6 +64,8 @@ class EchoPlugin {
 
   EchoPlugin(mi2::sdk::Host host, const std::string& config_json) : host_(host) {
     json config = json::parse(config_json);
+    if (config.contains("hang_create_ms"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(config["hang_create_ms"].get<int>()));
     if (config.value("refuse", false))
       throw mi2::sdk::invalid_input("echo was told to refuse its configuration");
   }
