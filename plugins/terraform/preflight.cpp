@@ -1,10 +1,12 @@
 // preflight: before the bump, with nothing changed in the instance folder.
 // The stacks are there, and — where terraform itself will run (apply,
-// healthcheck) — terraform runs, each stack initialises without its backend
-// and validates. `init -backend=false` touches no state and no remote
-// workspace (a `cloud` block's init could create one) and needs no backend
-// credentials; it writes only TF_DATA_DIR under state_dir, like every init of
-// the plugin, and no .terraform.lock.hcl is left behind.
+// healthcheck) — terraform runs, each stack initialises with its backend and
+// validates. The backend's init reads (never writes) its state, so a backend
+// whose credentials do not work (gcs, s3, azurerm, http, ...) is refused here,
+// before the bump. A `cloud` or `remote` block initialises without its
+// backend (`-backend=false`): its init could create a remote workspace; its
+// credentials meet the apply step's init. Every init writes only TF_DATA_DIR
+// under state_dir, and no .terraform.lock.hcl is left behind.
 #include <algorithm>
 
 #include "plugins/terraform/actions.h"
@@ -37,7 +39,10 @@ Json preflight_stacks(const sdk::Host& host, const Settings& settings, const sdk
   TerraformCli cli(host, settings, in);
   out["terraform_version"] = cli.version(stacks.front());
   for (const Stack& stack : stacks) {
-    cli.init_without_backend(stack);
+    if (stack.backend == "cloud" || stack.backend == "remote")
+      cli.init_without_backend(stack);
+    else
+      cli.init(stack);
     cli.validate(stack);
   }
   out["validated"] = names;

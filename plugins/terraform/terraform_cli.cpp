@@ -95,10 +95,10 @@ void TerraformCli::init(const Stack& stack) const {
   sdk::ExecResult r = run_init(stack, args);
   if (r.ok()) return;
   std::string why = first_error(PlanReport{}, r.err + "\n" + r.out);
-  throw sdk::failed("terraform init failed for stack '" + stack.name + "' of instance " +
-                    instance_id_ + " (backend " +
-                    (stack.backend.empty() ? "local, implied" : stack.backend) + "): " + why +
-                    "; fix the backend configuration in " + stack.relative + " and re-run.");
+  throw sdk::failed(
+      "terraform init failed for stack '" + stack.name + "' of instance " + instance_id_ +
+      " (backend " + (stack.backend.empty() ? "local, implied" : stack.backend) + "): " + why +
+      "; fix the backend configuration in " + stack.relative + " or its credentials, and re-run.");
 }
 
 std::string TerraformCli::version(const Stack& stack) const {

@@ -1,11 +1,15 @@
 // preflight with real terraform on the sample instance's two stacks: version,
-// init without the backend and validate per stack, in a real run and in a dry
+// init with the backend and validate per stack, in a real run and in a dry
 // run alike, with the instance folder byte for byte as it was and no state
-// written; an invalid stack, a missing stack and a missing terraform refused
-// with one sentence; a render-only binding runs no terraform.
+// written; a backend whose credentials are refused (an http backend on
+// 127.0.0.1 answering 401), an invalid stack, a missing stack and a missing
+// terraform refused with one sentence; a render-only binding runs no terraform.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "tests/plugins/terraform/tf_fixture.h"
 
@@ -52,11 +56,14 @@ TEST_F(TerraformStackTest, PreflightValidatesEachStackAndChangesNothingInTheInst
           env_value(call, "TF_DATA_DIR"),
           (state_dir() / "terraform" / fs::path(call.cwd).filename() / ".terraform-data").string());
     }
+    // The declared local backends keep their state under state_dir.
     EXPECT_EQ(commands, (std::vector<std::string>{
                             "app: version -json",
-                            "app: init -backend=false -input=false -no-color",
+                            "app: init -input=false -no-color -backend-config=path=" +
+                                stack_state("app").string(),
                             "app: validate -json -no-color",
-                            "executors: init -backend=false -input=false -no-color",
+                            "executors: init -input=false -no-color -backend-config=path=" +
+                                stack_state("executors").string(),
                             "executors: validate -json -no-color",
                         }));
     for (const auto& r : results_) EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -64,6 +71,61 @@ TEST_F(TerraformStackTest, PreflightValidatesEachStackAndChangesNothingInTheInst
     EXPECT_FALSE(fs::exists(stack_state("app")));
     EXPECT_FALSE(fs::exists(stack_state("executors")));
   }
+}
+
+// #13 item 3: the backend's credentials are proved before the bump. An http
+// backend whose server refuses them (401) stops the preflight with
+// terraform's words; the same backend answering "no state yet" passes.
+TEST_F(TerraformStackTest, PreflightRefusesABackendWhoseCredentialsAreRefused) {
+  NEED_TERRAFORM();
+  std::atomic<bool> accept{false};
+  std::atomic<int> reads{0};
+  httplib::Server server;
+  server.Get("/state/app", [&](const httplib::Request&, httplib::Response& res) {
+    ++reads;
+    if (accept) {
+      res.status = 404;  // the http backend's "no state yet"
+    } else {
+      res.status = 401;
+      res.set_content("token rejected", "text/plain");
+    }
+  });
+  server.Post("/state/app", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 500;  // preflight must never write state
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&server] { server.listen_after_bind(); });
+  // The app stack's backend becomes http (it declares local in cdk.tf.json).
+  fs::path stack_file = stack_dir("app") / "cdk.tf.json";
+  Json stack = Json::parse(slurp(stack_file));
+  stack["terraform"]["backend"] = {
+      {"http", {{"address", "http://127.0.0.1:" + std::to_string(port) + "/state/app"}}}};
+  spit(stack_file, stack.dump(2));
+  auto before = contents(instance_dir());
+
+  Driver& d = plugin();
+  auto refused = d.invoke("apply", "preflight", input("4.2.0", roles({"apply"})));
+  EXPECT_EQ(refused.status, MI2_FAILED);
+  EXPECT_EQ(refused.error.rfind(
+                "terraform init failed for stack 'app' of instance src-1a2b3c (backend http): ", 0),
+            0u)
+      << refused.error;
+  EXPECT_NE(refused.error.find("HTTP remote state endpoint requires auth"), std::string::npos)
+      << refused.error;
+  EXPECT_NE(refused.error.find("; fix the backend configuration in terraform/stacks/app or its "
+                               "credentials, and re-run."),
+            std::string::npos)
+      << refused.error;
+  EXPECT_GT(reads.load(), 0) << "init did not read the backend's state";
+
+  accept = true;
+  Driver& again = plugin();
+  auto passed = again.invoke("apply", "preflight", input("4.2.0", roles({"apply"})));
+  EXPECT_TRUE(passed.ok()) << passed.error;
+  EXPECT_EQ(contents(instance_dir()), before);
+  server.stop();
+  thread.join();
 }
 
 TEST_F(TerraformStackTest, PreflightRefusesAnInvalidStackNamingIt) {

@@ -114,15 +114,15 @@ TEST_F(TerraformFleetTest, UpgradeAppliesBothStacksAndPublishesNoneOfTerraformsF
   }
   EXPECT_EQ(commands, (std::vector<std::string>{"init", "plan", "apply", "init", "plan", "apply"}));
   // The preflight, before the bump: terraform runs, each stack initialises
-  // without its backend and validates (read-only for the instance folder).
+  // with its backend and validates (read-only for the instance folder).
   std::vector<std::string> preflight;
   for (const auto& e : events)
     if (e.value("event", "") == "command" && e.value("plugin", "") == "terraform" &&
         e.value("step", "") == "resolve-version")
       preflight.push_back(e["argv"][1].get<std::string>() + " " + e["argv"][2].get<std::string>());
   EXPECT_EQ(preflight,
-            (std::vector<std::string>{"version -json", "init -backend=false", "validate -json",
-                                      "init -backend=false", "validate -json"}));
+            (std::vector<std::string>{"version -json", "init -input=false", "validate -json",
+                                      "init -input=false", "validate -json"}));
   RecordProperty("terraform_seconds", std::to_string(terraform_s));
   RecordProperty("deploy_step_seconds", std::to_string(deploy_s));
   RecordProperty("upgrade_seconds", std::to_string(upgrade_s));
