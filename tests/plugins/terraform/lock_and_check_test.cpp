@@ -161,7 +161,7 @@ TEST_F(TerraformStackTest, ARemoteBackendThatCannotSaveAPlanIsAppliedByItsOwnRun
 // registry); the plugin removes it again, and keeps a committed one.
 TEST_F(TerraformStackTest, ALockFileInitWroteIsRemovedAndACommittedOneKept) {
   Driver d(R"({"stacks": ["app", "executors"]})");
-  d.fake.on_exec = [this](const sdk::FakeHost::ExecCall& call) {
+  d.fake.on_exec = [](const sdk::FakeHost::ExecCall& call) {
     if (call.argv[1] == "init") spit(fs::path(call.cwd) / ".terraform.lock.hcl", "# written\n");
     return sdk::ExecResult{0, 0, false, false, "", ""};
   };
