@@ -35,15 +35,23 @@ const Json& field(const Json& message, const char* name) {
   return found == message.end() ? kNull : *found;
 }
 
-Json exec(HostContext& context, const Json& call) {
-  CStrings argv(field(call, "argv")), env(field(call, "env"));
-  const Json& stdin_data = field(call, "stdin");
-  mi2_exec_request request;
+// A zeroed exec or spawn request of this build's size with the command the
+// call names: argv, env (kept alive by the caller's CStrings) and cwd.
+template <typename Request>
+Request command_request(const Json& call, const CStrings& argv, const CStrings& env) {
+  Request request;
   std::memset(&request, 0, sizeof request);
   request.struct_size = sizeof request;
   request.argv = argv.get();
   request.env = env.get();
   request.cwd = text_field(call, "cwd");
+  return request;
+}
+
+Json exec(HostContext& context, const Json& call) {
+  CStrings argv(field(call, "argv")), env(field(call, "env"));
+  const Json& stdin_data = field(call, "stdin");
+  auto request = command_request<mi2_exec_request>(call, argv, env);
   if (stdin_data.is_string()) {
     request.stdin_data = stdin_data.get_ref<const std::string&>().data();
     request.stdin_size = stdin_data.get_ref<const std::string&>().size();
@@ -124,12 +132,7 @@ Json http(HostContext& context, const Json& call) {
 
 Json spawn(HostContext& context, const Json& call) {
   CStrings argv(field(call, "argv")), env(field(call, "env"));
-  mi2_spawn_request request;
-  std::memset(&request, 0, sizeof request);
-  request.struct_size = sizeof request;
-  request.argv = argv.get();
-  request.env = env.get();
-  request.cwd = text_field(call, "cwd");
+  auto request = command_request<mi2_spawn_request>(call, argv, env);
   request.log_path = text_field(call, "log_path");
   request.pid_file = text_field(call, "pid_file");
   mi2_spawn_result result;

@@ -12,11 +12,6 @@
 namespace mi2::terraform::test {
 namespace {
 
-#define NEED_TERRAFORM()                                                                 \
-  if (!need_terraform())                                                                 \
-  GTEST_SKIP() << "terraform is not on PATH: these tests run the real terraform binary " \
-                  "(install it, e.g. /usr/local/bin/terraform)"
-
 const char* kApp = "terraform_data.app_release";
 const char* kExecutors = "terraform_data.executors";
 

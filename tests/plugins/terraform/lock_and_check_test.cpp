@@ -11,11 +11,6 @@
 namespace mi2::terraform::test {
 namespace {
 
-#define NEED_TERRAFORM()                                                                 \
-  if (!need_terraform())                                                                 \
-  GTEST_SKIP() << "terraform is not on PATH: these tests run the real terraform binary " \
-                  "(install it, e.g. /usr/local/bin/terraform)"
-
 bool wait_for(const fs::path& path, int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
     if (fs::exists(path)) return true;

@@ -16,11 +16,6 @@
 namespace mi2::terraform::test {
 namespace {
 
-#define NEED_TERRAFORM()                                                                 \
-  if (!need_terraform())                                                                 \
-  GTEST_SKIP() << "terraform is not on PATH: these tests run the real terraform binary " \
-                  "(install it, e.g. /usr/local/bin/terraform)"
-
 Json roles(std::initializer_list<const char*> names) {
   Json out = Json::array();
   for (const char* n : names) out.push_back(n);

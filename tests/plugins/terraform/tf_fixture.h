@@ -21,6 +21,13 @@ namespace fs = std::filesystem;
 using Json = sdk::Json;
 using Driver = sdk::PluginDriver<TerraformPlugin>;
 
+// First line of a test that runs the real terraform: skips it, saying so,
+// when terraform is not on PATH.
+#define NEED_TERRAFORM()                                                                 \
+  if (!need_terraform())                                                                 \
+  GTEST_SKIP() << "terraform is not on PATH: these tests run the real terraform binary " \
+                  "(install it, e.g. /usr/local/bin/terraform)"
+
 class TerraformStackTest : public ::testing::Test {
  protected:
   void SetUp() override;
